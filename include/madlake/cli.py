@@ -1,0 +1,130 @@
+"""The ``madlake`` command line: ``madlake --help`` lists the commands.
+
+Each command group lives with its domain and registers itself here through ``register(subparsers)``; keep this
+module free of heavy imports so ``madlake --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+log = logging.getLogger("madlake")
+
+#: Modules that add command groups (each defines ``register(subparsers) -> None``).
+_COMMAND_MODULES: tuple[str, ...] = (
+    "madlake.demo",
+)
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _lakehouse_init(args: argparse.Namespace) -> int:
+    from madlake.pipelines.tools import init_lakehouse
+
+    for ident in init_lakehouse():
+        print(ident)
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from madlake.sql.engine import format_result, get_engine
+
+    query = sys.stdin.read() if args.query == "-" else args.query
+    params = json.loads(args.params) if args.params else None
+    print(format_result(get_engine().query(query, params), args.format))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from madlake.orchestration.runner import run_dag
+
+    day = date.fromisoformat(args.date) if args.date else None
+    conf = json.loads(args.conf) if args.conf else None
+    run_id = run_dag(args.dag_id, day, conf=conf, retries=args.retries)
+    print(f"{args.dag_id}: run {run_id} succeeded")
+    return 0
+
+
+def _catalog_export(args: argparse.Namespace) -> int:
+    from madlake.catalog import export_catalog, load_catalog
+
+    sys.stdout.write(export_catalog(load_catalog(args.path), args.format))
+    if args.format == "json":
+        sys.stdout.write("\n")
+    return 0
+
+
+def _catalog_validate(args: argparse.Namespace) -> int:
+    from madlake.catalog import load_catalog
+
+    catalog = load_catalog(args.path)
+    print(f"ok: {len(catalog.tools)} tools in {len(catalog.categories)} categories")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="madlake", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lake = sub.add_parser("lakehouse", help="create and inspect the lakehouse").add_subparsers(
+        dest="lakehouse_command", required=True
+    )
+    p = lake.add_parser("init", help="create the namespace and every missing table (idempotent)")
+    p.set_defaults(handler=_lakehouse_init)
+
+    p = sub.add_parser("sql", help="run SQL over the tables (DuckDB locally, Athena on aws)")
+    p.add_argument("query", help="the SQL text, or - to read it from stdin")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--params", help='JSON array of values bound to the ? placeholders, e.g. \'["duckdb"]\'')
+    p.set_defaults(handler=_sql)
+
+    p = sub.add_parser("run", help="run a DAG in-process through Airflow (the scheduler's code path)")
+    p.add_argument("dag_id")
+    p.add_argument("--date", help="the day the run covers (YYYY-MM-DD); default: a manual run")
+    p.add_argument("--conf", help="JSON object of run params")
+    p.add_argument("--retries", action="store_true", help="honour task retries (default: fail fast)")
+    p.set_defaults(handler=_run)
+
+    cat = sub.add_parser("catalog", help="the tracked-tools catalog").add_subparsers(
+        dest="catalog_command", required=True
+    )
+    p = cat.add_parser("export", help="print the catalog as JSON (array of tools) or CSV (with a header)")
+    p.add_argument("--format", choices=["json", "csv"], default="json")
+    p.add_argument("--path", help="a catalog YAML file (default: the packaged one)")
+    p.set_defaults(handler=_catalog_export)
+    p = cat.add_parser("validate", help="validate a catalog YAML file; errors name the entry")
+    p.add_argument("path", nargs="?", help="a catalog YAML file (default: the packaged one)")
+    p.set_defaults(handler=_catalog_validate)
+
+    for module_name in _COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Any = args.handler
+    try:
+        return int(handler(args))
+    except (KeyError, ValueError, RuntimeError, FileNotFoundError) as exc:
+        log.debug("command failed", exc_info=True)
+        print(f"madlake: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

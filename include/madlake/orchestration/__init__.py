@@ -1,0 +1,1 @@
+"""Airflow glue that DAG files import. Cheap to import: stdlib and ``madlake.names`` only."""

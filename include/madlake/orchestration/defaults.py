@@ -1,0 +1,70 @@
+"""Defaults every madlake DAG shares: owner, retries with exponential backoff, timeouts, failure alerts.
+
+The DAG-policy test (``tests/dags``) fails any DAG that drifts from these.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+OWNER = "madlake"
+
+#: Fixed start for backfillable DAGs: the first day the public sources are useful for the questions asked.
+START_DATE = datetime(2024, 1, 1)
+
+
+def notify_failure(context: dict[str, Any]) -> None:
+    """On-failure callback: log one clear summary line and, when ``MADLAKE_ALERT_WEBHOOK`` is set, POST it as JSON.
+
+    Never raises: an alerting problem must not mask the task failure it reports. The exception text is included,
+    but madlake never puts credentials in exception messages.
+    """
+    ti = context.get("task_instance") or context.get("ti")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    run_id = context.get("run_id", getattr(ti, "run_id", "?"))
+    exc = context.get("exception")
+    summary = {
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "try_number": getattr(ti, "try_number", None),
+        "error": f"{type(exc).__name__}: {exc}"[:2000] if exc else None,
+    }
+    log.error("madlake task failed: %s", json.dumps(summary, default=str))
+    url = os.environ.get("MADLAKE_ALERT_WEBHOOK")
+    if not url:
+        return
+    if not url.startswith(("https://", "http://")):
+        log.error("MADLAKE_ALERT_WEBHOOK is not an http(s) URL; alert not sent")
+        return
+    try:
+        request = urllib.request.Request(  # noqa: S310 - scheme checked above
+            url, data=json.dumps(summary, default=str).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+    except Exception as err:  # noqa: BLE001 - see docstring
+        log.error("Could not send failure alert to webhook: %s", err)
+
+
+def default_args(**overrides: Any) -> dict[str, Any]:
+    """Task defaults: 2 retries with exponential backoff (1 min, then up to 30 min), 1 h timeout, failure alert."""
+    args: dict[str, Any] = {
+        "owner": OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=30),
+        "execution_timeout": timedelta(hours=1),
+        "on_failure_callback": notify_failure,
+    }
+    args.update(overrides)
+    return args

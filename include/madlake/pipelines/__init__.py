@@ -1,0 +1,1 @@
+"""Task bodies: one function per Airflow task, called from the thin DAG files in ``dags/``."""
