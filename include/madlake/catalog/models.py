@@ -1,0 +1,222 @@
+"""Pydantic models of the tracked-tools catalog, and the rules a catalog must satisfy.
+
+This module is imported by DAG files, so it depends only on pydantic and the standard library.
+
+Alias matching contract (implemented by the mention extractor, stated here because the catalog is written against it):
+
+* ``term`` matches on word boundaries; case-insensitively unless ``case_sensitive`` is true.
+* ``requires_context``: when non-empty, an occurrence counts only if at least one of these words or phrases appears
+  anywhere in the same text (matched case-insensitively, on word boundaries).
+* ``exclude``: phrases that veto an occurrence of the term lying inside them (matched case-insensitively), e.g.
+  ``Snowflake`` inside "snowflake schema". Each phrase must contain the term, otherwise it could never veto anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StringConstraints, model_validator
+
+SLUG_RE = re.compile(r"^[a-z0-9_]+$")
+GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+HOMEPAGE_RE = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
+# npm package names: lowercase, optionally scoped (@scope/name).
+NPM_RE = re.compile(r"^(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
+
+NonEmptyStr = Annotated[str, StringConstraints(min_length=1)]
+
+
+def normalize_pypi_name(name: str) -> str:
+    """Return the PEP 503 normalized form of a PyPI project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Alias(_Frozen):
+    """One term that names a tool in free text (see the module docstring for the matching contract)."""
+
+    term: str
+    case_sensitive: StrictBool = False
+    requires_context: tuple[NonEmptyStr, ...] = ()
+    exclude: tuple[NonEmptyStr, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Alias:
+        if not self.term.strip():
+            raise ValueError("alias term is empty")
+        if self.term != self.term.strip():
+            raise ValueError(f"alias term {self.term!r} has leading or trailing whitespace")
+        for phrase in self.exclude:
+            if self.term.casefold() not in phrase.casefold():
+                raise ValueError(
+                    f"alias {self.term!r}: exclude phrase {phrase!r} does not contain the term, so it can never veto it"
+                )
+        return self
+
+    def conflicts_with(self, other: Alias) -> bool:
+        """Whether both aliases can match the same text.
+
+        Terms are compared case-insensitively, except that two case-sensitive terms differing only in case
+        ("DLT" vs "dlt") are distinct.
+        """
+        if self.term.casefold() != other.term.casefold():
+            return False
+        return not (self.case_sensitive and other.case_sensitive and self.term != other.term)
+
+
+class Tool(_Frozen):
+    """A tracked tool. Field order is the export column order."""
+
+    id: str
+    name: NonEmptyStr
+    categories: tuple[str, ...]
+    aliases: tuple[Alias, ...]
+    pypi: tuple[str, ...] = ()
+    github: tuple[str, ...] = ()
+    npm: tuple[str, ...] = ()
+    homepage: str | None = None
+    open_source: StrictBool
+
+    @property
+    def primary_category(self) -> str:
+        """The first listed category: the one used when a tool must be counted once."""
+        return self.categories[0]
+
+    @model_validator(mode="after")
+    def _check(self) -> Tool:
+        errors = self._identity_errors() + self._package_errors()
+        if self.homepage is not None and not HOMEPAGE_RE.match(self.homepage):
+            errors.append(f"homepage {self.homepage!r} is not an http(s) URL")
+        if errors:
+            raise ValueError(f"tool {self.id!r}: " + "; ".join(errors))
+        return self
+
+    def _identity_errors(self) -> list[str]:
+        errors: list[str] = []
+        if not SLUG_RE.match(self.id):
+            errors.append("id must match [a-z0-9_]+")
+        if not self.categories:
+            errors.append("has no category")
+        errors += [f"category {c!r} listed twice" for c in _duplicates(self.categories)]
+        if not self.aliases:
+            errors.append("has no alias (the display name is not an implicit alias: list every term)")
+        for i, alias in enumerate(self.aliases):
+            errors += [
+                f"alias term {alias.term!r} listed twice"
+                for other in self.aliases[i + 1 :]
+                if alias.conflicts_with(other)
+            ]
+        return errors
+
+    def _package_errors(self) -> list[str]:
+        errors = [
+            f"github repo {r!r} is not of the form owner/repo" for r in self.github if not GITHUB_REPO_RE.match(r)
+        ]
+        errors += [f"github repo {r!r} listed twice" for r in _duplicates(r.lower() for r in self.github)]
+        errors += [
+            f"pypi name {p!r} is not PEP 503 normalized: write {normalize_pypi_name(p)!r}"
+            for p in self.pypi
+            if p != normalize_pypi_name(p)
+        ]
+        errors += [f"pypi name {p!r} listed twice" for p in _duplicates(self.pypi)]
+        errors += [f"npm package {p!r} is not a valid lowercase npm name" for p in self.npm if not NPM_RE.match(p)]
+        errors += [f"npm package {p!r} listed twice" for p in _duplicates(self.npm)]
+        return errors
+
+
+class ToolCatalog(_Frozen):
+    """The tracked tools and the category taxonomy they are classified in.
+
+    Validation covers what the per-tool checks cannot see: unknown categories and anything that must be unique
+    across tools (ids, alias terms, PyPI projects, GitHub repos, npm packages), because downstream tables key on them.
+    """
+
+    categories: dict[str, NonEmptyStr]
+    tools: tuple[Tool, ...]
+
+    _by_id: dict[str, Tool] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> ToolCatalog:
+        errors: list[str] = []
+        errors += [f"category id {c!r} must match [a-z0-9_]+" for c in self.categories if not SLUG_RE.match(c)]
+        if not self.tools:
+            errors.append("catalog has no tools")
+
+        errors += [f"duplicate tool id {tool_id!r}" for tool_id in _duplicates(t.id for t in self.tools)]
+        for tool in self.tools:
+            unknown = [c for c in tool.categories if c not in self.categories]
+            if unknown:
+                errors.append(f"tool {tool.id!r}: unknown categories {unknown} (known: {sorted(self.categories)})")
+
+        errors += _cross_tool_duplicates(self.tools, "pypi project", lambda t: t.pypi)
+        errors += _cross_tool_duplicates(self.tools, "github repo", lambda t: (r.lower() for r in t.github))
+        errors += _cross_tool_duplicates(self.tools, "npm package", lambda t: t.npm)
+
+        seen: list[tuple[Alias, str]] = []
+        for tool in self.tools:
+            for alias in tool.aliases:
+                for other, other_id in seen:
+                    if other_id != tool.id and alias.conflicts_with(other):
+                        errors.append(
+                            f"alias term {alias.term!r} of tool {tool.id!r} conflicts with "
+                            f"alias {other.term!r} of tool {other_id!r}"
+                        )
+                seen.append((alias, tool.id))
+
+        if errors:
+            raise ValueError("\n".join(errors))
+        self._by_id = {t.id: t for t in self.tools}
+        return self
+
+    def by_id(self, tool_id: str) -> Tool:
+        """Return the tool with this id; raise KeyError naming it when it is not tracked."""
+        try:
+            return self._by_id[tool_id]
+        except KeyError:
+            raise KeyError(f"unknown tool id {tool_id!r}") from None
+
+    def tools_in(self, category: str) -> tuple[Tool, ...]:
+        """Tools listing this category (primary or not); raise KeyError for a category not in the taxonomy."""
+        if category not in self.categories:
+            raise KeyError(f"unknown category {category!r}")
+        return tuple(t for t in self.tools if category in t.categories)
+
+    def pypi_projects(self) -> dict[str, str]:
+        """Map each PyPI project (PEP 503 normalized) to the id of the tool it measures."""
+        return {project: t.id for t in self.tools for project in t.pypi}
+
+    def github_repos(self) -> dict[str, str]:
+        """Map each GitHub ``owner/repo`` (as written in the catalog) to the id of the tool it measures."""
+        return {repo: t.id for t in self.tools for repo in t.github}
+
+    def npm_packages(self) -> dict[str, str]:
+        """Map each npm package to the id of the tool it measures."""
+        return {package: t.id for t in self.tools for package in t.npm}
+
+
+def _duplicates(values: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    dups: list[str] = []
+    for value in values:
+        if value in seen and value not in dups:
+            dups.append(value)
+        seen.add(value)
+    return dups
+
+
+def _cross_tool_duplicates(tools: Iterable[Tool], what: str, values_of: Callable[[Tool], Iterable[str]]) -> list[str]:
+    owner: dict[str, str] = {}
+    errors: list[str] = []
+    for tool in tools:
+        for value in dict.fromkeys(values_of(tool)):
+            if value in owner:
+                errors.append(f"{what} {value!r} is listed by both {owner[value]!r} and {tool.id!r}")
+            else:
+                owner[value] = tool.id
+    return errors
