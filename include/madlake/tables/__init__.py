@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 _MODULES = (
     "madlake.tables.core",
     "madlake.tables.reddit",
+    "madlake.tables.gold",
 )
 
 
