@@ -12,7 +12,7 @@ import functools
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, computed_field, model_validator
+from pydantic import AliasChoices, Field, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Profile = Literal["local", "aws"]
@@ -39,7 +39,12 @@ class Settings(BaseSettings):
     source_mode: SourceMode | None = Field(
         default=None, description="replay or live; defaults to replay on the local profile and live on aws"
     )
-    namespace: str = Field(default="madlake", pattern=r"^[a-z_][a-z0-9_]*$")
+    namespace: str = Field(
+        default="madlake",
+        pattern=r"^[a-z_][a-z0-9_]*$",
+        validation_alias=AliasChoices("MADLAKE_NAMESPACE", "MADLAKE_GLUE_DATABASE"),
+        description="Iceberg namespace = Glue database = Athena database",
+    )
 
     # Catalog selection: sql (SQLite, local), glue (AWS), rest (an Iceberg REST catalog, e.g. the compose stack).
     catalog: CatalogKind | None = None

@@ -57,7 +57,7 @@ def ensure_tables(names: Iterable[str] | None = None) -> list[str]:
     if unknown:
         raise KeyError(f"unknown tables {unknown}; known tables: {', '.join(sorted(specs))}")
     catalog = get_catalog()
-    return [str(ensure_table(specs[n], catalog).name()) for n in wanted]
+    return [".".join(ensure_table(specs[n], catalog).name()) for n in wanted]
 
 
 def load_table(name: str) -> IcebergTable:

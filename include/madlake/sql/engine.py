@@ -87,7 +87,8 @@ class LocalEngine:
         quoted = '"' + name.replace('"', '""') + '"'
         paths = [f.removeprefix("file://") for f in files]
         cols = [f.name for f in table.schema().fields]
-        if tasks and not any(t.delete_files for t in tasks) and self._has_columns(paths, cols):
+        local_files = all(f.startswith(("file://", "/")) for f in files)
+        if tasks and local_files and not any(t.delete_files for t in tasks) and self._has_columns(paths, cols):
             select = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
             # DDL cannot take bound parameters; the paths come from table metadata and are quoted as literals.
             files_sql = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
@@ -95,7 +96,8 @@ class LocalEngine:
                 f"create or replace view {quoted} as select {select} from read_parquet({files_sql}, union_by_name = true)"
             )
         else:
-            # Merge-on-read files, or columns added after every file was written: let pyiceberg assemble the rows.
+            # Object-store files (no httpfs offline), merge-on-read files, or columns added after every file was
+            # written: let pyiceberg assemble the rows.
             data: pa.Table = scan.to_arrow() if tasks else table.schema().as_arrow().empty_table()
             self.con.register(f"__arrow_{name}", data)
             self.con.execute(f'create or replace view {quoted} as select * from "__arrow_{name}"')
@@ -211,8 +213,9 @@ def _arrow_type(athena_type: str) -> pa.DataType:
 def get_engine(settings: Settings | None = None) -> SqlEngine:
     """The SQL engine of the active profile."""
     settings = settings or get_settings()
-    if settings.profile == "aws":
+    if settings.profile == "aws" and settings.effective_catalog == "glue":
         return AthenaEngine(settings)
+    # Local profile, or a REST catalog (the compose stack, which has no Athena): DuckDB over pyiceberg scans.
     return LocalEngine(settings)
 
 

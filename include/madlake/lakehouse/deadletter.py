@@ -1,0 +1,79 @@
+"""Dead letters: records a pipeline could not accept, kept with the reason and the raw payload.
+
+Contract: a run writes the dead letters of one (source, entity, run day) in one call, which *replaces* that
+(source, entity, run day)'s earlier dead letters, so rerunning a day never duplicates them. Bad data never stops a
+run: the caller loads the good records and reports the rejected count.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from madlake.lakehouse.writes import CommitContext, WriteResult
+from madlake.names import Table
+
+log = logging.getLogger(__name__)
+
+MAX_PAYLOAD_CHARS = 65_536
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected record. ``raw`` may be anything (bytes, dict, str); it is stored as text, truncated."""
+
+    reason: str
+    raw: Any
+    record_id: str | None = None
+
+
+def payload_text(raw: Any) -> str:
+    """The raw payload as storable text: JSON for structures, replacement characters for undecodable bytes."""
+    if isinstance(raw, bytes | bytearray):
+        text = bytes(raw).decode("utf-8", errors="replace")
+    elif isinstance(raw, str):
+        text = raw.encode("utf-8", errors="replace").decode("utf-8")
+    else:
+        try:
+            text = json.dumps(raw, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(raw)
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
+    if len(text) > MAX_PAYLOAD_CHARS:
+        text = text[:MAX_PAYLOAD_CHARS] + f"...[truncated {len(text) - MAX_PAYLOAD_CHARS} chars]"
+    return text
+
+
+def write_dead_letters(
+    source: str, entity: str, run_day: date, rejections: Sequence[Rejection], ctx: CommitContext
+) -> WriteResult:
+    """Replace the dead letters of (``source``, ``entity``, ``run_day``) with ``rejections`` (may be empty)."""
+    from pyiceberg.expressions import And, EqualTo
+
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import replace_partition, rows_to_arrow
+
+    table = load_table(Table.REJECTED_RECORDS)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "source": source,
+            "entity": entity,
+            "run_id": ctx.run_id,
+            "record_id": None if r.record_id is None else str(r.record_id)[:512],
+            "reason": r.reason.encode("utf-8", errors="replace").decode("utf-8")[:4000],
+            "raw_payload": payload_text(r.raw),
+            "rejected_at": now,
+            "run_date": run_day.isoformat(),
+        }
+        for r in rejections
+    ]
+    scope = And(EqualTo("source", source), And(EqualTo("entity", entity), EqualTo("run_date", run_day.isoformat())))
+    result = replace_partition(table, rows_to_arrow(table, rows), scope, ctx)
+    if rows:
+        log.warning("%s %s %s: %d record(s) rejected to %s", source, entity, run_day, len(rows), Table.REJECTED_RECORDS)
+    return result

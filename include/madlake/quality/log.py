@@ -1,0 +1,51 @@
+"""The audit log: one row per expectation per write-audit-publish attempt (``audit_results``).
+
+It is an append-only log: every attempt is recorded, passed or failed, so a failed audit can be inspected (with the
+branch it kept) and a passed one traced. It is excluded from table-fingerprint idempotence checks for that reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from madlake.lakehouse.writes import AuditReport, CommitContext
+from madlake.names import Table
+
+log = logging.getLogger(__name__)
+
+
+def audit_recorder(ctx: CommitContext):  # type: ignore[no-untyped-def]
+    """A recorder for :func:`madlake.lakehouse.writes.write_audit_publish` that appends to ``audit_results``."""
+
+    def record(table_name: str, partition_key: str, branch: str, snapshot_id: int, report: AuditReport,
+               published: bool) -> None:
+        from madlake.lakehouse.tables import load_table
+        from madlake.lakehouse.writes import _retry_commits, rows_to_arrow
+
+        table = load_table(Table.AUDIT_RESULTS)
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "table_name": table_name,
+                "partition_key": partition_key,
+                "branch": branch,
+                "snapshot_id": snapshot_id,
+                "run_id": ctx.run_id,
+                "expectation": r.expectation,
+                "success": r.success,
+                "observed": r.observed[:4000],
+                "audited_at": now,
+                "published": published,
+                "rows": report.rows,
+            }
+            for r in report.results
+        ]
+        data = rows_to_arrow(table, rows)
+        _retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")
+        for r in report.results:
+            level = logging.INFO if r.success else logging.ERROR
+            log.log(level, "audit %s %s: %s %s (%s)", table_name, partition_key, r.expectation,
+                    "passed" if r.success else "FAILED", r.observed)
+
+    return record
