@@ -20,6 +20,7 @@ log = logging.getLogger("madlake")
 #: Modules that add command groups (each defines ``register(subparsers) -> None``).
 _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.demo",
+    "madlake.mentions.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]
