@@ -17,6 +17,7 @@ _MODULES = (
     "madlake.tables.core",
     "madlake.tables.reddit",
     "madlake.tables.gold",
+    "madlake.tables.ops",
 )
 
 

@@ -1,0 +1,1 @@
+"""Operations: measurements about the lakehouse itself (freshness, maintenance)."""
