@@ -63,7 +63,7 @@ import importlib.util, json, sys, time
 import datetime
 import airflow.sdk  # the process has already imported Airflow, and built a DAG (Airflow's own lazy imports)
 with airflow.sdk.DAG("warmup", schedule="@daily", start_date=datetime.datetime(2024, 1, 1)):
-    airflow.sdk.task(lambda: None, task_id="t")()
+    airflow.sdk.task(lambda: None, task_id="t", outlets=[airflow.sdk.Asset("iceberg://warmup/t")])()
 events = []
 def hook(event, args):
     if event == "open":
