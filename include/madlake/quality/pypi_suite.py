@@ -1,0 +1,143 @@
+"""The audit of one ``pypi_downloads`` day, run on its write-audit-publish branch before anything reaches main.
+
+Expectations (great-expectations, on the staged day):
+
+* not null: ``download_date``, ``project``, ``version``, ``downloads``, ``source`` (the dimensions may be null:
+  null = unknown at the source, e.g. a browser download has no Python version, ClickPy has no OS split);
+* the grain is unique (all eight grain columns, nulls compared equal);
+* ``downloads > 0``; ``country_code`` is two capital letters or null; ``project`` is a tracked package;
+  ``source`` is a known source label;
+* the day's total is within ``[band_low, band_high] x`` the median of the trailing 7 days' totals on main (applied
+  once at least ``band_min_history`` of those days are loaded; before that the result says it was skipped).
+
+And one check of our own, *tracked packages present or listed absent*: every tracked package with a PyPI name either
+has rows or is listed as absent in the observation (and in ``report.extra["absent_packages"]``). It fails when more
+than ``max_absent_share`` of them are absent, which means the source returned a partial day.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from madlake.lakehouse.writes import AuditReport, ExpectationResult
+from madlake.sources.pypi.settings import PypiSettings
+from madlake.tables.pypi import GRAIN, SOURCES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyiceberg.table import Table as IcebergTable
+
+    from madlake.lakehouse.writes import Audit
+
+log = logging.getLogger(__name__)
+
+NOT_NULL = ("download_date", "project", "version", "downloads", "source")
+BAND_LABEL = "day total within band of trailing 7-day median"
+COVERAGE_LABEL = "tracked packages present or listed absent"
+_NULL = "\u2205"  # marks a null inside the grain key
+
+
+def grain_key(staged: pa.Table) -> pa.Array:
+    """One string per row identifying its grain (nulls become a marker so they compare equal)."""
+    import pyarrow.compute as pc
+
+    parts = [pc.fill_null(pc.cast(staged.column(c), "string"), _NULL) for c in GRAIN]
+    return pc.binary_join_element_wise(*parts, "\x1f")
+
+
+def trailing_totals(table: IcebergTable, snapshot_id: int | None, day: date, days: int = 7) -> dict[date, int]:
+    """Total downloads of each of the ``days`` days before ``day`` as of ``snapshot_id`` (a branch cut from main)."""
+    import pyarrow.compute as pc
+    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
+
+    scan = table.scan(
+        row_filter=And(
+            GreaterThanOrEqual("download_date", (day - timedelta(days=days)).isoformat()),
+            LessThan("download_date", day.isoformat()),
+        ),
+        selected_fields=("download_date", "downloads"),
+        snapshot_id=snapshot_id,
+    )
+    rows = scan.to_arrow()
+    if rows.num_rows == 0:
+        return {}
+    grouped = rows.group_by("download_date").aggregate([("downloads", "sum")])
+    return dict(
+        zip(grouped.column("download_date").to_pylist(), pc.cast(grouped.column("downloads_sum"), "int64").to_pylist(),
+            strict=True)
+    )
+
+
+def expectations_for(
+    day: date, tracked: Sequence[str], settings: PypiSettings, history: dict[date, int]
+) -> tuple[list[dict[str, Any]], ExpectationResult | None]:
+    """The GE expectation configs for ``day``; plus the band's "skipped" result when history is too short."""
+    from madlake.quality.expectations import expectation
+
+    configs = [expectation("expect_column_values_to_not_be_null", column=c) for c in NOT_NULL]
+    configs += [
+        expectation("expect_column_values_to_be_unique", label=f"unique grain ({', '.join(GRAIN)})",
+                    column="_grain"),
+        expectation("expect_column_values_to_be_between", label="downloads > 0", column="downloads", min_value=1),
+        expectation("expect_column_values_to_match_regex", label="country_code is two letters or null",
+                    column="country_code", regex=r"^[A-Z]{2}$"),
+        expectation("expect_column_values_to_be_in_set", label="project is a tracked package", column="project",
+                    value_set=sorted(tracked)),
+        expectation("expect_column_values_to_be_in_set", label="source is known", column="source",
+                    value_set=list(SOURCES)),
+    ]
+    skipped = None
+    if len(history) >= settings.band_min_history:
+        median = statistics.median(history.values())
+        configs.append(
+            expectation("expect_column_sum_to_be_between", label=BAND_LABEL, column="downloads",
+                        min_value=settings.band_low * median, max_value=settings.band_high * median)
+        )
+    else:
+        skipped = ExpectationResult(
+            BAND_LABEL, True,
+            f"skipped: {len(history)} of the 7 trailing days loaded (needs {settings.band_min_history})",
+        )
+    return configs, skipped
+
+
+def coverage(staged: pa.Table, tracked: Sequence[str], settings: PypiSettings) -> tuple[ExpectationResult, list[str]]:
+    """Which tracked packages have rows; fails when the absent share exceeds ``max_absent_share``."""
+    import pyarrow.compute as pc
+
+    present = set(pc.unique(staged.column("project")).to_pylist()) if staged.num_rows else set()
+    absent = sorted(set(tracked) - present)
+    share = len(absent) / len(tracked) if tracked else 0.0
+    observed = f"{len(tracked) - len(absent)} of {len(tracked)} present; absent ({len(absent)}): {', '.join(absent)}"
+    ok = share <= settings.max_absent_share
+    if not ok:
+        observed += f" -- {share:.0%} absent > max {settings.max_absent_share:.0%}: partial day?"
+    return ExpectationResult(COVERAGE_LABEL, ok, observed), absent
+
+
+def build_audit(day: date, tracked: Sequence[str], settings: PypiSettings) -> Audit:
+    """The audit callable for :func:`madlake.lakehouse.writes.write_audit_publish` of ``day``."""
+
+    def audit(staged: pa.Table, table: IcebergTable, snapshot_id: int) -> AuditReport:
+        from madlake.quality.expectations import run_expectations
+
+        # The branch was cut from main, so its other days are main's: the trailing week as published.
+        history = trailing_totals(table, snapshot_id, day)
+        configs, skipped = expectations_for(day, tracked, settings, history)
+        frame = staged.append_column("_grain", grain_key(staged))
+        report = run_expectations(frame, configs, suite_name=f"pypi_downloads_{day.isoformat()}")
+        cover, absent = coverage(staged, tracked, settings)
+        results = (*report.results, *([skipped] if skipped else []), cover)
+        total = int(staged.column("downloads").to_numpy().sum()) if staged.num_rows else 0
+        return AuditReport(
+            results=results,
+            rows=staged.num_rows,
+            extra={"absent_packages": absent, "day_total": total, "trailing_totals": {str(k): v for k, v in
+                                                                                       history.items()}},
+        )
+
+    return audit
