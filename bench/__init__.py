@@ -1,1 +1,4 @@
-"""Benchmarks: ``make bench`` (``python -m bench``). Each prints figures and ratios against a baseline measured in the same run."""
+"""Benchmarks: ``make bench`` (``python -m bench``).
+
+Each prints figures and ratios against a baseline measured in the same run.
+"""

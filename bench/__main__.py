@@ -19,7 +19,7 @@ def main(argv: list[str]) -> int:
         start = time.perf_counter()
         try:
             importlib.import_module(f"bench.{name}").main()
-        except Exception as exc:  # noqa: BLE001 - report every benchmark, then fail at the end
+        except Exception as exc:
             failed.append(name)
             print(f"!!! {name} failed: {type(exc).__name__}: {exc}", flush=True)
         print(f"--- {name}: {time.perf_counter() - start:.1f}s", flush=True)

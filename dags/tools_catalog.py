@@ -9,7 +9,6 @@ Adding a tool is a YAML change: the next run picks it up. Safe to run any number
 from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
-
 from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
 

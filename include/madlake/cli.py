@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sql", help="run SQL over the tables (DuckDB locally, Athena on aws)")
     p.add_argument("query", help="the SQL text, or - to read it from stdin")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    p.add_argument("--params", help='JSON array of values bound to the ? placeholders, e.g. \'["duckdb"]\'')
+    p.add_argument("--params", help="JSON array of values bound to the ? placeholders, e.g. '[\"duckdb\"]'")
     p.set_defaults(handler=_sql)
 
     p = sub.add_parser("run", help="run a DAG in-process through Airflow (the scheduler's code path)")

@@ -68,7 +68,8 @@ events = []
 def hook(event, args):
     if event == "open":
         path = str(args[0])
-        if not path.endswith((".py", ".pyc", ".so", ".pth", ".typed")) and "__pycache__" not in path and not path.endswith("/"):
+        code = path.endswith((".py", ".pyc", ".so", ".pth", ".typed")) or "__pycache__" in path
+        if not code and not path.endswith("/"):
             events.append(f"open {path}")
     elif event in ("socket.connect", "subprocess.Popen", "os.system", "sqlite3.connect"):
         events.append(f"{event} {args[:1]}")

@@ -24,14 +24,14 @@ def moto_server() -> Iterator[str]:
     """A real ``moto_server`` (S3, Glue, Athena over HTTP) on 127.0.0.1; yields its endpoint URL."""
     port = free_port()
     exe = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen(  # noqa: S603 - our own venv binary
+    proc = subprocess.Popen(
         [str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 - loopback
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
             break
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:

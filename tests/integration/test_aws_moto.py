@@ -1,4 +1,4 @@
-"""The aws profile end to end against moto_server: Glue catalog + S3 warehouse + Athena client, same code as the DAGs."""
+"""The aws profile against moto_server: Glue catalog, S3 warehouse, Athena client; the same code as the DAGs."""
 
 from __future__ import annotations
 
@@ -62,12 +62,11 @@ def test_lakehouse_init_and_dim_tools_load_on_glue_and_s3(aws_profile: str, moto
 
 
 def test_write_modes_on_glue_and_s3(aws_profile: str) -> None:
-    from pyiceberg.schema import Schema
-    from pyiceberg.types import DateType, LongType, NestedField, StringType
-
     from madlake.lakehouse import writes
     from madlake.lakehouse.spec import TableSpec
     from madlake.lakehouse.tables import ensure_table
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import DateType, LongType, NestedField, StringType
 
     spec = TableSpec(
         "events",

@@ -41,8 +41,9 @@ def test_run_tools_catalog_then_query_dim_tools(cli_env: dict[str, str]) -> None
     assert n >= 113
     # rerun: dim_tools is replaced, not appended
     assert run_cli("run", "tools_catalog", env=cli_env).returncode == 0
-    again = run_cli("sql", "select count(*) as n, count(distinct tool_id) as d from dim_tools", "--format", "csv",
-                    env=cli_env)
+    again = run_cli(
+        "sql", "select count(*) as n, count(distinct tool_id) as d from dim_tools", "--format", "csv", env=cli_env
+    )
     assert list(csv.DictReader(io.StringIO(again.stdout))) == [{"n": str(n), "d": str(n)}]
 
 
@@ -72,7 +73,10 @@ def test_catalog_export_json_and_csv(cli_env: dict[str, str]) -> None:
 
 def test_catalog_validate_names_the_bad_entry(cli_env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("categories: {olap_database: OLAP}\ntools:\n  - {id: x, name: X, categories: [nope], open_source: true, aliases: [{term: X}]}\n")
+    bad.write_text(
+        "categories: {olap_database: OLAP}\ntools:\n"
+        "  - {id: x, name: X, categories: [nope], open_source: true, aliases: [{term: X}]}\n"
+    )
     out = run_cli("catalog", "validate", str(bad), env=cli_env)
     assert out.returncode == 1
     assert "nope" in out.stderr

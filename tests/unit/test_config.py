@@ -3,9 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from madlake.config import BUNDLED_REPLAY_DIR, Settings, get_settings
+from pydantic import ValidationError
 
 
 def test_local_profile_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

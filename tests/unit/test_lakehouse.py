@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from pyiceberg.expressions import AlwaysTrue, EqualTo
-from pyiceberg.schema import Schema
-from pyiceberg.types import DateType, LongType, NestedField, StringType, TimestamptzType
-
 from madlake.lakehouse import writes
 from madlake.lakehouse.spec import TableSpec
 from madlake.lakehouse.tables import ensure_table, ensure_tables
 from madlake.names import PROP_DAG_ID, PROP_RUN_ID, PROP_SOURCE
+from pyiceberg.expressions import AlwaysTrue, EqualTo
+from pyiceberg.schema import Schema
+from pyiceberg.types import DateType, LongType, NestedField, StringType, TimestamptzType
 
 SPEC = TableSpec(
     name="events",
@@ -115,7 +114,12 @@ def test_merge_updates_inserts_and_preserves(lakehouse: Path) -> None:
     first = rows(D1, {"a": 1, "b": 2}).append_column("first_seen_at", pa.array([t0, t0], pa.timestamp("us", "UTC")))
     writes.merge(table, first, ["day", "key"], CTX, preserve=["first_seen_at"])
     second = pa.table(
-        {"day": [D1, D2], "key": ["a", "z"], "value": [10, 26], "first_seen_at": pa.array([t1, t1], pa.timestamp("us", "UTC"))}
+        {
+            "day": [D1, D2],
+            "key": ["a", "z"],
+            "value": [10, 26],
+            "first_seen_at": pa.array([t1, t1], pa.timestamp("us", "UTC")),
+        }
     )
     result = writes.merge(table, second, ["day", "key"], CTX, preserve=["first_seen_at"])
     assert (result.inserted, result.updated) == (1, 1)
@@ -155,7 +159,12 @@ def test_wap_publishes_a_passing_audit_and_drops_the_branch(lakehouse: Path) -> 
     table = ensure_table(SPEC)
     recorded: list[tuple] = []
     result = writes.write_audit_publish(
-        table, rows(D1, {"a": 1}), EqualTo("day", "2024-01-01"), "2024-01-01", audit_ok, CTX,
+        table,
+        rows(D1, {"a": 1}),
+        EqualTo("day", "2024-01-01"),
+        "2024-01-01",
+        audit_ok,
+        CTX,
         recorder=lambda *args: recorded.append(args),
     )
     table.refresh()
@@ -172,7 +181,12 @@ def test_wap_failed_audit_leaves_main_untouched_and_keeps_the_branch(lakehouse: 
     recorded: list[tuple] = []
     with pytest.raises(writes.AuditFailedError, match="value >= 0: 1 negative") as err:
         writes.write_audit_publish(
-            table, rows(D1, {"a": -5}), EqualTo("day", "2024-01-01"), "2024-01-01", audit_no_negatives, CTX,
+            table,
+            rows(D1, {"a": -5}),
+            EqualTo("day", "2024-01-01"),
+            "2024-01-01",
+            audit_no_negatives,
+            CTX,
             recorder=lambda *args: recorded.append(args),
         )
     table.refresh()
@@ -234,7 +248,7 @@ def test_concurrent_wap_of_two_days_both_land(lakehouse: Path) -> None:
             writes.write_audit_publish(
                 table, rows(day, values), EqualTo("day", day.isoformat()), day.isoformat(), audit_ok, CTX
             )
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=publish, args=(d, {"k": i})) for i, d in enumerate([D1, D2])]

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from pyiceberg.expressions import EqualTo
-from pyiceberg.schema import Schema
-from pyiceberg.types import DateType, LongType, NestedField, StringType
-
 from madlake.lakehouse import writes
 from madlake.lakehouse.spec import TableSpec
 from madlake.lakehouse.tables import ensure_table
 from madlake.sql.engine import LocalEngine, QueryError, format_result, referenced_tables
+from pyiceberg.expressions import EqualTo
+from pyiceberg.schema import Schema
+from pyiceberg.types import DateType, LongType, NestedField, StringType
 
 SPEC = TableSpec(
     "downloads",
@@ -49,7 +48,9 @@ def test_local_engine_queries_iceberg_tables_with_bound_parameters(lakehouse: Pa
 def test_local_engine_sees_columns_added_later(lakehouse: Path) -> None:
     table = ensure_table(SPEC)
     d = date(2024, 1, 1)
-    writes.replace_partition(table, pa.table({"day": [d], "project": ["a"], "n": [1]}), EqualTo("day", "2024-01-01"), CTX)
+    writes.replace_partition(
+        table, pa.table({"day": [d], "project": ["a"], "n": [1]}), EqualTo("day", "2024-01-01"), CTX
+    )
     wider = TableSpec(SPEC.name, Schema(*SPEC.schema.fields, NestedField(4, "extra", StringType())), SPEC.partition)
     ensure_table(wider)
     assert LocalEngine().query("select extra from downloads").to_pylist() == [{"extra": None}]
@@ -58,9 +59,13 @@ def test_local_engine_sees_columns_added_later(lakehouse: Path) -> None:
 def test_local_engine_reads_an_old_snapshot(lakehouse: Path) -> None:
     table = ensure_table(SPEC)
     d = date(2024, 1, 1)
-    writes.replace_partition(table, pa.table({"day": [d], "project": ["a"], "n": [1]}), EqualTo("day", "2024-01-01"), CTX)
+    writes.replace_partition(
+        table, pa.table({"day": [d], "project": ["a"], "n": [1]}), EqualTo("day", "2024-01-01"), CTX
+    )
     old = table.current_snapshot().snapshot_id
-    writes.replace_partition(table, pa.table({"day": [d], "project": ["a"], "n": [2]}), EqualTo("day", "2024-01-01"), CTX)
+    writes.replace_partition(
+        table, pa.table({"day": [d], "project": ["a"], "n": [2]}), EqualTo("day", "2024-01-01"), CTX
+    )
     assert LocalEngine(snapshot_ids={"downloads": old}).query("select n from downloads").to_pylist() == [{"n": 1}]
     assert LocalEngine().query("select n from downloads").to_pylist() == [{"n": 2}]
 

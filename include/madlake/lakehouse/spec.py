@@ -13,7 +13,7 @@ from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform
 
 TransformName = Literal["identity", "day", "month", "year"]
 
-_TRANSFORMS: dict[str, type[Transform]] = {  # type: ignore[type-arg]
+_TRANSFORMS: dict[str, type[Transform]] = {
     "identity": IdentityTransform,
     "day": DayTransform,
     "month": MonthTransform,

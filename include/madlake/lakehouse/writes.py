@@ -58,7 +58,7 @@ class CommitContext:
 
             ctx = get_current_context()
             return cls(dag_id=ctx["dag"].dag_id, run_id=str(ctx["run_id"]), source=source)
-        except Exception:  # noqa: BLE001 - outside a task there is no context; that is the expected case
+        except Exception:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
             return cls(dag_id=default_dag_id, run_id=f"{default_dag_id}__{stamp}__{os.getpid()}", source=source)
 
@@ -325,9 +325,7 @@ def merge(
 
     key_sql = ", ".join(q(k) for k in key)
     join_on = " and ".join(f"n.{q(k)} is not distinct from e.{q(k)}" for k in key)
-    select_new = ", ".join(
-        f"coalesce(e.{q(c)}, n.{q(c)}) as {q(c)}" if c in preserve else f"n.{q(c)}" for c in columns
-    )
+    select_new = ", ".join(f"coalesce(e.{q(c)}, n.{q(c)}) as {q(c)}" if c in preserve else f"n.{q(c)}" for c in columns)
     col_list = ", ".join(q(c) for c in columns)
 
     def op() -> WriteResult:
@@ -359,9 +357,7 @@ def merge(
         if same:
             log.info("Merge into %s: %d incoming rows change nothing; no commit", table.name(), n_in)
             snap = table.current_snapshot()
-            return WriteResult(
-                _name(table), 0, snap.snapshot_id if snap else None, updated=0, inserted=0, skipped=True
-            )
+            return WriteResult(_name(table), 0, snap.snapshot_id if snap else None, updated=0, inserted=0, skipped=True)
         out = conform(table, merged)
         table.overwrite(out, overwrite_filter=scope, snapshot_properties=ctx.properties())
         snap = table.current_snapshot()
@@ -518,8 +514,9 @@ def write_audit_publish_once(
             ms.remove_branch(branch)
     if recorder:
         recorder(table_name, partition_key, branch, staged, report, True)
-    log.info("Published %s %s: %d rows audited and published (snapshot %s)", table_name, partition_key, rows.num_rows,
-             staged)
+    log.info(
+        "Published %s %s: %d rows audited and published (snapshot %s)", table_name, partition_key, rows.num_rows, staged
+    )
     return PublishResult(table_name, branch, staged, rows.num_rows, report, timings=timings)
 
 
@@ -552,7 +549,8 @@ def write_audit_publish(
             if attempt == attempts:
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter
-            log.warning("WAP of %s %s: %s; rebasing (attempt %d) in %.2fs", table.name(), partition_key, exc,
-                        attempt + 1, delay)
+            log.warning(
+                "WAP of %s %s: %s; rebasing (attempt %d) in %.2fs", table.name(), partition_key, exc, attempt + 1, delay
+            )
             time.sleep(delay)
     raise AssertionError("unreachable")

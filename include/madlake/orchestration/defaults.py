@@ -51,7 +51,7 @@ def notify_failure(context: dict[str, Any]) -> None:
         )
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310
             pass
-    except Exception as err:  # noqa: BLE001 - see docstring
+    except Exception as err:
         log.error("Could not send failure alert to webhook: %s", err)
 
 

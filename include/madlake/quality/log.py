@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 def audit_recorder(ctx: CommitContext):  # type: ignore[no-untyped-def]
     """A recorder for :func:`madlake.lakehouse.writes.write_audit_publish` that appends to ``audit_results``."""
 
-    def record(table_name: str, partition_key: str, branch: str, snapshot_id: int, report: AuditReport,
-               published: bool) -> None:
+    def record(
+        table_name: str, partition_key: str, branch: str, snapshot_id: int, report: AuditReport, published: bool
+    ) -> None:
         from madlake.lakehouse.tables import load_table
         from madlake.lakehouse.writes import _retry_commits, rows_to_arrow
 
@@ -45,7 +46,14 @@ def audit_recorder(ctx: CommitContext):  # type: ignore[no-untyped-def]
         _retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")
         for r in report.results:
             level = logging.INFO if r.success else logging.ERROR
-            log.log(level, "audit %s %s: %s %s (%s)", table_name, partition_key, r.expectation,
-                    "passed" if r.success else "FAILED", r.observed)
+            log.log(
+                level,
+                "audit %s %s: %s %s (%s)",
+                table_name,
+                partition_key,
+                r.expectation,
+                "passed" if r.success else "FAILED",
+                r.observed,
+            )
 
     return record

@@ -1,1 +1,1 @@
-"""SQL over the Iceberg tables: DuckDB on the local profile, Athena on aws. See :func:`madlake.sql.engine.get_engine`."""
+"""SQL over the Iceberg tables: DuckDB locally, Athena on aws (:func:`madlake.sql.engine.get_engine`)."""

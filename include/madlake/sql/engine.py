@@ -75,7 +75,6 @@ class LocalEngine:
 
     def register(self, name: str, *, snapshot_id: int | None = None) -> None:
         """(Re)register table ``name`` as a DuckDB view (optionally as of ``snapshot_id``)."""
-        import pyarrow as pa
 
         from madlake.lakehouse.catalog import get_catalog
 
@@ -93,7 +92,8 @@ class LocalEngine:
             # DDL cannot take bound parameters; the paths come from table metadata and are quoted as literals.
             files_sql = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
             self.con.execute(
-                f"create or replace view {quoted} as select {select} from read_parquet({files_sql}, union_by_name = true)"
+                f"create or replace view {quoted} as select {select} "
+                f"from read_parquet({files_sql}, union_by_name = true)"
             )
         else:
             # Object-store files (no httpfs offline), merge-on-read files, or columns added after every file was
@@ -171,9 +171,16 @@ class AthenaEngine:
         for page in self.client.get_paginator("get_query_results").paginate(QueryExecutionId=qid):
             result_set = page["ResultSet"]
             if not columns:
-                columns = [(c["Name"], c["Type"]) for c in result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])]
+                columns = [
+                    (c["Name"], c["Type"]) for c in result_set.get("ResultSetMetadata", {}).get("ColumnInfo", [])
+                ]
             data = result_set.get("Rows", [])
-            if first and data and columns and [d.get("VarCharValue") for d in data[0]["Data"]] == [c[0] for c in columns]:
+            if (
+                first
+                and data
+                and columns
+                and [d.get("VarCharValue") for d in data[0]["Data"]] == [c[0] for c in columns]
+            ):
                 data = data[1:]  # the header row Athena returns for SELECTs
             first = False
             rows.extend([d.get("VarCharValue") for d in r["Data"]] for r in data)
