@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 _MODULES = (
     "madlake.tables.core",
+    "madlake.tables.pypi",
     "madlake.tables.reddit",
     "madlake.tables.gold",
     "madlake.tables.ops",
