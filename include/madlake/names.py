@@ -35,6 +35,11 @@ def asset_uri(table: str) -> str:
     return f"iceberg://{NAMESPACE}/{table}"
 
 
+def raw_asset_uri(source: str) -> str:
+    """The Airflow Asset URI announcing a new complete raw landing of ``source`` (e.g. ``reddit``)."""
+    return f"raw://{NAMESPACE}/{source}"
+
+
 class Conn:
     """Airflow connection ids; the only way credentials reach the code (besides client-library env vars)."""
 
