@@ -8,9 +8,11 @@ How it works (and why it is fast):
   Aho-Corasick pass therefore only reports occurrences that sit on word boundaries: "spark" inside "sparkling" or
   "ray" inside "array" never reach Python.
 * Each hit is then checked against the original text: the exact spelling for case-sensitive terms ("Spark", not
-  "spark joy"), the exact punctuation for terms that have some ("llama.cpp", "W&B"), the ``exclude`` phrases around
+  "spark joy"), the exact punctuation for terms that have some ("llama.cpp", "W&B"; a space in a term matches any
+  separator: "LM Studio" finds "LM-Studio"), the ``exclude`` phrases around
   it ("snowflake schema", "the DGX Spark", "presto!") and, after the pass, whether one of its ``requires_context``
   words occurs anywhere in the text ("ADF" only next to "Azure").
+* URLs are blanked out first: a link to ``huggingface.co`` or ``github.com/vllm-project/vllm`` is not a mention.
 * Overlapping accepted hits resolve leftmost-longest: "Apache Spark" counts Spark once, "Hugging Face Transformers"
   counts Transformers and not the Hub.
 
@@ -20,6 +22,7 @@ The matching contract itself is documented in :mod:`madlake.catalog.models`; thi
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -51,6 +54,22 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
+def _same_but_separators(raw: str, term: str) -> bool:
+    """``raw`` spells ``term`` exactly, except that any separator may stand where ``term`` has a space."""
+    return len(raw) == len(term) and all(a == b or b == " " for a, b in zip(raw, term, strict=True))
+
+
+#: URLs are links, not people naming a tool: "huggingface.co/..." or "github.com/vllm-project/vllm" do not count.
+_URL_RE = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
+
+
+def strip_urls(text: str) -> str:
+    """Blank out URLs (same length, so offsets into the text stay valid)."""
+    if "://" not in text and "www." not in text:
+        return text
+    return _URL_RE.sub(lambda m: " " * len(m.group()), text)
+
+
 def _padded_key(term: str) -> tuple[str, int]:
     """The automaton key of ``term`` and how many padding characters precede the term in it."""
     key = normalize(term)
@@ -65,6 +84,7 @@ class _Term:
     term: str
     case_sensitive: bool
     exact_punctuation: bool
+    has_space: bool
     context: tuple[int, ...]  # ids of context phrases; empty = no requirement
     excludes: tuple[tuple[str, int, bool, bool], ...]  # (phrase casefolded, offset of the term in it, bound_l, bound_r)
 
@@ -122,7 +142,8 @@ class MentionExtractor:
                     tool_id=tool.id,
                     term=term,
                     case_sensitive=alias.case_sensitive,
-                    exact_punctuation=any(not _is_word_char(ch) for ch in term),
+                    exact_punctuation=any(not (_is_word_char(ch) or ch == " ") for ch in term),
+                    has_space=" " in term,
                     context=tuple(context_id(p) for p in alias.requires_context),
                     excludes=tuple(excludes),
                 )
@@ -154,6 +175,9 @@ class MentionExtractor:
         """Accepted occurrences as ``(start, end, tool_id)`` in text order, non-overlapping (leftmost-longest)."""
         if not text:
             return []
+        text = strip_urls(text)
+        if "\\_" in text:  # Reddit markdown escapes underscores: OLLAMA\_MAX is one identifier, not "OLLAMA"
+            text = text.replace("\\_", "__")
         padded = " " + normalize(text) + " "
         contexts: set[int] = set()
         candidates: list[tuple[int, int, _Term]] = []
@@ -180,11 +204,14 @@ class MentionExtractor:
 
     @staticmethod
     def _accept(text: str, start: int, end: int, term: _Term) -> bool:
+        raw = text[start:end]
         if term.case_sensitive:
-            if text[start:end] != term.term:
+            if raw != term.term and not (term.has_space and _same_but_separators(raw, term.term)):
                 return False
-        elif term.exact_punctuation and text[start:end].casefold() != term.term.casefold():
-            return False
+        elif term.exact_punctuation:
+            folded, want = raw.casefold(), term.term.casefold()
+            if folded != want and not (term.has_space and _same_but_separators(folded, want)):
+                return False
         for phrase, offset, bound_l, bound_r in term.excludes:
             p_start = start - offset
             p_end = p_start + len(phrase)
