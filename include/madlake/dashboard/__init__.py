@@ -1,0 +1,7 @@
+"""The MAD dashboard: a static, offline-capable site built from the gold tables by the ``dashboard_publish`` DAG.
+
+* :mod:`madlake.dashboard.queries` — the parameterized SQL the pages run (``queries/*.sql``).
+* :mod:`madlake.dashboard.site` — renders the pages (Jinja2 templates + vendored chart script) into a folder.
+* :mod:`madlake.dashboard.publish` — copies a built site to ``<MADLAKE_HOME>/dashboard/`` or S3.
+* :mod:`madlake.dashboard.sample` — generated, sample-labeled gold data for development and the benchmark.
+"""

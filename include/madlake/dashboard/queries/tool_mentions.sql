@@ -1,0 +1,24 @@
+-- Example Reddit mentions of one tool with their summaries and thread links: the newest, most positive and most
+-- negative of the last 90 days before the tool's newest mention.
+-- params: tool_id
+with p as (select ? as tool_id),
+m as (
+    select x.* from reddit_mentions x join p on x.tool_id = p.tool_id
+),
+recent as (
+    select * from m where m.created_at >= (select max(created_at) from m) - interval '90' day
+),
+picked as (
+    select *, 'newest' as pick, row_number() over (order by created_at desc) as k from recent
+    union all
+    select *, 'most positive' as pick, row_number() over (order by sentiment_score desc) as k from recent
+    union all
+    select *, 'most negative' as pick, row_number() over (order by sentiment_score asc) as k from recent
+)
+select x.pick, x.content_id, x.content_type, x.subreddit, x.created_at, x.sentiment_score, x.sentiment_label,
+       x.summary, coalesce(s.permalink, c.permalink) as permalink
+from picked x
+left join reddit_submissions s on x.content_type = 'submission' and s.id = x.content_id
+left join reddit_comments c on x.content_type = 'comment' and c.id = x.content_id
+where x.k <= 3
+order by x.pick, x.k
