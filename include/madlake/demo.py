@@ -28,6 +28,9 @@ class DemoStep:
 #: The demo, in dependency order. Days are those the bundled replay data covers.
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.TOOLS_CATALOG, note="tables + dim_tools"),
+    DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
+    DemoStep(Dag.GITHUB_STAR_HISTORY, conf={"since": "2026-05-25", "date": "2026-08-22"},
+             note="daily stars 2026-05-25..2026-08-22 (sample stargazers from real daily totals)"),
 ]
 
 
