@@ -1,0 +1,54 @@
+"""
+### reddit_ingest: the newest posts and comment trees of the tracked subreddits, landed raw
+
+For each tracked subreddit (`madlake.sources.reddit.DEFAULT_SUBREDDITS`, or `MADLAKE_SUBREDDITS`, or the `subreddits`
+param) fetches the newest `limit` submissions through praw with read-only OAuth (connection `reddit_default`), then
+each one's comment tree, expanding "more comments" stubs within `more_budget` calls per thread.
+
+Every response is landed **raw first** (gzip JSON lines) under `<warehouse>/raw/reddit/<run date>/<fetch time>/`, with
+a manifest listing what was skipped; nothing is parsed here. `reddit_load` runs on the landing's asset event.
+
+**Failures**: praw's rate limiter paces requests; 429 and 5xx back off and retry, then the request is skipped and
+reported (the run finishes what it can). A 404 (removed post, unknown subreddit) is recorded and skipped at once.
+The task fails only if no request at all succeeded. A rerun writes a new landing: loads are idempotent, so it only
+adds fresher observations.
+
+Local profile: praw talks to a replay server on 127.0.0.1 serving the recorded responses in
+`$MADLAKE_REPLAY_DIR/reddit/`.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, Param, dag, task
+from madlake.names import Dag, Pool, raw_asset_uri
+from madlake.orchestration.defaults import START_DATE, default_args
+
+
+@dag(
+    dag_id=Dag.REDDIT_INGEST,
+    schedule="@daily",
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["reddit", "ingest"],
+    doc_md=__doc__,
+    params={
+        "subreddits": Param("", type="string", description="comma-separated; empty = the tracked list"),
+        "limit": Param(100, type="integer", minimum=1, maximum=1000, description="newest submissions per subreddit"),
+        "more_budget": Param(32, type="integer", minimum=0, description="/api/morechildren calls per thread"),
+        "threads": Param("", type="string", description="extra submission ids whose comment trees to fetch"),
+    },
+)
+def reddit_ingest() -> None:
+    @task(pool=Pool.REDDIT, outlets=[Asset(raw_asset_uri("reddit"))])
+    def ingest(**context: object) -> dict:
+        """Fetch listings and comment trees into a new raw landing (see madlake.pipelines.reddit.ingest)."""
+        from madlake.pipelines.reddit import ingest_task
+
+        return ingest_task(context)
+
+    ingest()
+
+
+reddit_ingest()

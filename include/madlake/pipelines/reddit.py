@@ -1,0 +1,535 @@
+"""Reddit task bodies: ingest (API → raw landing), load (landing → Iceberg merge), archive backfill (dumps → merge).
+
+The merge contract (:func:`merge_rows`), shared by the load and the backfill:
+
+* rows are keyed on ``id``; of all observations of an id (incoming and stored), the newest by ``last_seen_at`` (the
+  fetch time of its landing, or the archive's retrieval time) wins for stats and text — an older landing replayed
+  after a newer one cannot roll stats back or resurrect text;
+* deletion and removal are sticky: once any observation says deleted/removed, the row keeps its stats but its
+  author, text and raw JSON are cleared, whatever order observations arrive in;
+* ``first_seen_at``/``last_seen_at`` are the min/max over observations; ``loaded_at`` is the wall-clock time the row
+  was inserted or its content last changed (a reload that changes nothing keeps it, and commits nothing);
+* only the month partitions the incoming rows fall into are read and rewritten.
+
+Retry semantics: the ingest writes a new immutable landing per attempt (an interrupted attempt leaves no manifest and
+is ignored); the load and the backfill are pure functions of the landings/dumps and the table, so Airflow may retry
+them any number of times. The read-reconcile-merge is not atomic against a *concurrent* writer of the same table:
+the DAGs run with ``max_active_runs=1`` and the load and backfill share the Reddit tables' pool slot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from madlake.names import Table
+
+if TYPE_CHECKING:
+    from madlake.lakehouse.deadletter import Rejection
+    from madlake.lakehouse.writes import CommitContext, WriteResult
+
+log = logging.getLogger(__name__)
+
+SOURCE = "reddit"
+
+#: Columns cleared when an item is deleted or removed (its text and who wrote it).
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    Table.REDDIT_SUBMISSIONS: ("author", "title", "selftext", "raw_json"),
+    Table.REDDIT_COMMENTS: ("author", "body", "flair", "raw_json"),
+}
+#: Bookkeeping columns: a change in these alone is not a content change (``loaded_at`` is not bumped).
+_BOOKKEEPING = ("first_seen_at", "last_seen_at", "loaded_at", "source", "raw_json")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Reconciliation (pure)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _combine(older: dict[str, Any], newer: dict[str, Any], text_columns: Sequence[str]) -> dict[str, Any]:
+    """Fold two observations of one id: newest wins (non-null), deletion sticks, seen-times widen."""
+    row = {k: (v if v is not None or k in text_columns else older.get(k)) for k, v in newer.items()}
+    row["first_seen_at"] = min(older["first_seen_at"], newer["first_seen_at"])
+    row["last_seen_at"] = max(older["last_seen_at"], newer["last_seen_at"])
+    row["is_deleted"] = bool(older["is_deleted"] or newer["is_deleted"])
+    row["is_removed"] = bool(older["is_removed"] or newer["is_removed"])
+    if row["is_deleted"] or row["is_removed"]:
+        for c in text_columns:
+            row[c] = None
+    return row
+
+
+def collapse(rows: Iterable[dict[str, Any]], text_columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Fold many observations into one row per id, in observation-time order (stable for ties: later input wins)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: r["last_seen_at"]):
+        prev = out.get(row["id"])
+        out[row["id"]] = dict(row) if prev is None else _combine(prev, row, text_columns)
+    return out
+
+
+def reconcile(
+    incoming: dict[str, dict[str, Any]],
+    existing: dict[str, dict[str, Any]],
+    text_columns: Sequence[str],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], int, int]:
+    """The rows to merge: each incoming row folded with its stored version. Returns ``(rows, new, changed)``.
+
+    Rows whose content is unchanged keep their stored ``loaded_at``; if they are entirely unchanged the merge finds
+    nothing to commit.
+    """
+    rows, new, changed = [], 0, 0
+    for rid, inc in incoming.items():
+        old = existing.get(rid)
+        if old is None:
+            rows.append({**inc, "loaded_at": now})
+            new += 1
+            continue
+        first, second = (old, inc) if old["last_seen_at"] <= inc["last_seen_at"] else (inc, old)
+        merged = _combine(first, second, text_columns)
+        content_changed = any(merged.get(k) != old.get(k) for k in merged if k not in _BOOKKEEPING)
+        merged["loaded_at"] = now if content_changed else old["loaded_at"]
+        changed += content_changed
+        rows.append(merged)
+    return rows, new, changed
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Merge into Iceberg
+# --------------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeSummary:
+    table: str
+    incoming: int
+    inserted: int
+    changed: int
+    committed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "incoming": self.incoming,
+            "inserted": self.inserted,
+            "changed": self.changed,
+            "committed": self.committed,
+        }
+
+
+def merge_rows(
+    table_name: str, rows: Sequence[dict[str, Any]], ctx: CommitContext, now: datetime | None = None
+) -> MergeSummary:
+    """Merge observations ``rows`` (table-shaped dicts) into ``table_name`` under the contract of this module."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import merge, rows_to_arrow, touched_partitions_filter
+
+    now = now or datetime.now(UTC)
+    text_columns = TEXT_COLUMNS[table_name]
+    incoming = collapse(rows, text_columns)
+    if not incoming:
+        return MergeSummary(table_name, 0, 0, 0, False)
+    table = load_table(table_name)
+    probe = pa.table(
+        {"created_at": pa.array([r["created_at"] for r in incoming.values()], type=pa.timestamp("us", tz="UTC"))}
+    )
+    scope = touched_partitions_filter(table, probe)
+    stored = table.scan(row_filter=scope).to_arrow()
+    if stored.num_rows:
+        stored = stored.filter(pc.is_in(stored.column("id"), value_set=pa.array(list(incoming), type=pa.string())))
+    existing = {r["id"]: r for r in stored.to_pylist()}
+    merged, new, changed = reconcile(incoming, existing, text_columns, now)
+    result: WriteResult = merge(table, rows_to_arrow(table, merged), ("id",), ctx, row_filter=scope)
+    log.info(
+        "%s: %d incoming id(s): %d new, %d changed, %d unchanged; %s",
+        table_name,
+        len(incoming),
+        new,
+        changed,
+        len(incoming) - new - changed,
+        "committed" if not result.skipped else "nothing to commit",
+    )
+    return MergeSummary(table_name, len(incoming), new, changed, not result.skipped)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Ingest
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def ingest(
+    day: date,
+    *,
+    subreddits: Sequence[str] | None = None,
+    limit: int = 100,
+    more_budget: int = 32,
+    threads: Sequence[str] = (),
+    fetch_comments: bool = True,
+    mode: str | None = None,
+    replay_dir: Path | None = None,
+    run_id: str = "manual",
+    max_attempts: int = 4,
+) -> dict[str, Any]:
+    """Fetch the newest ``limit`` submissions of each subreddit and their comment trees into a new raw landing.
+
+    ``threads`` adds submission ids whose comment trees are fetched whatever the listings say (e.g. a megathread
+    being backfilled). Failed requests are skipped, landed with their error and listed in the summary; the run
+    fails only if it could fetch nothing at all (then the landing is still written, for inspection, but the
+    summary's ``landing`` is what the load would read).
+
+    Returns a JSON-able summary: ``landing`` URI, counts, ``skipped`` requests.
+
+    Raises:
+        RuntimeError: every request failed (Reddit down, bad credentials): retrying the task is the right move.
+    """
+    from madlake.config import get_settings
+    from madlake.sources.reddit import tracked_subreddits
+    from madlake.sources.reddit.client import RedditFetcher, reddit_session
+    from madlake.sources.reddit.landing import LandingWriter
+
+    settings = get_settings()
+    mode = mode or settings.effective_source_mode
+    names = list(subreddits) if subreddits else tracked_subreddits()
+    writer = LandingWriter(settings.raw_uri, day, datetime.now(UTC), run_id=run_id)
+    log.info(
+        "Reddit ingest for %s (%s mode): %d subreddit(s), limit %d, landing %s",
+        day,
+        mode,
+        len(names),
+        limit,
+        writer.uri,
+    )
+    with reddit_session(mode, replay_dir) as reddit:
+        fetcher = RedditFetcher(reddit, writer, max_attempts=max_attempts)
+        for i, name in enumerate(names, start=1):
+            ids = fetcher.fetch_new(name, limit)
+            if fetch_comments:
+                for n, sid in enumerate(ids, start=1):
+                    fetcher.fetch_thread(sid, f"r_{name}", more_budget)
+                    if n % 25 == 0:
+                        log.info("r/%s: %d/%d comment trees fetched", name, n, len(ids))
+            log.info(
+                "Subreddit %d/%d r/%s done: %d posts, %d requests so far, %d skipped",
+                i,
+                len(names),
+                name,
+                len(ids),
+                fetcher.stats.requests,
+                len(fetcher.stats.skipped),
+            )
+        for sid in threads:
+            fetcher.fetch_thread(sid, "threads", more_budget)
+    stats = fetcher.stats.summary()
+    summary = {"mode": mode, "subreddits": names, "limit": limit, **stats}
+    landing = writer.finish(summary)
+    skipped = stats["skipped"]
+    log.info(
+        "Reddit ingest %s: %d submissions listed, %d threads, %d comments, %d request(s) skipped",
+        day,
+        stats["submissions_listed"],
+        stats["threads_fetched"],
+        stats["comments_fetched"],
+        len(skipped),
+    )
+    for s in skipped[:20]:
+        log.info("  skipped %s /%s: %s", s["endpoint"], s["path"], s["reason"])
+    if stats["answered"] == 0:
+        raise RuntimeError(f"Reddit ingest for {day}: every request failed ({len(skipped)} skipped); see {landing}")
+    return {
+        "day": day.isoformat(),
+        "landing": landing,
+        "submissions_listed": stats["submissions_listed"],
+        "threads": stats["threads_fetched"],
+        "comments": stats["comments_fetched"],
+        "skipped": len(skipped),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Load
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def parse_landings(landing_uris: Sequence[str]) -> tuple[Any, int, int]:
+    """Parse every line of the landings. Returns ``(Parsed, responses, failed_requests)``."""
+    from madlake.lakehouse.deadletter import Rejection
+    from madlake.sources.reddit.landing import read_landing
+    from madlake.sources.reddit.parse import Parsed, parse_response
+
+    out = Parsed()
+    responses = failed = 0
+    for uri in landing_uris:
+        for line in read_landing(uri):
+            if "body" not in line:
+                if line.get("endpoint") == "unreadable":
+                    out.rejected_submissions.append(Rejection(line["error"], line.get("raw", ""), None))
+                failed += 1
+                continue
+            responses += 1
+            try:
+                at = datetime.fromisoformat(line["fetched_at"])
+            except (KeyError, TypeError, ValueError):
+                out.rejected_submissions.append(Rejection("landed response without a valid fetched_at", line))
+                continue
+            out.extend(parse_response(line.get("endpoint", ""), line["body"], observed_at=at))
+    return out, responses, failed
+
+
+def load(day: date, *, landings: Sequence[str] | None = None) -> dict[str, Any]:
+    """Merge every complete landing of ``day`` (or just ``landings``) into the Reddit tables.
+
+    Loading the same landings again changes nothing (no commit). Dead letters of the day are replaced in
+    ``rejected_records`` (entities ``submission`` and ``comment``).
+
+    Raises:
+        FileNotFoundError: no complete landing exists for ``day`` (run ``reddit_ingest`` for it first).
+    """
+    from madlake.config import get_settings
+    from madlake.lakehouse.deadletter import write_dead_letters
+    from madlake.lakehouse.writes import CommitContext
+    from madlake.sources.reddit.landing import list_landings
+
+    settings = get_settings()
+    if landings is None:
+        found = list_landings(settings.raw_uri, day)
+        if not found:
+            raise FileNotFoundError(
+                f"no complete Reddit landing under {settings.raw_uri}/reddit/{day.isoformat()}/: run reddit_ingest "
+                f"for {day} first"
+            )
+        landings = [landing.uri for landing in found]
+    parsed, responses, failed = parse_landings(landings)
+    log.info(
+        "Parsed %d landing(s) of %s: %d responses (%d failed requests): %d submission and %d comment "
+        "observations, %d + %d rejected",
+        len(landings),
+        day,
+        responses,
+        failed,
+        len(parsed.submissions),
+        len(parsed.comments),
+        len(parsed.rejected_submissions),
+        len(parsed.rejected_comments),
+    )
+    ctx = CommitContext.current(source=SOURCE)
+    subs = merge_rows(Table.REDDIT_SUBMISSIONS, parsed.submissions, ctx)
+    coms = merge_rows(Table.REDDIT_COMMENTS, parsed.comments, ctx)
+    write_dead_letters(SOURCE, "submission", day, parsed.rejected_submissions, ctx)
+    write_dead_letters(SOURCE, "comment", day, parsed.rejected_comments, ctx)
+    return {
+        "day": day.isoformat(),
+        "landings": len(landings),
+        "failed_requests": failed,
+        "submissions": subs.as_dict(),
+        "comments": coms.as_dict(),
+        "rejected": len(parsed.rejected_submissions) + len(parsed.rejected_comments),
+    }
+
+
+def days_to_load(context: dict[str, Any]) -> list[date]:
+    """The days a load run covers: an explicit ``date``; else the days of the triggering ingest events; else
+    :func:`~madlake.orchestration.runtime.run_day`."""
+    from madlake.orchestration.runtime import run_day
+
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    if conf.get("date") or (context.get("params") or {}).get("date"):
+        return [run_day(context)]
+    days: set[date] = set()
+    events = context.get("triggering_asset_events") or {}
+    try:
+        for asset in events:
+            for event in events[asset]:
+                extra = getattr(event, "extra", None) or {}
+                if extra.get("day"):
+                    days.add(date.fromisoformat(str(extra["day"])[:10]))
+    except Exception:
+        log.warning("Could not read triggering asset events; loading the run day instead", exc_info=True)
+    return sorted(days) or [run_day(context)]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Archive backfill
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def archive_backfill(
+    subreddit: str,
+    start: date,
+    end: date,
+    *,
+    archive: str,
+    kinds: Sequence[str] = ("submissions", "comments"),
+    batch_size: int = 100_000,
+    max_dead_letters: int = 10_000,
+) -> dict[str, Any]:
+    """Merge the records of ``subreddit`` created in ``[start, end]`` from its dumps under ``archive`` (path/URI).
+
+    Each dump is streamed; records outside the date range or of another subreddit are skipped; valid ones are
+    merged in batches of ``batch_size`` (each batch one merge, so a failure mid-dump leaves earlier batches loaded
+    and a retry redoes them as no-ops). Invalid lines/records become dead letters (source ``reddit_archive``, entity
+    ``<subreddit>_<kind>``, run day ``start``), at most ``max_dead_letters`` kept, all counted.
+
+    Raises:
+        FileNotFoundError: a requested dump does not exist (the message names it).
+        ValueError: ``start`` after ``end``, or an unknown kind.
+    """
+    from madlake.lakehouse.writes import CommitContext
+
+    if start > end:
+        raise ValueError(f"archive backfill: start {start} is after end {end}")
+    unknown = [k for k in kinds if k not in ("submissions", "comments")]
+    if unknown:
+        raise ValueError(f"archive backfill: unknown kinds {unknown} (submissions, comments)")
+    ctx = CommitContext.current(source="reddit_archive")
+    summary: dict[str, Any] = {"subreddit": subreddit, "start": start.isoformat(), "end": end.isoformat()}
+    for kind in kinds:
+        summary[kind] = _backfill_dump(subreddit, kind, start, end, archive, ctx, batch_size, max_dead_letters)
+    return summary
+
+
+def _backfill_dump(
+    subreddit: str,
+    kind: str,
+    start: date,
+    end: date,
+    archive: str,
+    ctx: CommitContext,
+    batch_size: int,
+    max_dead_letters: int,
+) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from madlake.lakehouse.deadletter import Rejection, write_dead_letters
+    from madlake.models.reddit import comment_row, rejection_reason, submission_row
+    from madlake.sources.reddit.archive import ReadStats, created_epoch, dump_uri, iter_records, observed_at, source_of
+
+    lo = datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()
+    hi = (datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)).timestamp()
+    uri = dump_uri(archive, subreddit, kind)
+    table_name = Table.REDDIT_SUBMISSIONS if kind == "submissions" else Table.REDDIT_COMMENTS
+    to_row = submission_row if kind == "submissions" else comment_row
+    stats = ReadStats()
+    rejections: list[Rejection] = []
+    counts = {"lines": 0, "in_range": 0, "rejected": 0, "merged": 0, "inserted": 0, "changed": 0}
+    batch: list[dict[str, Any]] = []
+
+    def reject(reason: str, raw: Any, record_id: str | None = None) -> None:
+        counts["rejected"] += 1
+        if len(rejections) < max_dead_letters:
+            rejections.append(Rejection(reason, raw, record_id))
+
+    def flush() -> None:
+        result = merge_rows(table_name, batch, ctx)
+        counts["merged"] += result.incoming
+        counts["inserted"] += result.inserted
+        counts["changed"] += result.changed
+        log.info(
+            "%s: merged a batch of %d (%d so far; %.0f MB read at %.0f MB/s)",
+            uri,
+            len(batch),
+            counts["merged"],
+            stats.bytes_decompressed / 1e6,
+            stats.mb_per_s,
+        )
+        batch.clear()
+
+    for n, record, raw in iter_records(uri, stats):
+        if record is None:
+            reject(f"line {n}: not a JSON object", raw)
+            continue
+        created = created_epoch(record)
+        if created is not None and not lo <= created < hi:
+            continue
+        if str(record.get("subreddit", "")).lower() != subreddit.lower():
+            continue
+        counts["in_range"] += 1
+        try:
+            batch.append(to_row(record, source=source_of(record), observed_at=observed_at(record)))
+        except ValidationError as exc:
+            reject(f"line {n}: {rejection_reason(exc)}", record, str(record["id"]) if record.get("id") else None)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    counts["lines"] = stats.lines
+    write_dead_letters("reddit_archive", f"{subreddit}_{kind}", start, rejections, ctx)
+    log.info(
+        "%s: %d lines, %d MB decompressed at %.0f MB/s; %d record(s) in range, %d merged (%d new, %d changed), "
+        "%d rejected",
+        uri,
+        stats.lines,
+        stats.bytes_decompressed >> 20,
+        stats.mb_per_s,
+        counts["in_range"],
+        counts["merged"],
+        counts["inserted"],
+        counts["changed"],
+        counts["rejected"],
+    )
+    return counts
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Airflow task glue (called from dags/reddit_*.py with the task context)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _csv(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def ingest_task(context: dict[str, Any]) -> dict[str, Any]:
+    """``reddit_ingest.ingest``: run :func:`ingest` for the run's day with the DAG params; annotate the raw asset."""
+    from madlake.names import raw_asset_uri
+    from madlake.orchestration.runtime import run_day, run_id
+
+    params = context.get("params") or {}
+    day = run_day(context)
+    summary = ingest(
+        day,
+        subreddits=_csv(params.get("subreddits")) or None,
+        limit=int(params.get("limit") or 100),
+        more_budget=int(params.get("more_budget", 32) or 0),
+        threads=_csv(params.get("threads")),
+        run_id=run_id(context),
+    )
+    events = context.get("outlet_events")
+    if events is not None:
+        from airflow.sdk import Asset
+
+        events[Asset(raw_asset_uri(SOURCE))].extra = {"day": summary["day"], "landing": summary["landing"]}
+    return summary
+
+
+def load_task(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """``reddit_load.load``: load every day this run covers (see :func:`days_to_load`)."""
+    return [load(day) for day in days_to_load(context)]
+
+
+def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
+    """``reddit_archive_backfill.backfill``: :func:`archive_backfill` with the DAG params.
+
+    Raises:
+        ValueError: a missing or malformed param (named in the message).
+    """
+    params = context.get("params") or {}
+    missing = [p for p in ("subreddit", "start", "end", "archive") if not params.get(p)]
+    if missing:
+        raise ValueError(f"reddit_archive_backfill needs params {missing}")
+    return archive_backfill(
+        str(params["subreddit"]).strip().removeprefix("r/"),
+        date.fromisoformat(str(params["start"])[:10]),
+        date.fromisoformat(str(params["end"])[:10]),
+        archive=str(params["archive"]),
+        kinds=_csv(params.get("kinds")) or ("submissions", "comments"),
+    )

@@ -1,0 +1,143 @@
+"""Pushshift / Arctic Shift subreddit dumps: ``<subreddit>_submissions.zst`` and ``<subreddit>_comments.zst``.
+
+Each dump is zstandard-compressed NDJSON (one Reddit record per line) written with a long window, so it is
+decompressed as a stream with ``max_window_size`` = 2 GiB and read line by line: memory stays bounded by the read
+chunk plus one line, whatever the dump's size. Works on a local path, ``file://`` or ``s3://`` URI.
+
+The archives' schema differs from the API's (numeric strings for ``created_utc``, no ``name``/``depth``,
+``retrieved_on``/``retrieved_utc``, Arctic Shift's ``_meta``); :mod:`madlake.models.reddit` accepts both, and
+:func:`observed_at` takes the archive's retrieval time as the observation time, so an archive copy never overrides a
+fresher API observation of the same item.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from madlake.models.reddit import Source
+
+log = logging.getLogger(__name__)
+
+MAX_WINDOW = 2**31  # 2 GiB: the window Pushshift/Arctic Shift dumps are compressed with
+READ_SIZE = 1 << 22
+
+
+@dataclass
+class ReadStats:
+    bytes_decompressed: int = 0
+    lines: int = 0
+    bad_lines: int = 0
+    seconds: float = 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_decompressed / 1e6 / self.seconds if self.seconds else 0.0
+
+
+def dump_uri(base: str, subreddit: str, kind: str) -> str:
+    """``<base>/<subreddit>_<kind>.zst`` (``kind``: submissions | comments)."""
+    return f"{base.rstrip('/')}/{subreddit}_{kind}.zst"
+
+
+def iter_lines(uri: str, stats: ReadStats | None = None, *, progress_every: int = 256 << 20) -> Iterator[bytes]:
+    """The lines of a zstd NDJSON dump, decompressed as a bounded-memory stream.
+
+    Raises:
+        FileNotFoundError: naming the dump when it does not exist.
+        zstandard.ZstdError: the file is not zstd or is corrupt (the message names the dump).
+    """
+    import zstandard
+    from pyarrow import fs as pafs
+
+    from madlake.sources.reddit.landing import filesystem
+
+    stats = stats if stats is not None else ReadStats()
+    filesys, path = filesystem(uri)
+    if filesys.get_file_info(path).type != pafs.FileType.File:
+        raise FileNotFoundError(f"archive dump {uri} does not exist")
+    start = time.perf_counter()
+    next_report = progress_every
+    with filesys.open_input_stream(path, compression=None) as raw:
+        reader = zstandard.ZstdDecompressor(max_window_size=MAX_WINDOW).stream_reader(raw, read_size=READ_SIZE)
+        tail = b""
+        try:
+            while True:
+                chunk = reader.read(READ_SIZE)
+                if not chunk:
+                    break
+                stats.bytes_decompressed += len(chunk)
+                lines = (tail + chunk).split(b"\n")
+                tail = lines.pop()
+                stats.lines += len(lines)
+                yield from lines
+                if stats.bytes_decompressed >= next_report:
+                    elapsed = time.perf_counter() - start
+                    log.info(
+                        "%s: %d MB decompressed, %d lines, %.0f MB/s",
+                        uri,
+                        stats.bytes_decompressed >> 20,
+                        stats.lines,
+                        stats.bytes_decompressed / 1e6 / max(elapsed, 1e-9),
+                    )
+                    next_report += progress_every
+        except zstandard.ZstdError as exc:
+            raise zstandard.ZstdError(f"{uri}: {exc}") from exc
+        finally:
+            stats.seconds += time.perf_counter() - start
+        if tail.strip():
+            stats.lines += 1
+            yield tail
+
+
+def source_of(record: dict[str, Any]) -> Source:
+    """Arctic Shift records carry ``_meta``; older Pushshift ones do not."""
+    return "arctic_shift" if "_meta" in record else "pushshift"
+
+
+def observed_at(record: dict[str, Any]) -> datetime:
+    """When the archive saw the record (``retrieved_on``/``retrieved_utc``/``_meta.retrieved_2nd_on``), else created."""
+    meta_obj = record.get("_meta")
+    meta: dict[str, Any] = meta_obj if isinstance(meta_obj, dict) else {}
+    for value in (
+        meta.get("retrieved_2nd_on"),
+        record.get("retrieved_on"),
+        record.get("retrieved_utc"),
+        record.get("created_utc"),
+    ):
+        try:
+            if value is not None and not isinstance(value, bool):
+                return datetime.fromtimestamp(float(value), tz=UTC)
+        except (TypeError, ValueError, OverflowError):
+            continue
+    return datetime.fromtimestamp(0, tz=UTC)
+
+
+def created_epoch(record: dict[str, Any]) -> float | None:
+    try:
+        value = record.get("created_utc")
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def iter_records(uri: str, stats: ReadStats | None = None) -> Iterator[tuple[int, dict[str, Any] | None, bytes]]:
+    """``(line number, parsed object or None when the line is not a JSON object, raw line)`` per non-blank line."""
+    for n, line in enumerate(iter_lines(uri, stats), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            obj = None
+        if not isinstance(obj, dict):
+            if stats is not None:
+                stats.bad_lines += 1
+            yield n, None, line
+            continue
+        yield n, obj, line

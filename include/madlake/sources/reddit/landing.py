@@ -1,0 +1,185 @@
+"""Raw landings: every Reddit response, stored before anything parses it, so any later step re-runs without Reddit.
+
+Layout, in the warehouse's object storage (``file://`` locally, ``s3://`` on AWS)::
+
+    <raw_uri>/reddit/<run date>/<fetch stamp>/<part>.jsonl.gz     one line per response (see :class:`LandingWriter`)
+    <raw_uri>/reddit/<run date>/<fetch stamp>/_manifest.json      written last: the landing is complete
+
+Each line is ``{"endpoint", "path", "params", "fetched_at", "status", "body"?, "error"?}``: ``body`` is the JSON Reddit
+returned, untouched; failed requests (404, exhausted retries) are landed too, with ``error``, so the landing says what
+was skipped. A landing without a manifest was interrupted: loaders ignore it (the ingest rerun writes a new one).
+Landings are immutable: a rerun of the ingest writes a new fetch stamp, it never rewrites an old landing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyarrow.fs import FileSystem
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "_manifest.json"
+
+
+def filesystem(uri: str) -> tuple[FileSystem, str]:
+    """``(pyarrow filesystem, path inside it)`` for a ``file://`` or ``s3://`` URI (honours ``MADLAKE_S3_ENDPOINT``)."""
+    from pyarrow import fs
+
+    if uri.startswith("s3://"):
+        from madlake.config import get_settings
+
+        settings = get_settings()
+        kwargs: dict[str, Any] = {"region": settings.aws_region}
+        if settings.s3_endpoint:
+            kwargs["endpoint_override"] = settings.s3_endpoint
+            if settings.s3_endpoint.startswith("http://"):
+                kwargs["scheme"] = "http"
+            kwargs["force_virtual_addressing"] = False
+        return fs.S3FileSystem(**kwargs), uri.removeprefix("s3://")
+    if uri.startswith("file://"):
+        return fs.LocalFileSystem(), uri.removeprefix("file://")
+    if "://" not in uri:
+        return fs.LocalFileSystem(), uri
+    return fs.FileSystem.from_uri(uri)
+
+
+def fetch_stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@dataclass
+class LandingWriter:
+    """Writes one landing: gzip JSON lines per part, then the manifest. Not thread-safe; one per ingest run.
+
+    Failure semantics: parts are written as they are fetched; if the process dies, the landing has no manifest and is
+    ignored by loaders (its partial files stay for inspection). :meth:`finish` writes the manifest last.
+    """
+
+    root_uri: str
+    day: date
+    started_at: datetime
+    run_id: str = "manual"
+    counts: dict[str, int] = field(default_factory=dict)
+    _open: dict[str, tuple[Any, gzip.GzipFile]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.fs, base = filesystem(self.root_uri.rstrip("/"))
+        self.path = f"{base}/reddit/{self.day.isoformat()}/{fetch_stamp(self.started_at)}"
+        self.fs.create_dir(self.path, recursive=True)
+
+    @property
+    def uri(self) -> str:
+        scheme = self.root_uri.split("://", 1)[0] if "://" in self.root_uri else "file"
+        return f"{scheme}://{self.path}"
+
+    def write(
+        self,
+        part: str,
+        *,
+        endpoint: str,
+        path: str,
+        params: dict[str, Any],
+        fetched_at: datetime,
+        status: int,
+        body: Any = None,
+        error: str | None = None,
+    ) -> None:
+        """Append one response (or one failed request) to ``<part>.jsonl.gz``."""
+        if part not in self._open:
+            raw = self.fs.open_output_stream(f"{self.path}/{part}.jsonl.gz")
+            self._open[part] = (raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6))
+        line: dict[str, Any] = {
+            "endpoint": endpoint,
+            "path": path,
+            "params": params,
+            "fetched_at": fetched_at.astimezone(UTC).isoformat(),
+            "status": status,
+        }
+        if body is not None:
+            line["body"] = body
+        if error is not None:
+            line["error"] = error
+        gz = self._open[part][1]
+        gz.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+        self.counts[part] = self.counts.get(part, 0) + 1
+
+    def finish(self, summary: dict[str, Any]) -> str:
+        """Close every part and write the manifest (which marks the landing complete). Returns the landing URI."""
+        for raw, gz in self._open.values():
+            gz.close()
+            raw.close()
+        self._open.clear()
+        manifest = {
+            "source": "reddit",
+            "run_date": self.day.isoformat(),
+            "run_id": self.run_id,
+            "started_at": self.started_at.astimezone(UTC).isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "parts": {f"{p}.jsonl.gz": n for p, n in sorted(self.counts.items())},
+            **summary,
+        }
+        with self.fs.open_output_stream(f"{self.path}/{MANIFEST}") as out:
+            out.write(json.dumps(manifest, indent=2, default=str).encode("utf-8"))
+        log.info("Landed %d response(s) in %d part(s) at %s", sum(self.counts.values()), len(self.counts), self.uri)
+        return self.uri
+
+
+@dataclass(frozen=True)
+class Landing:
+    uri: str
+    stamp: str
+    manifest: dict[str, Any]
+
+
+def list_landings(root_uri: str, day: date) -> list[Landing]:
+    """The complete landings of ``day`` (those with a manifest), oldest first; incomplete ones are logged, skipped."""
+    from pyarrow import fs as pafs
+
+    filesys, base = filesystem(root_uri.rstrip("/"))
+    day_dir = f"{base}/reddit/{day.isoformat()}"
+    infos = filesys.get_file_info(pafs.FileSelector(day_dir, allow_not_found=True))
+    landings = []
+    for info in sorted((i for i in infos if i.type == pafs.FileType.Directory), key=lambda i: i.base_name):
+        manifest_path = f"{info.path}/{MANIFEST}"
+        if filesys.get_file_info(manifest_path).type != pafs.FileType.File:
+            log.warning("Ignoring incomplete landing %s (no manifest: the ingest was interrupted)", info.path)
+            continue
+        with filesys.open_input_stream(manifest_path) as f:
+            manifest = json.loads(f.read())
+        scheme = root_uri.split("://", 1)[0] if "://" in root_uri else "file"
+        landings.append(Landing(f"{scheme}://{info.path}", info.base_name, manifest))
+    return landings
+
+
+def read_landing(landing_uri: str) -> Iterator[dict[str, Any]]:
+    """Every line of every part of a landing, part by part (parts in name order, lines in fetch order)."""
+    from pyarrow import fs as pafs
+
+    filesys, path = filesystem(landing_uri)
+    infos = filesys.get_file_info(pafs.FileSelector(path))
+    for info in sorted((i for i in infos if i.base_name.endswith(".jsonl.gz")), key=lambda i: i.base_name):
+        with filesys.open_input_stream(info.path) as raw, gzip.GzipFile(fileobj=raw) as gz:
+            for n, line in enumerate(io.TextIOWrapper(gz, encoding="utf-8"), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield {
+                        "endpoint": "unreadable",
+                        "status": 0,
+                        "error": f"{info.base_name}:{n}: {exc}",
+                        "raw": line[:65536],
+                        "fetched_at": None,
+                        "path": info.base_name,
+                        "params": {},
+                    }
