@@ -1,0 +1,15 @@
+-- stg_catalog__tools: one row per tracked tool (the current catalog).
+with source as (
+    select * from dim_tools
+),
+
+renamed as (
+    select
+        tool_id,
+        name as tool_name,
+        primary_category,
+        open_source
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,313 @@
+"""Gold metrics: recompute the days a run affects, audit, publish, tag monthly publishes.
+
+Contract (idempotent by day): a run over ``[start, end]`` replaces exactly those days of ``tool_daily_metrics``,
+``category_daily_rankings`` and ``tool_breakouts``, and the months those days fall in of ``popularity_index``.
+Rerunning the same range yields the same rows (only ``computed_at`` moves); it never appends beside old rows.
+
+Which days: the run day, plus the earlier days whose trailing windows include inputs that changed since the last
+gold commit (Reddit mentions processed late), at most :data:`MAX_LATE_DAYS` back. A backfill passes ``start``/``end``
+explicitly. Cost is bounded by the range and the window sizes (28/90/365 days), not by the length of history.
+
+Failure semantics: each gold table is written through write-audit-publish; a failed audit raises
+:class:`~madlake.lakehouse.writes.AuditFailedError`, leaves main untouched and keeps the audit branch. A table written
+before the failure stays published (it passed its own audit); the Airflow retry recomputes the whole range, which is
+safe because every write is a replace of the range.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from madlake.names import Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyiceberg.table import Table as IcebergTable
+
+    from madlake.lakehouse.writes import AuditReport
+
+log = logging.getLogger(__name__)
+
+#: How far back a daily run follows late-arriving inputs (one 28-day window).
+MAX_LATE_DAYS = 27
+
+GOLD_TABLES = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.TOOL_BREAKOUTS, Table.POPULARITY_INDEX)
+
+
+def monthly_tag(month: date) -> str:
+    """The tag marking the monthly publish of ``month``'s gold data, e.g. ``monthly-2026-03``."""
+    return f"monthly-{month:%Y-%m}"
+
+
+def _month_ends(start: date, end: date) -> list[date]:
+    """Last days of months within ``[start, end]``."""
+    out = []
+    d = start
+    while d <= end:
+        nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+        last = nxt - timedelta(days=1)
+        if last <= end:
+            out.append(last)
+        d = nxt
+    return out
+
+
+def late_start(day: date) -> date | None:
+    """The earliest day in ``[day - MAX_LATE_DAYS, day)`` whose inputs changed after the last gold commit, if any.
+
+    Looks at Reddit mentions processed (``processed_at``) after ``tool_daily_metrics``' last commit. Sources
+    without a load timestamp are not followed: backfill them with an explicit range.
+    """
+    from pyiceberg.exceptions import NoSuchTableError
+    from pyiceberg.expressions import And, GreaterThan, GreaterThanOrEqual, LessThan
+
+    from madlake.lakehouse.catalog import get_catalog
+    from madlake.lakehouse.tables import identifier
+
+    catalog = get_catalog()
+    try:
+        gold = catalog.load_table(identifier(Table.TOOL_DAILY_METRICS))
+        mentions = catalog.load_table(identifier(Table.REDDIT_MENTIONS))
+    except NoSuchTableError:
+        return None
+    snap = gold.current_snapshot()
+    if snap is None or "processed_at" not in {f.name for f in mentions.schema().fields}:
+        return None
+    watermark = datetime.fromtimestamp(snap.timestamp_ms / 1000, tz=UTC)
+    lo = datetime.combine(day - timedelta(days=MAX_LATE_DAYS), datetime.min.time(), tzinfo=UTC)
+    hi = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+    rows = mentions.scan(
+        row_filter=And(
+            And(GreaterThanOrEqual("created_at", lo.isoformat()), LessThan("created_at", hi.isoformat())),
+            GreaterThan("processed_at", watermark.isoformat()),
+        ),
+        selected_fields=("created_at",),
+    ).to_arrow()
+    if rows.num_rows == 0:
+        return None
+    import pyarrow.compute as pc
+
+    earliest: datetime = pc.min(rows.column("created_at")).as_py()
+    log.info("%d Reddit mentions before %s were processed after the last gold run; recomputing from %s",
+             rows.num_rows, day, earliest.date())
+    return earliest.astimezone(UTC).date()
+
+
+def gold_range(day: date, start: date | None = None, end: date | None = None, follow_late: bool = True) -> tuple[date, date]:
+    """The days a run recomputes: the explicit ``[start, end]`` (backfills), else ``day`` extended back to late data."""
+    if start or end:
+        s, e = start or day, end or day
+        if e < s:
+            raise ValueError(f"gold range is empty: start {s} is after end {e}")
+        return s, e
+    first = late_start(day) if follow_late else None
+    return (min(first, day) if first else day), day
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Audits
+# --------------------------------------------------------------------------------------------------------------------
+
+#: Per gold table: (expectation name, DuckDB SQL over ``staged`` returning the number of violations).
+CHECKS: dict[str, list[tuple[str, str]]] = {
+    Table.TOOL_DAILY_METRICS: [
+        ("downloads_excl_ci <= downloads", "select count(*) from staged where downloads_excl_ci > downloads"),
+        ("downloads_7d <= downloads_28d", "select count(*) from staged where downloads_7d > downloads_28d"),
+        ("counts are non-negative", "select count(*) from staged where least(downloads, downloads_28d, mentions, "
+         "mentions_28d, new_stars_28d) < 0"),
+        ("sentiment_28d in [-1, 1]", "select count(*) from staged where abs(sentiment_28d) > 1.000001"),
+        ("shares in [0, 1]", "select count(*) from staged where positive_share_28d + negative_share_28d > 1.000001 "
+         "or least(positive_share_28d, negative_share_28d) < 0"),
+    ],
+    Table.CATEGORY_DAILY_RANKINGS: [
+        ("share in [0, 1]", "select count(*) from staged where share < 0 or share > 1.000001"),
+        ("ranks are 1..n per category and signal", "select count(*) from (select metric_date, category, signal, "
+         "count(*) n, max(rank) r, min(rank) m from staged group by metric_date, category, signal) "
+         "where r <> n or m <> 1"),
+    ],
+    Table.TOOL_BREAKOUTS: [
+        ("n_signals >= 2", "select count(*) from staged where n_signals < 2"),
+    ],
+    Table.POPULARITY_INDEX: [
+        ("score = sum of components", "select count(*) from staged where abs(score - (downloads_component + "
+         "mentions_component + stars_component + new_stars_component)) > 1e-6"),
+        ("score >= 0", "select count(*) from staged where score < 0"),
+    ],
+}
+
+
+def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_rows: int | None = None) -> AuditReport:
+    """Audit staged gold rows: the key is unique and not null, plus the table's :data:`CHECKS`."""
+    import duckdb
+
+    from madlake.lakehouse.writes import AuditReport, ExpectationResult
+    from madlake.tables import get_spec
+
+    name = table.name()[-1]
+    spec = get_spec(name)
+    key = ", ".join(spec.key)
+    con = duckdb.connect()
+    try:
+        con.register("staged", rows)
+        results = []
+        dupes = con.execute(f"select count(*) from (select {key} from staged group by all having count(*) > 1)")
+        n = dupes.fetchone()[0]  # type: ignore[index]
+        results.append(ExpectationResult(f"key ({key}) unique", n == 0, f"{n} duplicated keys"))
+        nulls = " or ".join(f"{k} is null" for k in spec.key)
+        n = con.execute(f"select count(*) from staged where {nulls}").fetchone()[0]  # type: ignore[index]
+        results.append(ExpectationResult(f"key ({key}) not null", n == 0, f"{n} rows"))
+        for expectation, sql in CHECKS.get(name, []):
+            n = con.execute(sql).fetchone()[0]  # type: ignore[index]
+            results.append(ExpectationResult(expectation, n == 0, f"{n} violating rows"))
+        if expected_rows is not None:
+            results.append(ExpectationResult("one row per tool per day", rows.num_rows == expected_rows,
+                                             f"{rows.num_rows} rows, expected {expected_rows}"))
+    finally:
+        con.close()
+    return AuditReport(tuple(results), rows=rows.num_rows)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _row_filter(table: str, start: date, end: date) -> Any:
+    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
+
+    if table == Table.POPULARITY_INDEX:
+        first, last = start.replace(day=1), end.replace(day=1)
+        return And(GreaterThanOrEqual("month", first.isoformat()), LessThanOrEqual("month", last.isoformat()))
+    return And(GreaterThanOrEqual("metric_date", start.isoformat()), LessThanOrEqual("metric_date", end.isoformat()))
+
+
+def build_gold(day: date, start: date | None = None, end: date | None = None, follow_late: bool = True) -> dict[str, Any]:
+    """Recompute the gold tables for the days the run affects and publish them (see the module docstring).
+
+    Returns:
+        A summary for XCom: the range, rows written per table, and the monthly tags created.
+    """
+    from madlake.config import get_settings
+
+    s, e = gold_range(day, start, end, follow_late)
+    settings = get_settings()
+    log.info("Gold metrics for %s..%s (%d days) on the %s profile", s, e, (e - s).days + 1, settings.profile)
+    if settings.profile == "aws":
+        written = _build_athena(s, e)
+    else:
+        written = _build_local(s, e)
+    tags = tag_monthly_publish(s, e)
+    return {"start": s.isoformat(), "end": e.isoformat(), "rows": written, "tags": tags}
+
+
+def _build_local(start: date, end: date) -> dict[str, int]:
+    from datetime import datetime as dt
+
+    import pyarrow as pa
+
+    from madlake.lakehouse.tables import ensure_tables, load_table
+    from madlake.lakehouse.writes import CommitContext, write_audit_publish
+    from madlake.metrics.runner import MARTS, STAGES, LocalSession
+    from madlake.quality.log import audit_recorder
+
+    ensure_tables(GOLD_TABLES)
+    ctx = CommitContext.current(source="gold")
+    recorder = audit_recorder(ctx)
+    written: dict[str, int] = {}
+    with LocalSession(start, end) as session:
+        for stage in STAGES:
+            for mart in stage:
+                name = MARTS[mart]
+                rows = session.run(mart)
+                now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
+                rows = rows.set_column(rows.column_names.index("computed_at"), "computed_at", now)
+                expected = None
+                if name == Table.TOOL_DAILY_METRICS:
+                    n_tools = session.con.execute("select count(*) from stg_catalog__tools").fetchone()[0]  # type: ignore[index]
+                    expected = n_tools * ((end - start).days + 1)
+                table = load_table(name)
+
+                def audit(staged: pa.Table, tbl: IcebergTable, snap: int, _expected: int | None = expected) -> AuditReport:
+                    return audit_gold(staged, tbl, snap, _expected)
+
+                write_audit_publish(table, rows, _row_filter(name, start, end), f"{start}_{end}", audit, ctx,
+                                    recorder=recorder)
+                written[name] = rows.num_rows
+                log.info("%s: %d rows for %s..%s (read %s)", name, rows.num_rows, start, end, session.rows_read)
+            # The next stage reads what this one wrote.
+            session.invalidate([MARTS[m] for m in stage])
+    return written
+
+
+def _build_athena(start: date, end: date) -> dict[str, int]:
+    """Run each mart inside Athena as one ``merge into`` (stage by stage), then audit the merged range there.
+
+    Athena commits the merge before the checks run, so on this profile the audit detects and fails the task (and
+    the dashboard publish downstream does not run) rather than preventing the write.
+    """
+    from madlake.metrics.runner import MARTS, STAGES, athena_merge
+    from madlake.sql.engine import AthenaEngine, QueryError
+
+    engine = AthenaEngine()
+    written: dict[str, int] = {}
+    for stage in STAGES:
+        for mart in stage:
+            name = MARTS[mart]
+            engine.execute(athena_merge(mart, start, end))
+            column = "month" if name == Table.POPULARITY_INDEX else "metric_date"
+            lo = start.replace(day=1) if name == Table.POPULARITY_INDEX else start
+            count = engine.query(f"select count(*) from {name} where {column} between ? and ?", [lo, end])
+            written[name] = int(count.column(0)[0].as_py() or 0) if count.num_rows else 0
+            scoped = f"(select * from {name} where {column} between ? and ?) as staged"
+            for expectation, sql in CHECKS.get(name, []):
+                res = engine.query(sql.replace("from staged", f"from {scoped}"), [lo, end] * sql.count("from staged"))
+                bad = int(res.column(0)[0].as_py() or 0) if res.num_rows else 0
+                if bad:
+                    raise QueryError(f"{name} {start}..{end}: audit {expectation!r} failed ({bad} rows)")
+    return written
+
+
+def tag_monthly_publish(start: date, end: date) -> list[str]:
+    """Tag each gold table's current snapshot ``monthly-YYYY-MM`` for every month ending in ``[start, end]``.
+
+    A tag is created once and never moved: it reproduces the answer as first published. A later recomputation of
+    that month (a backfill) is visible on main, and the old answer stays readable through the tag.
+    """
+    from madlake.lakehouse.tables import load_table
+
+    created: list[str] = []
+    for month_end in _month_ends(start, end):
+        tag = monthly_tag(month_end)
+        for name in GOLD_TABLES:
+            table = load_table(name)
+            snap = table.current_snapshot()
+            if snap is None or tag in table.metadata.refs:
+                continue
+            with table.manage_snapshots() as ms:
+                ms.create_tag(snapshot_id=snap.snapshot_id, tag_name=tag)
+            created.append(f"{name}@{tag}")
+    if created:
+        log.info("Tagged the monthly publish: %s", ", ".join(created))
+    return created
+
+
+def snapshot_ids_at(tag: str) -> dict[str, int]:
+    """The gold tables' snapshot ids under ``tag`` (for ``LocalEngine(snapshot_ids=...)`` "as of" reads).
+
+    Raises:
+        KeyError: no gold table has the tag (naming it and the tags that exist).
+    """
+    from madlake.lakehouse.tables import load_table
+
+    ids: dict[str, int] = {}
+    known: set[str] = set()
+    for name in GOLD_TABLES:
+        refs = load_table(name).metadata.refs
+        known |= {r for r in refs if r.startswith("monthly-")}
+        if tag in refs:
+            ids[name] = refs[tag].snapshot_id
+    if not ids:
+        raise KeyError(f"no gold table has tag {tag!r}; known: {', '.join(sorted(known)) or 'none'}")
+    return ids
