@@ -134,7 +134,9 @@ class ReplayServer:
         handler = _make_handler(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="replay-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="replay-server", daemon=True
+        )
         self._thread.start()
         log.info("Replay server for %s listening on %s", self.root, self.url)
         return self
