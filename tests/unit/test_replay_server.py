@@ -10,7 +10,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from madlake.sources.replay_server import Fault, ReplayServer
 
 
@@ -30,7 +29,7 @@ def get(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
         url, method=method, data=b"grant_type=client_credentials" if method == "POST" else None
     )
     try:
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers), err.read()
