@@ -21,6 +21,7 @@ log = logging.getLogger("madlake")
 _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.demo",
     "madlake.mentions.cli",
+    "madlake.ops.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -31,6 +31,8 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
     DemoStep(Dag.GITHUB_STAR_HISTORY, conf={"since": "2026-05-25", "date": "2026-08-22"},
              note="daily stars 2026-05-25..2026-08-22 (sample stargazers from real daily totals)"),
+    # Keep last: compacts what the steps above wrote and reports files/bytes before and after.
+    DemoStep(Dag.LAKEHOUSE_MAINTENANCE, note="compaction, snapshot expiry, unreferenced files"),
 ]
 
 

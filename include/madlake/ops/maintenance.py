@@ -499,16 +499,19 @@ def maintainable_tables() -> list[str]:
     return [name for name in all_specs() if name in existing]
 
 
-def maintain(names: Iterable[str] | None = None, policy: MaintenancePolicy | None = None) -> list[TableReport]:
+def maintain(
+    names: Iterable[str] | None = None, policy: MaintenancePolicy | None = None, ctx: CommitContext | None = None
+) -> list[TableReport]:
     """Maintain ``names`` (default: every registered table that exists) on the active profile.
 
     On the ``aws`` profile with the Glue catalog this runs Athena's ``OPTIMIZE`` and ``VACUUM``; elsewhere the
     pyiceberg steps above. A table that fails is logged and the others still run; the first error is then re-raised
-    (naming every failed table) so the task fails and is retried.
+    (naming every failed table) so the task fails and is retried. ``ctx`` defaults to the running task's context.
     """
     from madlake.config import get_settings
 
     policy = policy or MaintenancePolicy()
+    ctx = ctx or CommitContext.current(source="maintenance", default_dag_id="maintain")
     settings = get_settings()
     wanted = list(names) if names is not None else maintainable_tables()
     reports: list[TableReport] = []
@@ -522,7 +525,7 @@ def maintain(names: Iterable[str] | None = None, policy: MaintenancePolicy | Non
             else:
                 from madlake.lakehouse.tables import load_table
 
-                reports.append(maintain_table(load_table(name), policy))
+                reports.append(maintain_table(load_table(name), policy, ctx))
         except Exception as exc:
             log.exception("Maintenance of %s failed", name)
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
@@ -587,3 +590,68 @@ def athena_maintenance(name: str, policy: MaintenancePolicy, engine: AthenaEngin
     report.after = storage_stats(table)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Task bodies
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def policy_from_params(params: dict[str, Any]) -> MaintenancePolicy:
+    """A policy from the DAG's params (``retention_days``, ``orphan_min_age_hours``, ``dry_run``), else defaults."""
+    defaults = MaintenancePolicy()
+    retention = params.get("retention_days")
+    min_age = params.get("orphan_min_age_hours")
+    return MaintenancePolicy(
+        snapshot_retention=timedelta(days=float(retention)) if retention is not None else defaults.snapshot_retention,
+        orphan_min_age=timedelta(hours=float(min_age)) if min_age is not None else defaults.orphan_min_age,
+        dry_run=bool(params.get("dry_run", False)),
+    )
+
+
+def maintain_from_params(table: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Task body of ``lakehouse_maintenance.maintain_table``: maintain one table, return its report as a dict."""
+    (report,) = maintain([table], policy_from_params(params))
+    return report.as_dict()
+
+
+def summarize_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Totals over table reports: files and bytes before/after, compactions, expiries, deletions."""
+    total: dict[str, Any] = {
+        "tables": len(reports),
+        "files_before": 0,
+        "files_after": 0,
+        "bytes_before": 0,
+        "bytes_after": 0,
+        "data_files_before": 0,
+        "data_files_after": 0,
+        "partitions_compacted": 0,
+        "snapshots_expired": 0,
+        "orphans_deleted": 0,
+        "orphan_bytes_deleted": 0,
+    }
+    for r in reports:
+        before, after = r.get("before") or {}, r.get("after") or {}
+        total["files_before"] += before.get("files", 0)
+        total["files_after"] += after.get("files", 0)
+        total["bytes_before"] += before.get("bytes", 0)
+        total["bytes_after"] += after.get("bytes", 0)
+        total["data_files_before"] += before.get("data_files", 0)
+        total["data_files_after"] += after.get("data_files", 0)
+        for k in ("partitions_compacted", "snapshots_expired", "orphans_deleted", "orphan_bytes_deleted"):
+            total[k] += r.get(k, 0)
+    log.info(
+        "Maintenance of %d table(s): files %d -> %d, bytes %d -> %d, data files %d -> %d, %d partition(s) compacted, "
+        "%d snapshot(s) expired, %d unreferenced file(s) deleted",
+        total["tables"],
+        total["files_before"],
+        total["files_after"],
+        total["bytes_before"],
+        total["bytes_after"],
+        total["data_files_before"],
+        total["data_files_after"],
+        total["partitions_compacted"],
+        total["snapshots_expired"],
+        total["orphans_deleted"],
+    )
+    return total
