@@ -61,6 +61,7 @@ QUERIES: dict[str, DashboardQuery] = {
         DashboardQuery("compare_series", ("popularity_index", "dim_tools")),
         DashboardQuery("tool_first_release", ("tool_daily_metrics",)),
         DashboardQuery("freshness", ("source_freshness",)),
+        DashboardQuery("sample_inputs", ("pypi_downloads",)),
     )
 }
 

@@ -1,5 +1,7 @@
--- Monthly signals of every tool in its primary category, for the compare page (the page picks 2-5 tools).
-select i.month, i.tool_id, i.score, i.downloads_value, i.mentions_value, i.stars_value, i.new_stars_value
+-- Monthly signals of every tool in its primary category, for the compare page (the page picks 2-5 tools) and the
+-- overview's tool list (the newest month per tool).
+select i.month, i.tool_id, i.score, i.rank_in_category, i.growth_yoy, i.downloads_value, i.mentions_value,
+       i.stars_value, i.new_stars_value
 from popularity_index i
 join dim_tools d on d.tool_id = i.tool_id and d.primary_category = i.category
 order by i.tool_id, i.month
