@@ -145,7 +145,7 @@ def test_archive_dump_needs_the_2gib_window_and_reads_both_dialects() -> None:
 
 
 def test_missing_dump_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nope_comments.zst"):
+    with pytest.raises(FileNotFoundError, match=r"nope_comments\.zst"):
         list(iter_records(str(tmp_path / "nope_comments.zst")))
 
 
