@@ -121,7 +121,7 @@ def con() -> duckdb.DuckDBPyConnection:
 def load(con: duckdb.DuckDBPyConnection, events: list[dict]) -> None:
     import pyarrow as pa
 
-    schema_probe = con.execute("select * from file_downloads limit 0").to_arrow_table().schema
+    schema_probe = con.sql("select * from file_downloads limit 0").to_arrow_table().schema
     con.register("incoming", pa.Table.from_pylist(events, schema=schema_probe))
     con.execute("insert into file_downloads select * from incoming")
 

@@ -83,9 +83,13 @@ def build_client(settings: PypiSettings, conn_id: str = Conn.BIGQUERY) -> bigque
 
         credentials, default_project = google.auth.default(scopes=SCOPES)
         project = project or default_project
-    options = {"api_endpoint": extra["api_endpoint"]} if extra.get("api_endpoint") else None
+    options: dict[str, str] = {}
+    if extra.get("api_endpoint"):
+        options["api_endpoint"] = extra["api_endpoint"]
+    if keyfile and keyfile.get("universe_domain") not in (None, "googleapis.com"):
+        options["universe_domain"] = keyfile["universe_domain"]
     log.info("BigQuery client for billing project %s (connection %s)", project, conn_id)
-    return bigquery.Client(project=project, credentials=credentials, client_options=options)
+    return bigquery.Client(project=project, credentials=credentials, client_options=options or None)
 
 
 def query_parameters(day: date, projects: list[str]) -> list[Any]:
@@ -147,10 +151,11 @@ def fetch_day(
         result = job.result(timeout=settings.query_timeout_s, retry=retry)
         records = [dict(row.items()) for row in result]
     except (gexc.BadRequest, gexc.Forbidden) as exc:
-        if "bytesBilledLimitExceeded" in str(exc) or "maximum bytes billed" in str(exc).lower():
+        reasons = {e.get("reason") for e in (exc.errors or []) if isinstance(e, dict)}
+        if "bytesBilledLimitExceeded" in reasons or "limit for bytes billed" in str(exc.message).lower():
             raise BytesCapExceededError(
                 f"BigQuery refused the query for {day}: it would bill more than the cap of {human_bytes(cap)} "
-                f"({exc.message if hasattr(exc, 'message') else exc})"
+                f"({str(exc.message).splitlines()[0]}). Raise MADLAKE_PYPI_MAX_BYTES_BILLED to allow it."
             ) from exc
         raise
     billed = getattr(job, "total_bytes_billed", None)
