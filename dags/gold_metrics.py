@@ -1,0 +1,77 @@
+"""
+### gold_metrics: per-tool metrics, category rankings, the popularity index and breakouts
+
+Runs whenever a source table changes (PyPI downloads, Reddit mentions, GitHub snapshots or star history, the tools
+catalog) and recomputes **only the days that change affects**: the run day plus earlier days whose trailing windows
+include late-arriving inputs (at most 27 days back). The SQL models live in `include/madlake/metrics/models`
+(Trino dialect): on the aws profile they run inside Athena as `MERGE INTO` the Iceberg tables; locally the same SQL is
+transpiled to DuckDB and the result is written with pyiceberg through write-audit-publish (a failed audit publishes
+nothing and keeps the branch; see `audit_results`).
+
+Every value is as of its day: windows are trailing and nothing dated after the day is read. When a month ends, the
+gold tables' snapshots are tagged `monthly-YYYY-MM` so an old answer can be reproduced exactly
+(`madlake ask NAME --as-of monthly-2026-03`).
+
+**Backfill**: trigger with params `start` and `end` (YYYY-MM-DD) to recompute a range; `date` recomputes one day.
+Reruns replace the same days (idempotent). Then the analyst views are (re)created: Athena views on aws, checked on
+DuckDB locally. Emits the four gold assets, which `dashboard_publish` consumes.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import Asset, Param, dag, task
+
+from madlake.names import Dag, Table, asset_uri
+from madlake.orchestration.defaults import START_DATE, default_args
+
+SOURCES = (
+    Table.PYPI_DOWNLOADS,
+    Table.REDDIT_MENTIONS,
+    Table.GITHUB_REPO_SNAPSHOTS,
+    Table.GITHUB_STARS_DAILY,
+    Table.DIM_TOOLS,
+)
+GOLD = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARITY_INDEX, Table.TOOL_BREAKOUTS)
+
+_schedule = Asset(asset_uri(SOURCES[0]))
+for _name in SOURCES[1:]:
+    _schedule = _schedule | Asset(asset_uri(_name))  # any source change triggers a run
+
+
+@dag(
+    dag_id=Dag.GOLD_METRICS,
+    schedule=_schedule,
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(execution_timeout=timedelta(hours=2)),
+    params={
+        "date": Param(None, type=["null", "string"], format="date", description="recompute this day (default: yesterday)"),
+        "start": Param(None, type=["null", "string"], format="date", description="backfill: first day"),
+        "end": Param(None, type=["null", "string"], format="date", description="backfill: last day"),
+    },
+    tags=["gold", "metrics", "athena"],
+    doc_md=__doc__,
+)
+def gold_metrics() -> None:
+    @task(outlets=[Asset(asset_uri(t)) for t in GOLD])
+    def build_gold_metrics() -> dict:
+        """Recompute, audit and publish the affected days (see madlake.pipelines.gold)."""
+        from madlake.orchestration.runtime import run_day
+        from madlake.pipelines.gold import build_gold_from_context
+
+        return build_gold_from_context(run_day())
+
+    @task
+    def create_analyst_views() -> list[str]:
+        """Create the analyst views in Athena (aws) or check every view runs on DuckDB (local)."""
+        from madlake.metrics.views import create_views
+
+        return create_views()
+
+    build_gold_metrics() >> create_analyst_views()
+
+
+gold_metrics()
