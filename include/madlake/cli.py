@@ -22,6 +22,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.demo",
     "madlake.mentions.cli",
     "madlake.ops.cli",
+    "madlake.metrics.ask",
 )
 
 Handler = Callable[[argparse.Namespace], int]
