@@ -17,6 +17,7 @@ _MODULES = (
     "madlake.tables.core",
     "madlake.tables.pypi",
     "madlake.tables.reddit",
+    "madlake.tables.mentions",
     "madlake.tables.github",
     "madlake.tables.gold",
     "madlake.tables.ops",

@@ -1,0 +1,100 @@
+"""Offline enrichment: VADER sentiment on the sentence(s) around a mention, the mention sentence as the summary.
+
+The default on the local profile and whenever no LLM connection is configured. Deterministic and free: rows it
+produces say ``method="lexicon"`` and ``model="vader-<version>"``. VADER ships its lexicon inside the package, so it
+needs no download.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from madlake.mentions.models import Enrichment, ToolAssessment, UsageKind
+
+PROMPT_VERSION = "-"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_MAX_SUMMARY = 300
+
+_COMPARISON = re.compile(r"\b(vs\.?|versus|compared (to|with)|better than|worse than|instead of|switch(ed)? (from|to)|"
+                         r"migrat(e|ed|ing) (from|to)|alternative to)\b", re.I)  # fmt: skip
+_JOB = re.compile(r"\b(hiring|job (opening|posting|description)|we('re| are) looking for|apply|tech stack|"
+                  r"years of experience|yoe|base salary|salary)\b", re.I)  # fmt: skip
+_FIRST_HAND = re.compile(r"\b(i|we|my|our)\b[^.?!]{0,40}\b(use|used|using|run|running|ran|deploy(ed)?|built|build|"
+                         r"tried|migrated|switched|work with|working with|stack)\b", re.I)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def model_name() -> str:
+    from importlib.metadata import version
+
+    return f"vader-{version('vaderSentiment')}"
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` spans of the sentences (or lines) of ``text``."""
+    spans = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def usage_kind(sentence: str, text: str) -> UsageKind:
+    """Rule of thumb, in priority order: job listing, question, comparison, first-hand use, other."""
+    if _JOB.search(text[:400]):
+        return "job_listing"
+    if sentence.rstrip().endswith("?"):
+        return "question"
+    if _COMPARISON.search(sentence):
+        return "comparison"
+    if _FIRST_HAND.search(sentence):
+        return "first_hand"
+    return "other"
+
+
+def assess(text: str, tool_id: str, spans: list[tuple[int, int]]) -> ToolAssessment:
+    """Assess one tool in ``text`` from its mention spans (character offsets, as the extractor returns them).
+
+    Sentiment is VADER's compound score over the sentences holding a mention plus one sentence either side (a
+    mention's opinion often sits in the next sentence: "We moved to Dagster. Never looking back."). The summary is
+    the first mention's sentence, whitespace-collapsed and cut to 300 characters.
+    """
+    bounds = sentences(text) or [(0, len(text))]
+    picked: set[int] = set()
+    first = None
+    for s, _ in spans:
+        i = next((k for k, (a, b) in enumerate(bounds) if a <= s < b), len(bounds) - 1)
+        first = i if first is None else first
+        picked.update(k for k in (i - 1, i, i + 1) if 0 <= k < len(bounds))
+    first = first if first is not None else 0
+    window = " ".join(text[a:b] for a, b in (bounds[k] for k in sorted(picked)))
+    score = float(_analyzer().polarity_scores(window)["compound"])
+    a, b = bounds[first]
+    summary = " ".join(text[a:b].split())
+    if len(summary) > _MAX_SUMMARY:
+        summary = summary[: _MAX_SUMMARY - 1].rstrip() + "…"
+    return ToolAssessment(
+        tool_id=tool_id, summary=summary or tool_id, sentiment_score=max(-1.0, min(1.0, score)),
+        usage_kind=usage_kind(text[a:b], text),
+    )  # fmt: skip
+
+
+def enrich(text: str, mentions: dict[str, list[tuple[int, int]]]) -> list[Enrichment]:
+    """One :class:`Enrichment` per tool in ``mentions`` (``{tool_id: spans}``), method ``lexicon``."""
+    model = model_name()
+    return [
+        Enrichment.from_assessment(assess(text, tool_id, spans), "lexicon", model, PROMPT_VERSION)
+        for tool_id, spans in mentions.items()
+    ]
