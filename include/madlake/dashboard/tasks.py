@@ -1,0 +1,52 @@
+"""Task bodies of the ``dashboard_publish`` DAG: plain arguments in, small JSON-able summaries out (for XCom)."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def refresh_freshness(day: date) -> dict[str, int]:
+    """Measure every table's freshness from Iceberg metadata and replace ``source_freshness`` rows of ``day``."""
+    from madlake.ops.freshness import refresh_source_freshness
+
+    return refresh_source_freshness(day)
+
+
+def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:
+    """Build the site from the gold tables in a temporary folder, then publish it (see ``madlake.dashboard.publish``).
+
+    The site shows the newest data in the gold tables (``day`` only labels the run). Raises
+    :class:`madlake.dashboard.site.NoGoldDataError` when there is no gold data (nothing is published, the previous
+    site stays); query errors propagate and the task is retried.
+    """
+    from madlake.dashboard.publish import publish_site
+    from madlake.dashboard.site import build_site
+
+    with tempfile.TemporaryDirectory(prefix="madlake-dashboard-") as tmp:
+        summary = build_site(Path(tmp) / "site")
+        published = publish_site(summary.out_dir, target)
+    slowest = max(summary.query_ms.items(), key=lambda kv: kv[1], default=("", 0.0))
+    log.info(
+        "Dashboard for run day %s: data date %s, %d pages at %s (slowest query %s p95 %.0f ms)",
+        day,
+        summary.data_date,
+        len(summary.pages),
+        published.index,
+        slowest[0],
+        slowest[1],
+    )
+    return {
+        "index": published.index,
+        "data_date": summary.data_date.isoformat(),
+        "is_sample": summary.is_sample,
+        "pages": len(summary.pages),
+        "files": published.files,
+        "bytes": published.bytes,
+        "answers": {a["key"]: a["answer"] for a in summary.answers},
+    }
