@@ -7,9 +7,16 @@ ends by printing where the results are.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from madlake.names import Dag
@@ -29,41 +36,90 @@ class DemoStep:
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.TOOLS_CATALOG, note="tables + dim_tools"),
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
-    DemoStep(Dag.GITHUB_STAR_HISTORY, conf={"since": "2026-05-25", "date": "2026-08-22"},
-             note="daily stars 2026-05-25..2026-08-22 (sample stargazers from real daily totals)"),
+    DemoStep(
+        Dag.GITHUB_STAR_HISTORY,
+        conf={"since": "2026-05-25", "date": "2026-08-22"},
+        note="daily stars 2026-05-25..2026-08-22 (sample stargazers from real daily totals)",
+    ),
     # Keep last: compacts what the steps above wrote and reports files/bytes before and after.
     DemoStep(Dag.LAKEHOUSE_MAINTENANCE, note="compaction, snapshot expiry, unreferenced files"),
 ]
 
 
+#: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
+DEMO_REPORTS: list[str] = []
+
+
+@contextlib.contextmanager
+def _output_to(log_file: Path) -> Iterator[None]:
+    """Send everything written to stdout/stderr (Airflow's task logs included) to ``log_file``, at the fd level."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log_file.open("ab") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
 def run_demo() -> None:
+    """Run every demo step through Airflow; task logs go to ``<MADLAKE_HOME>/logs/demo.log``, a progress bar here."""
     from tqdm import tqdm
 
     from madlake.config import get_settings
     from madlake.orchestration.runner import run_dag
 
     settings = get_settings()
+    log_file = settings.home_dir / "logs" / "demo.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text("")
     runs = [(step, day) for step in DEMO_STEPS for day in step.days]
-    with tqdm(total=len(runs), desc="madlake demo", unit="run") as bar:
+    terminal = os.fdopen(os.dup(2), "w")
+    print(f"madlake demo: {len(runs)} DAG runs on the local profile; task logs: {log_file}", file=terminal, flush=True)
+    with tqdm(total=len(runs), desc="madlake demo", unit="run", file=terminal) as bar:
         for step, day in runs:
             bar.set_postfix_str(f"{step.dag_id} {day or ''}".strip())
-            run_dag(step.dag_id, day, conf=step.conf or None)
+            start = time.perf_counter()
+            try:
+                with _output_to(log_file):
+                    run_dag(step.dag_id, day, conf=step.conf or None)
+            except Exception as exc:
+                bar.write(f"FAILED {step.dag_id} {day or ''}: {exc}\n(see {log_file})", file=terminal)
+                raise
+            bar.write(
+                f"  ok  {step.dag_id:<26} {str(day or ''):<10} {time.perf_counter() - start:5.1f}s  {step.note}",
+                file=terminal,
+            )
             bar.update()
+    terminal.close()
     print()
     print(f"Lakehouse:      {settings.home_dir}  (Iceberg SQL catalog: {settings.home_dir / 'catalog.db'})")
     print(f"Warehouse:      {settings.warehouse_uri}")
+    print(f"Task logs:      {log_file}")
     print('Query it:       .venv/bin/madlake sql "select count(*) from dim_tools"')
-    _print_extras(settings)
+    _print_table_counts(settings)
+    for hook in DEMO_REPORTS:
+        module_name, _, func = hook.partition(":")
+        for line in getattr(importlib.import_module(module_name), func)():
+            print(line)
 
 
-def _print_extras(settings: Any) -> None:
-    """Hooks for later stages (dashboard path, answers) print here."""
-    from madlake.sql.engine import get_engine
+def _print_table_counts(settings: Any) -> None:
+    from madlake.sql.engine import LocalEngine
 
-    engine = get_engine(settings)
-    for name in ("dim_tools",):
+    engine = LocalEngine(settings)
+    print("\nTables (rows):")
+    for name in engine.available_tables():
         count = engine.query(f'select count(*) as n from "{name}"').column(0)[0].as_py()
-        print(f"{name}: {count} rows")
+        print(f"  {name:<28} {count:>9,}")
 
 
 def _cmd(args: argparse.Namespace) -> int:

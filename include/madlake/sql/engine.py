@@ -114,7 +114,7 @@ class LocalEngine:
             if name not in self._registered:
                 self.register(name, snapshot_id=self._snapshot_ids.get(name))
         try:
-            return self.con.execute(sql, list(params) if params else None).to_arrow_table()
+            return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
         except Exception as exc:
             raise QueryError(f"DuckDB could not run the query ({exc}); query starts: {sql[:200]!r}") from exc
 
