@@ -95,7 +95,7 @@ def run_demo() -> None:
                 bar.write(f"FAILED {step.dag_id} {day or ''}: {exc}\n(see {log_file})", file=terminal)
                 raise
             bar.write(
-                f"  ok  {step.dag_id:<26} {str(day or ''):<10} {time.perf_counter() - start:5.1f}s  {step.note}",
+                f"  ok  {step.dag_id:<26} {day or ''!s:<10} {time.perf_counter() - start:5.1f}s  {step.note}",
                 file=terminal,
             )
             bar.update()
