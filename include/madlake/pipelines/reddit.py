@@ -319,18 +319,30 @@ def load(day: date, *, landings: Sequence[str] | None = None) -> dict[str, Any]:
         len(parsed.rejected_comments),
     )
     ctx = CommitContext.current(source=SOURCE)
+    # The same bad record seen in two responses (two landings, an overlapping page) is one dead letter.
+    rejected_submissions = _unique(parsed.rejected_submissions)
+    rejected_comments = _unique(parsed.rejected_comments)
     subs = merge_rows(Table.REDDIT_SUBMISSIONS, parsed.submissions, ctx)
     coms = merge_rows(Table.REDDIT_COMMENTS, parsed.comments, ctx)
-    write_dead_letters(SOURCE, "submission", day, parsed.rejected_submissions, ctx)
-    write_dead_letters(SOURCE, "comment", day, parsed.rejected_comments, ctx)
+    write_dead_letters(SOURCE, "submission", day, rejected_submissions, ctx)
+    write_dead_letters(SOURCE, "comment", day, rejected_comments, ctx)
     return {
         "day": day.isoformat(),
         "landings": len(landings),
         "failed_requests": failed,
         "submissions": subs.as_dict(),
         "comments": coms.as_dict(),
-        "rejected": len(parsed.rejected_submissions) + len(parsed.rejected_comments),
+        "rejected": len(rejected_submissions) + len(rejected_comments),
     }
+
+
+def _unique(rejections: Sequence[Rejection]) -> list[Rejection]:
+    from madlake.lakehouse.deadletter import payload_text
+
+    seen: dict[tuple[str, str | None, str], Rejection] = {}
+    for r in rejections:
+        seen.setdefault((r.reason, r.record_id, payload_text(r.raw)), r)
+    return list(seen.values())
 
 
 def days_to_load(context: dict[str, Any]) -> list[date]:

@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MORECHILDREN_BATCH = 100
+_BASE36 = re.compile(r"^[0-9a-z]{1,16}$")
 
 
 @dataclass(frozen=True)
@@ -252,10 +254,15 @@ class RedditFetcher:
                 break
             data = body.get("data", {}) if isinstance(body, dict) else {}
             children = data.get("children") or []
+            # Only well-formed ids are followed (a malformed record is still landed, and rejected by the load).
             new = [
                 c["data"]["id"]
                 for c in children
-                if isinstance(c, dict) and isinstance(c.get("data"), dict) and c["data"].get("id") not in (None, *ids)
+                if isinstance(c, dict)
+                and isinstance(c.get("data"), dict)
+                and isinstance(c["data"].get("id"), str)
+                and _BASE36.match(c["data"]["id"])
+                and c["data"]["id"] not in ids
             ]
             ids.extend(new[: limit - len(ids)])
             after = data.get("after")
