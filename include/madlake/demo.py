@@ -41,13 +41,20 @@ DEMO_STEPS: list[DemoStep] = [
         conf={"since": "2026-05-25", "date": "2026-08-22"},
         note="daily stars 2026-05-25..2026-08-22 (sample stargazers from real daily totals)",
     ),
+    DemoStep(
+        Dag.REDDIT_INGEST,
+        days=(date(2025, 8, 8),),
+        conf={"threads": "1mkowrw"},
+        note="replay of real Reddit responses through praw: r/LocalLLaMA + r/dataengineering, 3 comment trees",
+    ),
+    DemoStep(Dag.REDDIT_LOAD, days=(date(2025, 8, 8),), note="merge the landing into reddit_submissions/comments"),
     # Keep last: compacts what the steps above wrote and reports files/bytes before and after.
     DemoStep(Dag.LAKEHOUSE_MAINTENANCE, note="compaction, snapshot expiry, unreferenced files"),
 ]
 
 
 #: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
-DEMO_REPORTS: list[str] = []
+DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report"]
 
 
 @contextlib.contextmanager

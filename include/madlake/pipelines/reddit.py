@@ -545,3 +545,24 @@ def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
         archive=str(params["archive"]),
         kinds=_csv(params.get("kinds")) or ("submissions", "comments"),
     )
+
+
+def demo_report() -> list[str]:
+    """Lines ``madlake demo`` prints about Reddit: what loaded, per subreddit, and what was rejected."""
+    from madlake.sql.engine import get_engine
+
+    engine = get_engine()
+    lines = ["Reddit (replayed real API responses):"]
+    per_sub = engine.query(
+        "select s.subreddit, count(distinct s.id) as posts, count(c.id) as comments "
+        "from reddit_submissions s left join reddit_comments c on c.link_id = s.fullname "
+        "group by s.subreddit order by s.subreddit"
+    ).to_pylist()
+    for r in per_sub:
+        lines.append(f"  r/{r['subreddit']:<18} {r['posts']:>4} posts {r['comments']:>5} comments")
+    dead = engine.query("select count(*) as n from rejected_records where source like 'reddit%'").to_pylist()[0]["n"]
+    lines.append(
+        f'  rejected records: {dead}   try: madlake sql "select title, score, num_comments from '
+        'reddit_submissions order by score desc limit 5"'
+    )
+    return lines
