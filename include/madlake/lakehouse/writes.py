@@ -5,7 +5,8 @@ Failure semantics, shared by all three:
 * Every commit carries ``madlake.dag-id``, ``madlake.run-id`` and ``madlake.source`` snapshot properties.
 * Data files are written before the metadata commit. A process killed in between leaves unreferenced files and no
   visible change; ``lakehouse_maintenance`` removes such orphans.
-* A commit that loses a race (another writer committed first) raises ``CommitFailedException``; the helpers reload
+* A commit that loses a race (another writer committed first) raises ``CommitFailedException`` (or, after pyiceberg's
+  own rebase-and-retry found the other commit touched the same rows, ``ValidationException``); the helpers reload
   the table and redo the *whole* operation (re-reading what a merge depends on), up to ``attempts`` times. Redoing is
   safe because each operation is a pure function of its input and the table state it read.
 """
@@ -132,12 +133,12 @@ def _name(table: IcebergTable) -> str:
 
 
 def _retry_commits(operation: Callable[[], T], table: IcebergTable, what: str, attempts: int = 8) -> T:
-    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
 
     for attempt in range(1, attempts + 1):
         try:
             return operation()
-        except CommitFailedException as exc:
+        except (CommitFailedException, ValidationException) as exc:
             if attempt == attempts:
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
@@ -536,7 +537,7 @@ def write_audit_publish(
     Concurrent runs for different partitions therefore both land: the loser of the publish race rebases (re-stages
     and re-audits against the new main) instead of overwriting the winner's publish.
     """
-    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
 
     timings: dict[str, float] = {}
     for attempt in range(1, attempts + 1):
@@ -545,7 +546,7 @@ def write_audit_publish(
                 table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
             )
             return PublishResult(**{**result.__dict__, "attempts": attempt})
-        except (PublishRefusedError, CommitFailedException) as exc:
+        except (PublishRefusedError, CommitFailedException, ValidationException) as exc:
             if attempt == attempts:
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter
