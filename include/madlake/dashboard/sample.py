@@ -289,3 +289,93 @@ def load_sample_dim_tools(tools: list[Tool]) -> int:
     rows = rows.filter(pc.is_in(rows.column("tool_id"), value_set=keep))
     writes.replace_partition(table, rows, AlwaysTrue(), writes.CommitContext.current(source="catalog"))
     return rows.num_rows
+
+
+def generate_sample_mentions(
+    tools: list[Tool], start: date, end: date, *, per_tool: int = 60, seed: int = 11
+) -> tuple[pa.Table, pa.Table]:
+    """Sample ``reddit_mentions`` rows and the ``reddit_submissions`` they point at (``method``/``source`` = sample).
+
+    The summaries say they are generated, and the permalinks follow Reddit's shape under an id prefixed ``sample``
+    (they lead nowhere real): they exist so the tool pages' "example mentions" section and its links can be tested
+    and benchmarked.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    span = int((end - start).days) * 86400
+    t0 = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    now = datetime.now(UTC)
+    subs = ("dataengineering", "MachineLearning", "LocalLLaMA", "Python", "datascience")
+    mentions: list[dict[str, Any]] = []
+    submissions: list[dict[str, Any]] = []
+    for i, tool in enumerate(tools):
+        for k in range(per_tool):
+            sid = f"sample{i:03d}x{k:04d}"
+            created = t0 + timedelta(seconds=int(rng.integers(0, span)))
+            score = float(np.clip(rng.normal(0.15, 0.45), -1, 1))
+            label = "positive" if score > 0.2 else "negative" if score < -0.2 else "neutral"
+            sub = subs[int(rng.integers(0, len(subs)))]
+            mentions.append(
+                {
+                    "content_id": f"t3_{sid}",
+                    "content_type": "submission",
+                    "subreddit": sub,
+                    "tool_id": tool.id,
+                    "mention_count": int(rng.integers(1, 4)),
+                    "sentiment_score": score,
+                    "sentiment_label": label,
+                    "summary": f"Sample (generated) {label} mention of {tool.name}.",
+                    "usage_kind": "discussion",
+                    "method": "sample",
+                    "model": "sample",
+                    "prompt_version": "-",
+                    "created_at": created,
+                    "source_loaded_at": now,
+                    "processed_at": now,
+                }
+            )
+            submissions.append(
+                {
+                    "id": sid,
+                    "fullname": f"t3_{sid}",
+                    "subreddit": sub,
+                    "title": f"Sample thread about {tool.name}",
+                    "permalink": f"/r/{sub}/comments/{sid}/sample_thread/",
+                    "is_deleted": False,
+                    "is_removed": False,
+                    "created_at": created,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                    "loaded_at": now,
+                    "source": "sample",
+                }
+            )
+    return pa.Table.from_pylist(mentions), pa.Table.from_pylist(submissions)
+
+
+def write_sample_mentions(mentions: pa.Table, submissions: pa.Table) -> dict[str, int]:
+    """Replace ``reddit_mentions`` and ``reddit_submissions`` with sample rows (for tests and the benchmark only).
+
+    Raises:
+        RuntimeError: either table already holds rows that are not sample rows.
+    """
+    from pyiceberg.expressions import AlwaysTrue, NotEqualTo
+
+    from madlake.lakehouse import writes
+    from madlake.lakehouse.tables import load_table
+
+    ctx = writes.CommitContext.current(source="sample")
+    out = {}
+    for name, df, column in (
+        (Table.REDDIT_MENTIONS, mentions, "method"),
+        (Table.REDDIT_SUBMISSIONS, submissions, "source"),
+    ):
+        table = load_table(name)
+        real = table.scan(row_filter=NotEqualTo(column, "sample"), selected_fields=(column,)).to_arrow()
+        if real.num_rows:
+            raise RuntimeError(f"{name} holds {real.num_rows} real rows; refusing to overwrite them with sample rows")
+        writes.replace_partition(table, writes.conform(table, df), AlwaysTrue(), ctx)
+        out[name] = df.num_rows
+    return out

@@ -523,15 +523,15 @@ class SiteBuilder:
 
 
 def build_site(out_dir: Path, engine: SqlEngine | None = None) -> SiteSummary:
-    """Build the whole site into ``out_dir`` (created; existing files are overwritten, others left alone)."""
-    from madlake.sql.engine import LocalEngine, get_engine
+    """Build the whole site into ``out_dir`` (created; existing files are overwritten, others left alone).
 
-    engine = engine or get_engine()
-    if isinstance(engine, LocalEngine):
-        available = engine.available_tables()
-    else:
-        from madlake.tables import all_specs
+    Without ``engine``, the tables are copied once into a :class:`~madlake.dashboard.engine.DashboardEngine` (on
+    either profile), so every page reads the same snapshots.
+    """
+    from madlake.dashboard.engine import DashboardEngine
 
-        available = list(all_specs())  # Athena: the tables exist once tools_catalog has run
+    if engine is None:
+        engine = DashboardEngine()
+    available = engine.available_tables() if hasattr(engine, "available_tables") else []
     out_dir.mkdir(parents=True, exist_ok=True)
     return SiteBuilder(engine, available, out_dir).build()

@@ -18,7 +18,7 @@ picked as (
 select x.pick, x.content_id, x.content_type, x.subreddit, x.created_at, x.sentiment_score, x.sentiment_label,
        x.summary, coalesce(s.permalink, c.permalink) as permalink
 from picked x
-left join reddit_submissions s on x.content_type = 'submission' and s.id = x.content_id
-left join reddit_comments c on x.content_type = 'comment' and c.id = x.content_id
+left join reddit_submissions s on x.content_type = 'submission' and s.fullname = x.content_id
+left join reddit_comments c on x.content_type = 'comment' and c.fullname = x.content_id
 where x.k <= 3
 order by x.pick, x.k
