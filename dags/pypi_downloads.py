@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
@@ -29,7 +29,8 @@ from madlake.orchestration.defaults import START_DATE, default_args
 
 @dag(
     dag_id=Dag.PYPI_DOWNLOADS,
-    schedule="@daily",
+    # A data-interval timetable: the run for day D starts once D has ended and its data interval is exactly D.
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=START_DATE,
     catchup=True,
     max_active_runs=3,
