@@ -161,7 +161,8 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
         bias = rng.normal(0.15, 0.2)
         for j in np.nonzero(counts)[0]:
             score = float(np.clip(rng.normal(bias, 0.25), -1, 1))
-            label = "positive" if score > 0.2 else "negative" if score < -0.2 else "neutral"
+            label = ("very_positive" if score > 0.6 else "positive" if score > 0.2 else "neutral" if score >= -0.2
+                     else "negative" if score >= -0.6 else "very_negative")
             created = datetime.combine(days[j], datetime.min.time(), tzinfo=UTC) + timedelta(hours=int(rng.integers(24)))
             add(Table.REDDIT_MENTIONS, content_id=[f"sample-{tool.id}-{days[j]:%Y%m%d}"], content_type=["comment"],
                 subreddit=["dataengineering"], created_at=[created], tool_id=[tool.id], mention_count=[int(counts[j])],

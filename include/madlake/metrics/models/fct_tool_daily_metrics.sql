@@ -1,13 +1,13 @@
 -- fct_tool_daily_metrics -> tool_daily_metrics: one row per tool per day of the run.
 -- Every value is as of metric_date: windows are trailing ([d-6, d], [d-27, d], [d-89, d]) and no input dated after d
--- is joined. A signal is null when its source has no data at all for the day (or window), and 0 when the source has
--- data but nothing for the tool.
+-- is joined. A signal is null when the tool has no package/repo for it or its source has no data at all for the day
+-- (or window), and 0 when the source has data but nothing for the tool.
 with calendar as (
     select metric_date from int_calendar
 ),
 
 tools as (
-    select tool_id, primary_category from stg_catalog__tools
+    select tool_id, primary_category, has_pypi, has_github from stg_catalog__tools
 ),
 
 -- PyPI: sum the tool's packages, then trailing windows.
@@ -160,17 +160,17 @@ final as (
     select
         c.metric_date,
         t.tool_id,
-        case when pc.has_day then coalesce(dw.downloads, 0) end as downloads,
-        case when pc.has_day then coalesce(dw.downloads_excl_ci, 0) end as downloads_excl_ci,
-        case when pc.has_7d then coalesce(dw.downloads_7d, 0) end as downloads_7d,
-        case when pc.has_28d then coalesce(dw.downloads_28d, 0) end as downloads_28d,
+        case when t.has_pypi and pc.has_day then coalesce(dw.downloads, 0) end as downloads,
+        case when t.has_pypi and pc.has_day then coalesce(dw.downloads_excl_ci, 0) end as downloads_excl_ci,
+        case when t.has_pypi and pc.has_7d then coalesce(dw.downloads_7d, 0) end as downloads_7d,
+        case when t.has_pypi and pc.has_28d then coalesce(dw.downloads_28d, 0) end as downloads_28d,
         case when mc.has_day then coalesce(mw.mentions, 0) end as mentions,
         case when mc.has_28d then coalesce(mw.mentions_28d, 0) end as mentions_28d,
         mw.sentiment_sum_28d / nullif(cast(mw.scored_mentions_28d as double), 0) as sentiment_28d,
         cast(mw.positive_28d as double) / nullif(cast(mw.mentions_28d as double), 0) as positive_share_28d,
         cast(mw.negative_28d as double) / nullif(cast(mw.mentions_28d as double), 0) as negative_share_28d,
         gw.stars,
-        case when sc.has_28d then coalesce(sw.new_stars_28d, 0) end as new_stars_28d,
+        case when t.has_github and sc.has_28d then coalesce(sw.new_stars_28d, 0) end as new_stars_28d,
         gw.forks,
         gw.open_issues,
         cast(case when gw.tool_id is not null then coalesce(rr.releases_90d, 0) end as integer) as releases_90d,
@@ -180,7 +180,7 @@ final as (
         ) as is_sample,
         current_timestamp as computed_at,
         t.primary_category,
-        case when sc.has_day then coalesce(sw.new_stars, 0) end as new_stars
+        case when t.has_github and sc.has_day then coalesce(sw.new_stars, 0) end as new_stars
     from calendar as c
     cross join tools as t
     inner join pypi_coverage as pc on pc.metric_date = c.metric_date

@@ -8,7 +8,9 @@ renamed as (
         tool_id,
         name as tool_name,
         primary_category,
-        open_source
+        open_source,
+        cardinality(pypi_packages) > 0 as has_pypi,
+        cardinality(github_repos) > 0 as has_github
     from source
 )
 

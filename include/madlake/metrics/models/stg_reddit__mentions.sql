@@ -1,5 +1,6 @@
 -- stg_reddit__mentions: tool mentions per tool per UTC day, with mention-weighted sentiment sums.
--- Reads only [start_date - 27, end_date] (the 28-day windows of the run's days).
+-- Reads only [start_date - 27, end_date] (the 28-day windows of the run's days). Labels: very_negative, negative,
+-- neutral, positive, very_positive; the shares count the two positive (negative) labels together.
 with params as (
     select
         cast(date_add('day', -27, start_date) as date) as read_from,
@@ -32,8 +33,8 @@ final as (
         sum(mention_count) as mentions,
         sum(case when sentiment_score is not null then mention_count else 0 end) as scored_mentions,
         sum(sentiment_score * mention_count) as sentiment_sum,
-        sum(case when sentiment_label = 'positive' then mention_count else 0 end) as positive_mentions,
-        sum(case when sentiment_label = 'negative' then mention_count else 0 end) as negative_mentions,
+        sum(case when sentiment_label in ('positive', 'very_positive') then mention_count else 0 end) as positive_mentions,
+        sum(case when sentiment_label in ('negative', 'very_negative') then mention_count else 0 end) as negative_mentions,
         bool_or(is_sample) as is_sample
     from renamed
     group by tool_id, mention_date
