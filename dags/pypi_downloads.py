@@ -14,7 +14,9 @@ fails the task, leaves main untouched and keeps the branch; see `audit_results`.
 
 **Backfill**: catchup is on and each run covers its data interval's day, so an Airflow 3 backfill from the UI (any
 date range) runs one day per run; the `bigquery` pool and `max_active_runs` keep it from stampeding BigQuery.
-Reruns replace the day exactly. Emits the `pypi_downloads` asset.
+Reruns replace the day exactly. A manual run with conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` loads that range
+in one run (used by `make demo`; `madlake pypi load --start D1 --end D2` does the same without Airflow).
+Emits the `pypi_downloads` asset.
 """
 
 from __future__ import annotations
@@ -42,10 +44,9 @@ def pypi_downloads() -> None:
     @task(pool=Pool.BIGQUERY, outlets=[Asset(asset_uri(Table.PYPI_DOWNLOADS))])
     def load_pypi_day() -> dict:
         """Fetch, audit on a branch and publish the run's day (see madlake.pipelines.pypi)."""
-        from madlake.orchestration.runtime import run_day
-        from madlake.pipelines.pypi import load_day
+        from madlake.pipelines.pypi import run_task
 
-        return load_day(run_day())
+        return run_task()
 
     load_pypi_day()
 

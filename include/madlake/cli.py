@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.mentions.cli",
     "madlake.ops.cli",
     "madlake.metrics.ask",
+    "madlake.pipelines.pypi",
 )
 
 Handler = Callable[[argparse.Namespace], int]

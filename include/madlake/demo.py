@@ -35,6 +35,11 @@ class DemoStep:
 #: The demo, in dependency order. Days are those the bundled replay data covers.
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.TOOLS_CATALOG, note="tables + dim_tools"),
+    DemoStep(
+        Dag.PYPI_DOWNLOADS,
+        conf={"start": "2026-02-25", "end": "2026-03-31"},
+        note="35 days of PyPI downloads, each audited on a branch (sample data from real March 2026 totals)",
+    ),
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
     DemoStep(
         Dag.GITHUB_STAR_HISTORY,
@@ -54,7 +59,7 @@ DEMO_STEPS: list[DemoStep] = [
 
 
 #: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
-DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report"]
+DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report", "madlake.pipelines.pypi:demo_report"]
 
 
 @contextlib.contextmanager
