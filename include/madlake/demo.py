@@ -53,13 +53,16 @@ DEMO_STEPS: list[DemoStep] = [
         note="replay of real Reddit responses through praw: r/LocalLLaMA + r/dataengineering, 3 comment trees",
     ),
     DemoStep(Dag.REDDIT_LOAD, days=(date(2025, 8, 8),), note="merge the landing into reddit_submissions/comments"),
+    DemoStep(Dag.REDDIT_MENTIONS, conf={"method": "lexicon"},
+             note="tool mentions + offline VADER sentiment for every item loaded since the last run"),
     # Keep last: compacts what the steps above wrote and reports files/bytes before and after.
     DemoStep(Dag.LAKEHOUSE_MAINTENANCE, note="compaction, snapshot expiry, unreferenced files"),
 ]
 
 
 #: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
-DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report", "madlake.pipelines.pypi:demo_report"]
+DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report", "madlake.pipelines.mentions:demo_report",
+                           "madlake.pipelines.pypi:demo_report"]
 
 
 @contextlib.contextmanager

@@ -104,7 +104,7 @@ def _context(watermark: datetime) -> CommitContext:
     return _WithWatermark(base.dag_id, base.run_id, base.source)
 
 
-def choose_enricher(method: MethodChoice = "auto") -> Any:
+def choose_enricher(method: MethodChoice = "auto", llm: Any = None) -> Any:
     """The enrichment function ``(text, {tool: spans}) -> [Enrichment]`` for this run.
 
     ``auto``: the LLM when the ``madlake_llm`` connection exists and the profile is not ``local``; otherwise the
@@ -120,6 +120,8 @@ def choose_enricher(method: MethodChoice = "auto") -> Any:
         return lexicon.enrich
     from madlake.mentions.llm import LLMEnricher, llm_config_from_connection
 
+    if llm is not None:
+        return llm.enrich
     config = llm_config_from_connection()
     if config is None:
         if method == "llm":
@@ -157,7 +159,12 @@ def _rows(items: list[Item], enrich: Any, now: datetime) -> tuple[list[dict[str,
 
 
 def process(
-    *, since: datetime | None = None, reprocess_all: bool = False, method: MethodChoice = "auto", chunk: int = CHUNK
+    *,
+    since: datetime | None = None,
+    reprocess_all: bool = False,
+    method: MethodChoice = "auto",
+    chunk: int = CHUNK,
+    llm: Any = None,
 ) -> dict[str, Any]:
     """Process every Reddit item loaded or changed after the watermark (see the module docstring).
 
@@ -166,6 +173,7 @@ def process(
         reprocess_all: process every item (e.g. after a catalog change); replaces all their rows.
         method: ``auto`` | ``llm`` | ``lexicon`` (see :func:`choose_enricher`).
         chunk: items per commit.
+        llm: an :class:`~madlake.mentions.llm.LLMEnricher` to use instead of one built from the connection.
 
     Returns:
         counts for XCom: items read, items with a mention, rows written, commits, the new watermark.
@@ -178,7 +186,7 @@ def process(
     table = load_table(Table.REDDIT_MENTIONS)
     start_from = None if reprocess_all else (since or read_watermark(table))
     items = _source_rows(start_from)
-    enrich = choose_enricher(method)
+    enrich = choose_enricher(method, llm)
     now = datetime.now(UTC)
     totals = {"items": len(items), "items_with_mentions": 0, "rows": 0, "commits": 0, "since": str(start_from)}
     for batch in _chunks(items, chunk):
@@ -192,6 +200,17 @@ def process(
         log.info("reddit_mentions: %d items (%d with mentions) -> %d rows; watermark %s",
                  len(batch), mentioned, len(rows), batch[-1].loaded_at.isoformat())  # fmt: skip
     totals["watermark"] = items[-1].loaded_at.isoformat() if items else str(start_from)
+    stats = getattr(getattr(enrich, "__self__", None), "stats", None)
+    if stats is not None:  # the LLM enricher: report its calls, cache hits and fallbacks; keep its rejections
+        totals["llm"] = dict(stats)
+        log.info("LLM enrichment: %s", stats)
+        rejections = enrich.__self__.rejections
+        if rejections:
+            from madlake.lakehouse.deadletter import write_dead_letters
+            from madlake.lakehouse.writes import CommitContext
+
+            ctx = CommitContext.current(source="llm")
+            write_dead_letters("llm", "mention_enrichment", now.date(), rejections, ctx)
     if not items:
         log.info("reddit_mentions: nothing loaded or changed since %s", start_from)
     return totals
@@ -208,3 +227,20 @@ def process_task(context: dict[str, Any]) -> dict[str, Any]:
         reprocess_all=bool(params.get("reprocess_all")),
         method=params.get("method") or "auto",
     )
+
+
+def demo_report() -> list[str]:
+    """Lines ``madlake demo`` prints about mentions: the most mentioned tools and their mean sentiment."""
+    from madlake.sql.engine import get_engine
+
+    engine = get_engine()
+    top = engine.query(
+        "select tool_id, count(*) as items, sum(mention_count) as mentions, avg(sentiment_score) as sentiment, "
+        "min(method) as method from reddit_mentions group by tool_id order by items desc, tool_id limit 8"
+    ).to_pylist()
+    lines = ["Tool mentions in the Reddit items (offline lexicon sentiment unless method says llm):"]
+    for r in top:
+        lines.append(f"  {r['tool_id']:<20} {r['items']:>4} items {r['mentions']:>4} mentions "
+                     f"sentiment {r['sentiment']:+.2f} ({r['method']})")  # fmt: skip
+    lines.append('  try: madlake sql "select tool_id, sentiment_label, count(*) from reddit_mentions group by 1, 2"')
+    return lines
