@@ -244,3 +244,15 @@ def test_policy_rejects_unsafe_values() -> None:
         m.MaintenancePolicy(retain_last=0)
     with pytest.raises(ValueError, match="negative"):
         m.MaintenancePolicy(orphan_min_age=timedelta(hours=-1))
+
+
+def test_compaction_is_not_counted_as_a_load_by_source_freshness(lakehouse: Path) -> None:
+    from madlake.ops.freshness import measure_table
+
+    table = ensure_table(SPEC)
+    for i in range(4):
+        append(table, D1, [f"k{i}"])
+    m.maintain_table(table, m.MaintenancePolicy(compact_min_files=4), writes.CommitContext("maint", "r", "maintenance"))
+    assert table.current_snapshot().summary["madlake.source"] == "maintenance"
+    rows_ = measure_table(table, SPEC, D2, datetime.now(UTC))
+    assert [(r.source, r.loads) for r in rows_] == [("unit-test", 1)]  # 4 appends by one run; compaction ignored

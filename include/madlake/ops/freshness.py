@@ -98,8 +98,10 @@ def measure_table(table: IcebergTable, spec: TableSpec, check_date: date, now: d
     runs: dict[str, set[str]] = {}
     for snap in ancestors_of(current, table.metadata):
         props = _summary_props(snap)
-        if props.get("madlake.operation") == "genesis":
-            continue  # the empty first snapshot write-audit-publish gives a new table is not a load
+        if props.get("madlake.operation") in ("genesis", "compaction"):
+            # The empty first snapshot write-audit-publish gives a new table, and lakehouse_maintenance's rewrite of
+            # a partition's files (same rows), are not loads.
+            continue
         source = props.get(PROP_SOURCE) or "unknown"
         runs.setdefault(source, set()).add(props.get(PROP_RUN_ID) or str(snap.snapshot_id))
         if source not in latest or snap.timestamp_ms > latest[source].timestamp_ms:
