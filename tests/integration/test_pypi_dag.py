@@ -44,3 +44,28 @@ def test_madlake_run_pypi_downloads_for_a_day_loads_that_day_and_reruns_idempote
     assert LocalEngine().query(query, [day]).to_pylist()[0] == first
     days = LocalEngine().query("select distinct download_date from pypi_downloads").column(0).to_pylist()
     assert days == [day]
+
+
+def test_a_manual_run_with_a_range_conf_loads_each_day(lakehouse: Path) -> None:
+    from madlake.orchestration.runner import run_dag
+    from madlake.sql.engine import LocalEngine
+
+    run_dag(Dag.PYPI_DOWNLOADS, None, conf={"start": "2026-03-27", "end": "2026-03-29"})
+    days = LocalEngine().query(
+        "select download_date, count(*) as n from pypi_downloads group by 1 order by 1"
+    ).to_pylist()
+    assert [d["download_date"] for d in days] == [date(2026, 3, 27), date(2026, 3, 28), date(2026, 3, 29)]
+    assert all(d["n"] > 500 for d in days)
+
+
+def test_cli_pypi_load_backfills_a_range(lakehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from madlake.cli import main
+    from madlake.sql.engine import LocalEngine
+
+    assert main(["pypi", "load", "--start", "2026-03-30", "--end", "2026-03-31"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-03-30:" in out and "2026-03-31:" in out and "8 tracked packages absent" in out
+    n = LocalEngine().query("select count(distinct download_date) as n from pypi_downloads").column(0)[0].as_py()
+    assert n == 2
+    assert main(["pypi", "load", "--start", "2026-04-02"]) == 1  # no replay file: a clear error, exit 1
+    assert "2026-04-02.jsonl" in capsys.readouterr().err
