@@ -157,7 +157,8 @@ def snapshot_rows(
         if key in fetched:
             log.warning("%s and %s are the same repository (%s); keeping one row", fetched[key][0], requested,
                         repo.full_name)
-            continue
+            if renamed is not None or fetched[key][4] is None:
+                continue  # keep the entry that asked for the current name
         fetched[key] = (requested, tool_id, repo, answer.not_modified, renamed)
         if i % 25 == 0:
             log.info("Fetched %d of %d repositories (%s)", i, len(repos), client.stats.as_dict())
