@@ -222,8 +222,10 @@ class LLMEnricher:
                 self.backend = GuidanceBackend(lm, self.config.model)
             else:
                 self.backend = OpenAIBackend(self.config)
-        self.cache = self.cache or EnrichmentCache()
-        self.budget = self.budget or Budget(self.config.max_calls, self.config.max_tokens)
+        if self.cache is None:  # not ``or``: an empty cache is falsy (it has a length)
+            self.cache = EnrichmentCache()
+        if self.budget is None:
+            self.budget = Budget(self.config.max_calls, self.config.max_tokens)
 
     def enrich(self, text: str, mentions: dict[str, list[tuple[int, int]]]) -> list[Enrichment]:
         """One :class:`Enrichment` per tool in ``mentions``; never raises for one bad answer (see module doc)."""
