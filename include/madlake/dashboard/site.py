@@ -216,6 +216,18 @@ class SiteBuilder:
 
         def add(key: str, question: str, category: str, rows: list[dict[str, Any]], detail: str, **extra: Any) -> None:
             answer = rows[0]["name"] if rows else "no data yet"
+            chart = None
+            if rows and extra.get("chart", True):
+                history = self.q.run("category_rank_history", (category,))
+                chart = {
+                    "x": "date",
+                    "format": "float",
+                    "height": 170,
+                    "series": [
+                        _series([h for h in history if h["tool_id"] == r["tool_id"]], "month", "score", r["name"])
+                        for r in rows[:3]
+                    ],
+                }
             out.append(
                 {
                     "key": key,
@@ -225,7 +237,7 @@ class SiteBuilder:
                     "rows": rows,
                     "answer": answer,
                     "detail": detail if rows else "",
-                    "chart": extra.get("chart"),
+                    "chart": chart,
                     "table": extra.get("table"),
                 }
             )
@@ -312,6 +324,7 @@ class SiteBuilder:
             f"{rows[-1]['name']} ({rows[-1]['sentiment_28d']:+.2f})."
             if rows
             else "",
+            chart=False,
             table={
                 "head": ["Tool", "Sentiment", "Mentions"],
                 "num": [1, 2],

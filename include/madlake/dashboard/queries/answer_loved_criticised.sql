@@ -12,4 +12,4 @@ cross join p
 where list_contains(d.categories, p.category)
   and m.mentions_28d >= p.min_mentions
   and m.sentiment_28d is not null
-order by m.sentiment_28d desc
+order by m.sentiment_28d desc, m.tool_id

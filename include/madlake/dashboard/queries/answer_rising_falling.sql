@@ -8,4 +8,4 @@ join p on i.category = p.category
 join latest l on i.month = l.month
 join dim_tools d on d.tool_id = i.tool_id
 where i.growth_yoy is not null
-order by i.growth_yoy desc
+order by i.growth_yoy desc, i.tool_id

@@ -8,5 +8,5 @@ join p on i.category = p.category
 join latest l on i.month = l.month
 join dim_tools d on d.tool_id = i.tool_id
 where d.open_source
-order by i.score desc
+order by i.score desc, i.tool_id
 limit 5

@@ -6,4 +6,4 @@ select r.metric_date, r.tool_id, r.signal, r.value, r.share, r.rank, r.rank_chan
 from category_daily_rankings r
 join p on r.category = p.category
 join latest l on r.metric_date = l.metric_date
-order by r.signal, r.rank
+order by r.signal, r.rank, r.tool_id

@@ -11,5 +11,5 @@ select c.tool_id, c.month, c.score, c.growth_mom, c.growth_yoy, c.rank_in_catego
        prev.rank_in_category - c.rank_in_category as rank_change_1m
 from cur c
 left join prev on prev.tool_id = c.tool_id
-order by abs(coalesce(c.growth_mom, 0)) desc
+order by abs(coalesce(c.growth_mom, 0)) desc, c.tool_id
 limit 8

@@ -3,4 +3,4 @@
 select i.month, i.tool_id, i.rank_in_category, i.score
 from popularity_index i
 where i.category = ?
-order by i.month, i.rank_in_category
+order by i.month, i.rank_in_category, i.tool_id

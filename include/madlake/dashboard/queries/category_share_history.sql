@@ -7,4 +7,4 @@ from category_daily_rankings r
 join p on r.category = p.category and r.signal = p.signal
 cross join latest l
 where extract(day from r.metric_date) = 1 or r.metric_date = l.metric_date
-order by r.metric_date, r.rank
+order by r.metric_date, r.rank, r.tool_id

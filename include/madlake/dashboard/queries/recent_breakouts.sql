@@ -8,5 +8,5 @@ cross join p
 cross join latest l
 join dim_tools d on d.tool_id = b.tool_id
 where b.metric_date <= l.metric_date and date_diff('day', b.metric_date, l.metric_date) < p.days
-order by b.metric_date desc, b.n_signals desc
+order by b.metric_date desc, b.n_signals desc, b.tool_id
 limit 20
