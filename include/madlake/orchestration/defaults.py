@@ -21,7 +21,10 @@ START_DATE = datetime(2024, 1, 1)
 
 
 def notify_failure(context: dict[str, Any]) -> None:
-    """On-failure callback: log one clear summary line and, when ``MADLAKE_ALERT_WEBHOOK`` is set, POST it as JSON.
+    """On-failure callback: log one clear summary line and, when a webhook is configured, POST it as JSON.
+
+    The webhook is ``MADLAKE_ALERT_WEBHOOK`` from the environment, else the Airflow Variable ``madlake_alert_webhook``
+    (read here, at failure time, never at DAG parse time).
 
     Never raises: an alerting problem must not mask the task failure it reports. The exception text is included,
     but madlake never puts credentials in exception messages.
@@ -39,7 +42,7 @@ def notify_failure(context: dict[str, Any]) -> None:
         "error": f"{type(exc).__name__}: {exc}"[:2000] if exc else None,
     }
     log.error("madlake task failed: %s", json.dumps(summary, default=str))
-    url = os.environ.get("MADLAKE_ALERT_WEBHOOK")
+    url = os.environ.get("MADLAKE_ALERT_WEBHOOK") or _webhook_variable()
     if not url:
         return
     if not url.startswith(("https://", "http://")):
@@ -53,6 +56,16 @@ def notify_failure(context: dict[str, Any]) -> None:
             pass
     except Exception as err:
         log.error("Could not send failure alert to webhook: %s", err)
+
+
+def _webhook_variable() -> str | None:
+    try:
+        from airflow.sdk import Variable
+
+        value = Variable.get("madlake_alert_webhook", default=None)
+    except Exception:  # no Variable backend reachable (outside a task): no webhook
+        return None
+    return str(value) if value else None
 
 
 def default_args(**overrides: Any) -> dict[str, Any]:
