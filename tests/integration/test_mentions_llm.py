@@ -1,4 +1,4 @@
-"""The LLM enrichment against a local OpenAI-compatible server: answers, cache, retries, budget, rejection, injection."""
+"""LLM enrichment against a local OpenAI-compatible server: answers, cache, retries, budget, rejection, injection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 from madlake.mentions.cache import EnrichmentCache
-from madlake.mentions.llm import SYSTEM_PROMPT, Budget, GuidanceBackend, LLMConfig, LLMEnricher, llm_config_from_connection
+from madlake.mentions.llm import (
+    SYSTEM_PROMPT,
+    Budget,
+    GuidanceBackend,
+    LLMConfig,
+    LLMEnricher,
+    llm_config_from_connection,
+)
 
 from tests.integration.fake_openai import FakeOpenAI, fake_openai
 
@@ -103,7 +110,9 @@ def test_persistent_errors_fall_back_after_max_retries(fake: FakeOpenAI, tmp_pat
     assert fake.calls == 3  # 1 + max_retries, then the task fails and Airflow retries it
 
 
-def test_budget_stops_calls_with_a_clear_log(fake: FakeOpenAI, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_budget_stops_calls_with_a_clear_log(
+    fake: FakeOpenAI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     e = enricher(fake, tmp_path, max_calls=2)
     with caplog.at_level(logging.WARNING, logger="madlake.mentions.llm"):
         methods = [{r.method for r in e.enrich(f"{TEXT} #{i}", SPANS)} for i in range(4)]
@@ -142,7 +151,11 @@ def test_connection_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     config = llm_config_from_connection()
     assert config is not None
     assert (config.base_url, config.model, config.max_calls, config.backend) == (
-        "http://127.0.0.1:8000/v1", "qwen3", 7, "guidance")
+        "http://127.0.0.1:8000/v1",
+        "qwen3",
+        7,
+        "guidance",
+    )
     assert "secret-key" not in repr(config)
     monkeypatch.delenv("AIRFLOW_CONN_MADLAKE_LLM")
     assert llm_config_from_connection() is None

@@ -71,7 +71,7 @@ def test_hard_negative_cases(x: MentionExtractor, text: str) -> None:
 def test_spans_point_at_the_mention_in_the_original_text(x: MentionExtractor) -> None:
     text = "see https://x.io/spark then İstanbul team uses PySpark"  # a URL and a char that lowercases to two
     [mention] = x.extract(text)
-    (start, end), = mention.spans
+    ((start, end),) = mention.spans
     assert text[start:end] == "PySpark"
 
 
@@ -122,7 +122,7 @@ def test_jsonl_contract_and_errors(x: MentionExtractor) -> None:
         {"id": 1, "mentions": [{"tool": "spark", "count": 1}]},
         {"id": "b", "mentions": []},
     ]
-    with pytest.raises(ValueError, match="line 1 .id='z'.: expected an object with a string 'text'"):
+    with pytest.raises(ValueError, match=r"line 1 \(id='z'\): expected an object with a string 'text'"):
         list(extract_jsonl(['{"id": "z", "body": "x"}'], x))
     with pytest.raises(ValueError, match="line 2: not valid JSON"):
         list(extract_jsonl(['{"id": 1, "text": ""}', "{oops"], x))
@@ -130,7 +130,7 @@ def test_jsonl_contract_and_errors(x: MentionExtractor) -> None:
 
 def test_cli_reads_stdin_and_writes_json_lines() -> None:
     exe = Path(sys.executable).with_name("madlake")
-    proc = subprocess.run(  # noqa: S603 - our own entry point
+    proc = subprocess.run(
         [str(exe), "mentions", "extract", "-"],
         input='{"id": "a", "text": "MWAA and dbt"}\n{"id": "b", "text": "spark joy"}\n',
         capture_output=True, text=True, check=True, timeout=60,

@@ -49,8 +49,13 @@ def test_incremental_idempotent_and_replacing(lakehouse: Path) -> None:
 
     first = process(method="lexicon")
     assert first["items"] == 3 and first["items_with_mentions"] == 2
-    expected = [("t1_c1", "dbt", 1, "lexicon"), ("t1_c1", "snowflake", 1, "lexicon"),
-                ("t3_a", "airflow", 1, "lexicon"), ("t3_a", "dagster", 1, "lexicon"), ("t3_a", "spark", 2, "lexicon")]
+    expected = [
+        ("t1_c1", "dbt", 1, "lexicon"),
+        ("t1_c1", "snowflake", 1, "lexicon"),
+        ("t3_a", "airflow", 1, "lexicon"),
+        ("t3_a", "dagster", 1, "lexicon"),
+        ("t3_a", "spark", 2, "lexicon"),
+    ]
     assert _mentions() == expected
     assert read_watermark(load_table(Table.REDDIT_MENTIONS)) == t1
 
@@ -63,8 +68,13 @@ def test_incremental_idempotent_and_replacing(lakehouse: Path) -> None:
 
     # A late item (created long ago, loaded now) and an edit that drops a tool: only they are processed.
     t2 = t1 + timedelta(hours=1)
-    _load(Table.REDDIT_COMMENTS, [_comment("c1", "only dbt now", t2),
-                                  _comment("old", "Kafka in 2019", t2, created=datetime(2019, 5, 1, tzinfo=UTC))])
+    _load(
+        Table.REDDIT_COMMENTS,
+        [
+            _comment("c1", "only dbt now", t2),
+            _comment("old", "Kafka in 2019", t2, created=datetime(2019, 5, 1, tzinfo=UTC)),
+        ],
+    )
     third = process(method="lexicon")
     assert third["items"] == 2
     assert _mentions() == [("t1_c1", "dbt", 1, "lexicon"), ("t1_old", "kafka", 1, "lexicon"),

@@ -52,7 +52,7 @@ class EnrichmentCache:
             return {}
         marks = ",".join("?" * len(tool_ids))
         rows = self._con.execute(
-            f"select tool_id, answer_json from assessments where text_sha256 = ? and prompt_version = ? "  # noqa: S608
+            f"select tool_id, answer_json from assessments where text_sha256 = ? and prompt_version = ? "
             f"and model = ? and tool_id in ({marks})",
             [digest, prompt_version, model, *tool_ids],
         ).fetchall()

@@ -72,7 +72,7 @@ def _is_word_char(ch: str) -> bool:
 
 def _same_but_separators(raw: str, term: str) -> bool:
     """``raw`` spells ``term`` exactly, except that any separator may stand where ``term`` has a space."""
-    return len(raw) == len(term) and all(a == b or b == " " for a, b in zip(raw, term, strict=True))
+    return len(raw) == len(term) and all(b in (a, " ") for a, b in zip(raw, term, strict=True))
 
 
 _NON_SPACE_RUN = re.compile(r"\S+")
@@ -108,8 +108,8 @@ def strip_urls(text: str) -> str:
     spans.sort()
     parts = []
     pos = 0
-    for start, end in spans:
-        start = max(start, pos)
+    for span_start, end in spans:
+        start = max(span_start, pos)
         if end <= start:
             continue
         parts.append(text[pos:start])
@@ -196,8 +196,9 @@ class MentionExtractor:
                     has_space=" " in term,
                     context=tuple(context_id(p) for p in alias.requires_context),
                     excludes=tuple(excludes),
-                    simple=not (alias.case_sensitive or excludes or any(
-                        not (_is_word_char(ch) or ch == " ") for ch in term)),
+                    simple=not (
+                        alias.case_sensitive or excludes or any(not (_is_word_char(ch) or ch == " ") for ch in term)
+                    ),
                 )
                 key, lead = _padded_key(term)
                 entry = keys.setdefault(key, _KeyEntry(lead=lead, length=len(term)))
@@ -212,7 +213,9 @@ class MentionExtractor:
         self.n_terms = n_terms
         self.n_context = len(context_ids)
         self.tool_ids = frozenset(t.id for t in catalog.tools)
-        log.debug("Mention extractor: %d alias terms, %d context phrases, %d keys", n_terms, len(context_ids), len(keys))
+        log.debug(
+            "Mention extractor: %d alias terms, %d context phrases, %d keys", n_terms, len(context_ids), len(keys)
+        )
 
     @classmethod
     def for_catalog(cls, catalog: ToolCatalog | None = None) -> MentionExtractor:
@@ -249,16 +252,7 @@ class MentionExtractor:
             return []
         ctx = contexts or _EMPTY
         accepted = [c for c in candidates if not c[2].context or not ctx.isdisjoint(c[2].context)]
-        if len(accepted) > 1:
-            accepted.sort(key=lambda c: (c[0], c[0] - c[1]))
-            kept = []
-            last_end = -1
-            for c in accepted:
-                if c[0] >= last_end:
-                    kept.append(c)
-                    last_end = c[1]
-            accepted = kept
-        return [(s, e, t.tool_id) for s, e, t in accepted]
+        return [(s, e, t.tool_id) for s, e, t in _leftmost_longest(accepted)]
 
     def find_many(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
         """:meth:`find` for each text.
@@ -317,6 +311,20 @@ class MentionExtractor:
         for _, _, tool_id in self.find(text):
             out[tool_id] = out.get(tool_id, 0) + 1
         return out
+
+
+def _leftmost_longest(spans: list[tuple[int, int, _Term]]) -> list[tuple[int, int, _Term]]:
+    """Non-overlapping spans, preferring the earliest start and then the longest ("Apache Spark" over "Spark")."""
+    if len(spans) < 2:
+        return spans
+    spans.sort(key=lambda c: (c[0], c[0] - c[1]))
+    kept = []
+    last_end = -1
+    for c in spans:
+        if c[0] >= last_end:
+            kept.append(c)
+            last_end = c[1]
+    return kept
 
 
 @lru_cache(maxsize=1)

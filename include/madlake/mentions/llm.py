@@ -98,17 +98,19 @@ def llm_config_from_connection(conn_id: str = Conn.LLM) -> LLMConfig | None:
 
 def response_model(tool_ids: list[str]) -> type[BaseModel]:
     """The answer schema for one text: ``{"tools": [ToolAssessment with tool_id in tool_ids]}``, no extra fields."""
-    item = create_model(  # type: ignore[call-overload]
+    tool_id_type: Any = Literal[tuple(tool_ids)]
+    item: Any = create_model(
         "ToolAnswer",
         __config__=ConfigDict(extra="forbid"),
-        tool_id=(Literal[tuple(tool_ids)], Field(description="one of the listed tool ids")),
+        tool_id=(tool_id_type, Field(description="one of the listed tool ids")),
         summary=(str, Field(min_length=1, max_length=400)),
         sentiment_score=(float, Field(ge=-1.0, le=1.0)),
         usage_kind=(UsageKind, ...),
     )
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    model: type[BaseModel] = create_model(
         "MentionAssessment", __config__=ConfigDict(extra="forbid"), tools=(list[item], ...)
     )
+    return model
 
 
 def user_message(text: str, tools: list[tuple[str, str]]) -> str:

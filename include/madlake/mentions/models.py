@@ -13,7 +13,9 @@ Method = Literal["llm", "lexicon"]
 #: Contiguous, non-overlapping bands covering [-1, 1] (the seed's had holes): upper bounds, inclusive on the side
 #: that keeps neutral symmetric: very_negative [-1, -0.6), negative [-0.6, -0.2), neutral [-0.2, 0.2],
 #: positive (0.2, 0.6], very_positive (0.6, 1].
-LABEL_BANDS = "very_negative [-1,-0.6) | negative [-0.6,-0.2) | neutral [-0.2,0.2] | positive (0.2,0.6] | very_positive (0.6,1]"
+LABEL_BANDS = (
+    "very_negative [-1,-0.6) | negative [-0.6,-0.2) | neutral [-0.2,0.2] | positive (0.2,0.6] | very_positive (0.6,1]"
+)
 
 
 def sentiment_label(score: float) -> SentimentLabel:

@@ -11,7 +11,10 @@ from madlake.mentions.extract import MentionExtractor
 
 @dataclass(frozen=True)
 class Score:
-    """Micro-averaged over (text, tool) mention counts: a predicted count above the label is that many false positives."""
+    """Micro-averaged over (text, tool) mention counts.
+
+    A predicted count above the label is that many false positives; below it, that many false negatives.
+    """
 
     tp: int
     fp: int

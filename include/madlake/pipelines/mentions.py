@@ -70,7 +70,8 @@ def _source_rows(since: datetime | None) -> list[Item]:
     row_filter: Any = GreaterThan("loaded_at", since.isoformat()) if since else AlwaysTrue()
     items: list[Item] = []
     sources = (
-        (Table.REDDIT_SUBMISSIONS, "submission", ("fullname", "subreddit", "title", "selftext", "created_at", "loaded_at")),
+        (Table.REDDIT_SUBMISSIONS, "submission",
+         ("fullname", "subreddit", "title", "selftext", "created_at", "loaded_at")),
         (Table.REDDIT_COMMENTS, "comment", ("fullname", "subreddit", "body", "created_at", "loaded_at")),
     )  # fmt: skip
     for name, kind, fields in sources:
@@ -188,7 +189,8 @@ def process(
     items = _source_rows(start_from)
     enrich = choose_enricher(method, llm)
     now = datetime.now(UTC)
-    totals = {"items": len(items), "items_with_mentions": 0, "rows": 0, "commits": 0, "since": str(start_from)}
+    totals: dict[str, Any] = {"items": len(items), "items_with_mentions": 0, "rows": 0, "commits": 0,
+                              "since": str(start_from)}  # fmt: skip
     for batch in _chunks(items, chunk):
         rows, mentioned = _rows(batch, enrich, now)
         df: pa.Table = rows_to_arrow(table, rows)

@@ -23,20 +23,31 @@ REDDIT_MENTIONS = TableSpec(
         # measures
         NestedField(5, "mention_count", IntegerType(), required=True, doc="occurrences of the tool in title+body"),
         NestedField(6, "sentiment_score", DoubleType(), required=True, doc="[-1, 1]"),
-        NestedField(7, "sentiment_label", StringType(), required=True,
-                    doc="very_negative [-1,-0.6) | negative [-0.6,-0.2) | neutral [-0.2,0.2] | positive (0.2,0.6] "
-                        "| very_positive (0.6,1]"),  # fmt: skip
+        NestedField(
+            7,
+            "sentiment_label",
+            StringType(),
+            required=True,
+            doc="very_negative [-1,-0.6) | negative [-0.6,-0.2) | neutral [-0.2,0.2] | positive (0.2,0.6] "
+            "| very_positive (0.6,1]",
+        ),
         NestedField(8, "summary", StringType(), required=True, doc="one sentence about the tool in this text"),
-        NestedField(9, "usage_kind", StringType(), required=True,
-                    doc="first_hand | question | comparison | job_listing | other"),  # fmt: skip
+        NestedField(
+            9, "usage_kind", StringType(), required=True, doc="first_hand | question | comparison | job_listing | other"
+        ),
         # lineage
         NestedField(10, "method", StringType(), required=True, doc="llm | lexicon"),
         NestedField(11, "model", StringType(), required=True, doc="LLM model name, or the lexicon (vader-3.3.2)"),
         NestedField(12, "prompt_version", StringType(), required=True, doc="LLM prompt version; '-' for lexicon"),
         # timestamps
         NestedField(13, "created_at", TimestamptzType(), required=True, doc="when the item was posted"),
-        NestedField(14, "source_loaded_at", TimestamptzType(), required=True,
-                    doc="the item's loaded_at in its Reddit table when it was processed (the watermark)"),  # fmt: skip
+        NestedField(
+            14,
+            "source_loaded_at",
+            TimestamptzType(),
+            required=True,
+            doc="the item's loaded_at in its Reddit table when it was processed (the watermark)",
+        ),
         NestedField(15, "processed_at", TimestamptzType(), required=True),
     ),
     partition=(("created_at", "month"),),
