@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Asset, dag, task
-
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
 

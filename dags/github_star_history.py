@@ -4,14 +4,14 @@
 Pages each repository's stargazers through the GraphQL API (with `starredAt`, newest first) and merges
 `github_stars_daily` (repo, star_date, new_stars, cumulative_stars) for the days from `since` to the run's day.
 
-- **Resumable**: the GraphQL cursor is checkpointed after the rows of each batch of pages are merged; a killed or
-  failed run resumes where it stopped. A window already completed is skipped (set `restart` to redo it).
+- **Resumable**: the GraphQL cursor is checkpointed after the rows of each batch of pages are merged; a killed
+  or failed run resumes where it stopped. A window already completed is skipped (set `restart` to redo it).
 - **Idempotent**: rows are merged on (repo, star_date); rerunning never duplicates a day.
 - GraphQL cursors have no page cap, unlike REST `/stargazers`, which stops at 40,000 stars (400 pages).
 - `cumulative_stars` counts *current* stargazers: people who unstarred later are not in GitHub's list.
 
-Params: `repos` (owner/name list; empty = every tracked repository), `since` (first day; default 90 days back), `date` (last day;
-default yesterday), `restart`.
+Params: `repos` (owner/name list; empty = every tracked repository), `since` (first day; default 90 days
+back), `date` (last day; default yesterday), `restart`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, task
-
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
 
@@ -50,8 +49,11 @@ def github_star_history() -> None:
 
         params = params or {}
         until = run_day()
-        since = date.fromisoformat(str(params["since"])) if params.get("since") else until - timedelta(
-            days=DEFAULT_HISTORY_DAYS - 1)
+        since = (
+            date.fromisoformat(str(params["since"]))
+            if params.get("since")
+            else until - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+        )
         return backfill_star_history(params.get("repos") or None, since, until, restart=bool(params.get("restart")))
 
     backfill_stars()

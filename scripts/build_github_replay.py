@@ -2,7 +2,8 @@
 
 Run by hand, never by tests or the pipeline::
 
-    .venv/bin/python scripts/build_github_replay.py [--data /work/shared/data/github] [--out include/madlake/sample_data/github]
+    .venv/bin/python scripts/build_github_replay.py [--data /work/shared/data/github] \
+        [--out include/madlake/sample_data/github]
 
 Inputs (see ``/work/shared/data/PROVENANCE.md``): ``github-ranking-2026-08-22.csv`` (EvanLi/Github-Ranking, one day)
 and ``DERIVED_data_tool_repos_daily_*.csv`` (the same project's daily snapshots of 50 data/ML repositories).
@@ -48,7 +49,10 @@ STAR_REPOS = (
     "apache/superset",
 )
 #: Renames visible in the data (old -> new). Repository ids are not in the data: these are placeholders.
-RENAMES = {"hwchase17/langchain": ("langchain-ai/langchain", 552661142), "ggerganov/llama.cpp": ("ggml-org/llama.cpp", 612354784)}
+RENAMES = {
+    "hwchase17/langchain": ("langchain-ai/langchain", 552661142),
+    "ggerganov/llama.cpp": ("ggml-org/llama.cpp", 612354784),
+}
 PAGE = 100
 API = "https://api.github.com"
 
@@ -157,11 +161,16 @@ def main() -> None:
         recorded.append(full_name)
     for old, (new, repo_id) in RENAMES.items():
         row = ranking.get(new.lower()) or latest[new.lower()]
-        moved = {"message": "Moved Permanently", "url": f"{API}/repositories/{repo_id}",
-                 "documentation_url": "https://docs.github.com/v3/#http-redirects"}
+        moved = {
+            "message": "Moved Permanently",
+            "url": f"{API}/repositories/{repo_id}",
+            "documentation_url": "https://docs.github.com/v3/#http-redirects",
+        }
         _write(args.out / "repos" / f"{old}.json", moved)
-        _write(args.out / "repos" / f"{old}.json.headers",
-               {"status": 301, "headers": {"Location": f"{{base}}/repositories/{repo_id}"}})
+        _write(
+            args.out / "repos" / f"{old}.json.headers",
+            {"status": 301, "headers": {"Location": f"{{base}}/repositories/{repo_id}"}},
+        )
         _write(args.out / "repositories" / f"{repo_id}.json", repo_body(new, row, repo_id))
     star_counts = {}
     for full_name in STAR_REPOS:
@@ -185,8 +194,10 @@ def main() -> None:
         },
     )
     size = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
-    print(f"{len(recorded)} repositories, {len(RENAMES)} renames, {sum(star_counts.values())} stargazers "
-          f"({len(STAR_REPOS)} repos), {size / 1024:.0f} KiB in {args.out}")
+    print(
+        f"{len(recorded)} repositories, {len(RENAMES)} renames, {sum(star_counts.values())} stargazers "
+        f"({len(STAR_REPOS)} repos), {size / 1024:.0f} KiB in {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from madlake.sources.github.client import GitHubClient, GitHubApiError, QuotaExhaustedError
+from madlake.sources.github.client import GitHubApiError, GitHubClient, QuotaExhaustedError
 from madlake.sources.github.replay import ReplayServer, page_file_name
 from madlake.sources.github.state import EtagCache, JsonStore
 
@@ -27,9 +26,19 @@ def write(root: Path, rel: str, value: Any) -> None:
 
 
 def repo_body(full_name: str, stars: int, **extra: Any) -> dict[str, Any]:
-    return {"full_name": full_name, "stargazers_count": stars, "forks_count": stars // 10, "open_issues_count": 7,
-            "subscribers_count": 12, "archived": False, "license": {"spdx_id": "MIT"}, "topics": ["sql", "olap"],
-            "pushed_at": "2026-08-20T18:48:29Z", "default_branch": "main", **extra}
+    return {
+        "full_name": full_name,
+        "stargazers_count": stars,
+        "forks_count": stars // 10,
+        "open_issues_count": 7,
+        "subscribers_count": 12,
+        "archived": False,
+        "license": {"spdx_id": "MIT"},
+        "topics": ["sql", "olap"],
+        "pushed_at": "2026-08-20T18:48:29Z",
+        "default_branch": "main",
+        **extra,
+    }
 
 
 def star_pages(full_name: str, stars: list[datetime], total: int, page: int = 100) -> list[dict[str, Any]]:
@@ -39,9 +48,16 @@ def star_pages(full_name: str, stars: list[datetime], total: int, page: int = 10
     for i in range(0, len(stars), page):
         chunk = stars[i : i + page]
         more = i + page < len(stars)
-        pages.append({"nameWithOwner": full_name, "stargazerCount": total, "stargazers": {
-            "pageInfo": {"endCursor": f"Y3Vyc29y/{i + len(chunk)}+=", "hasNextPage": more},
-            "edges": [{"starredAt": s.strftime("%Y-%m-%dT%H:%M:%SZ")} for s in chunk]}})
+        pages.append(
+            {
+                "nameWithOwner": full_name,
+                "stargazerCount": total,
+                "stargazers": {
+                    "pageInfo": {"endCursor": f"Y3Vyc29y/{i + len(chunk)}+=", "hasNextPage": more},
+                    "edges": [{"starredAt": s.strftime("%Y-%m-%dT%H:%M:%SZ")} for s in chunk],
+                },
+            }
+        )
     return pages
 
 
@@ -58,20 +74,44 @@ def make_recordings(root: Path) -> Path:
     write(root, "repos/pola-rs/polars.json", repo_body("pola-rs/polars", 39436))
     write(root, "repos/langchain-ai/langchain.json", repo_body("langchain-ai/langchain", 144741, id=552661142))
     write(root, "repositories/552661142.json", repo_body("langchain-ai/langchain", 144741, id=552661142))
-    write(root, "repos/hwchase17/langchain.json", {"message": "Moved Permanently",
-                                                   "url": "https://api.github.com/repositories/552661142"})
-    write(root, "repos/hwchase17/langchain.json.headers",
-          {"status": 301, "headers": {"Location": "{base}/repositories/552661142"}})
+    write(
+        root,
+        "repos/hwchase17/langchain.json",
+        {"message": "Moved Permanently", "url": "https://api.github.com/repositories/552661142"},
+    )
+    write(
+        root,
+        "repos/hwchase17/langchain.json.headers",
+        {"status": 301, "headers": {"Location": "{base}/repositories/552661142"}},
+    )
     write(root, "repos/duckdb/duckdb/contributors.json", [{"login": "hannes", "contributions": 9000}])
-    write(root, "repos/duckdb/duckdb/contributors.json.headers", {"status": 200, "headers": {
-        "Link": '<{base}/repositories/138754790/contributors?per_page=1&anon=1&page=2>; rel="next", '
-                '<{base}/repositories/138754790/contributors?per_page=1&anon=1&page=647>; rel="last"'}})
-    write(root, "graphql/RepoMetrics/duckdb/duckdb.json", {
-        "nameWithOwner": "duckdb/duckdb", "pullRequests": {"totalCount": 120}, "issues": {"totalCount": 439},
-        "latestRelease": {"tagName": "v1.9.0", "publishedAt": "2026-07-01T10:00:00Z"},
-        "defaultBranchRef": {"name": "main", "target": {"history": {"totalCount": 311}}}})
-    write(root, "graphql/RepoMetrics/langchain-ai/langchain.json", {
-        "nameWithOwner": "langchain-ai/langchain", "pullRequests": {"totalCount": 200}, "issues": {"totalCount": 131}})
+    write(
+        root,
+        "repos/duckdb/duckdb/contributors.json.headers",
+        {
+            "status": 200,
+            "headers": {
+                "Link": '<{base}/repositories/138754790/contributors?per_page=1&anon=1&page=2>; rel="next", '
+                '<{base}/repositories/138754790/contributors?per_page=1&anon=1&page=647>; rel="last"'
+            },
+        },
+    )
+    write(
+        root,
+        "graphql/RepoMetrics/duckdb/duckdb.json",
+        {
+            "nameWithOwner": "duckdb/duckdb",
+            "pullRequests": {"totalCount": 120},
+            "issues": {"totalCount": 439},
+            "latestRelease": {"tagName": "v1.9.0", "publishedAt": "2026-07-01T10:00:00Z"},
+            "defaultBranchRef": {"name": "main", "target": {"history": {"totalCount": 311}}},
+        },
+    )
+    write(
+        root,
+        "graphql/RepoMetrics/langchain-ai/langchain.json",
+        {"nameWithOwner": "langchain-ai/langchain", "pullRequests": {"totalCount": 200}, "issues": {"totalCount": 131}},
+    )
     start = datetime(2026, 8, 22, 23, tzinfo=UTC)
     stars = [start - timedelta(minutes=97 * i) for i in range(450)]  # ~30 days, ~15 stars a day
     write_star_pages(root, "duckdb/duckdb", star_pages("duckdb/duckdb", stars, 40521))
@@ -141,17 +181,27 @@ def test_exhausted_primary_quota_waits_for_reset_or_fails_clearly(server: Replay
     waits: list[float] = []
     reset = int(time.time()) + 30
     exhausted = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset), "X-RateLimit-Resource": "core"}
-    server.inject("/repos/duckdb/duckdb", status=403, headers=exhausted,
-                  body={"message": "API rate limit exceeded for user ID 1."})
+    server.inject(
+        "/repos/duckdb/duckdb",
+        status=403,
+        headers=exhausted,
+        body={"message": "API rate limit exceeded for user ID 1."},
+    )
     with client_for(server, tmp_path, sleep=waits.append) as client:
         assert client.repo("duckdb/duckdb").status == 200
     assert len(waits) == 1 and 25 <= waits[0] <= 32
 
-    server.inject("/repos/duckdb/duckdb", status=403, headers={**exhausted, "X-RateLimit-Reset": str(reset + 7200)},
-                  body={"message": "API rate limit exceeded for user ID 1."})
-    with client_for(server, tmp_path, sleep=waits.append, max_wait_s=600) as client:
-        with pytest.raises(QuotaExhaustedError, match="would have to wait"):
-            client.repo("duckdb/duckdb")
+    server.inject(
+        "/repos/duckdb/duckdb",
+        status=403,
+        headers={**exhausted, "X-RateLimit-Reset": str(reset + 7200)},
+        body={"message": "API rate limit exceeded for user ID 1."},
+    )
+    with (
+        client_for(server, tmp_path, sleep=waits.append, max_wait_s=600) as client,
+        pytest.raises(QuotaExhaustedError, match="would have to wait"),
+    ):
+        client.repo("duckdb/duckdb")
 
 
 def test_server_errors_are_retried_then_reported(server: ReplayServer, tmp_path: Path) -> None:
@@ -161,9 +211,11 @@ def test_server_errors_are_retried_then_reported(server: ReplayServer, tmp_path:
         assert client.repo("duckdb/duckdb").status == 200
     assert waits == [1.0, 2.0]
     server.inject("/repos/duckdb/duckdb", status=500, body={"message": "boom"}, times=10)
-    with client_for(server, tmp_path, sleep=waits.append, max_attempts=3) as client:
-        with pytest.raises(GitHubApiError, match="failed after 3 attempts.*HTTP 500"):
-            client.repo("duckdb/duckdb")
+    with (
+        client_for(server, tmp_path, sleep=waits.append, max_attempts=3) as client,
+        pytest.raises(GitHubApiError, match=r"failed after 3 attempts.*HTTP 500"),
+    ):
+        client.repo("duckdb/duckdb")
 
 
 def test_renamed_repository_is_followed_and_reported(server: ReplayServer, tmp_path: Path) -> None:

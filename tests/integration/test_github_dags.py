@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
 from madlake.config import BUNDLED_REPLAY_DIR
 from madlake.names import Dag
 
@@ -35,8 +34,10 @@ def test_demo_loads_snapshots_and_star_history_from_replay(lakehouse: Path) -> N
     engine = get_engine()
 
     snap = engine.query("select * from github_repo_snapshots order by repo").to_pylist()
-    recorded = sorted(p.relative_to(BUNDLED_REPLAY_DIR / "github" / "repos").with_suffix("").as_posix()
-                      for p in (BUNDLED_REPLAY_DIR / "github" / "repos").glob("*/*.json"))
+    recorded = sorted(
+        p.relative_to(BUNDLED_REPLAY_DIR / "github" / "repos").with_suffix("").as_posix()
+        for p in (BUNDLED_REPLAY_DIR / "github" / "repos").glob("*/*.json")
+    )
     tracked = {r.lower(): t for r, t in load_catalog().github_repos().items()}
     expected = sorted(r for r in recorded if r.lower() in tracked)
     assert [r["repo"] for r in snap] == expected and len(snap) == META["repos"]
@@ -46,7 +47,10 @@ def test_demo_loads_snapshots_and_star_history_from_replay(lakehouse: Path) -> N
     # The real figures of 2026-08-22 (EvanLi/Github-Ranking), as recorded.
     body = json.loads((BUNDLED_REPLAY_DIR / "github" / "repos" / "duckdb" / "duckdb.json").read_text())
     assert (duck["stars"], duck["forks"], duck["open_issues_and_prs"]) == (
-        body["stargazers_count"], body["forks_count"], body["open_issues_count"])
+        body["stargazers_count"],
+        body["forks_count"],
+        body["open_issues_count"],
+    )
     assert duck["tool_id"] == "duckdb" and duck["license"] is None  # unknown stays unknown
 
     stars = engine.query(
@@ -64,9 +68,9 @@ def test_demo_loads_snapshots_and_star_history_from_replay(lakehouse: Path) -> N
 
 
 def test_star_history_dag_fails_on_an_inverted_window_and_writes_nothing(lakehouse: Path) -> None:
-    from madlake.orchestration.runner import DagRunFailedError, run_dag
     from madlake.lakehouse.tables import load_table
     from madlake.names import Table
+    from madlake.orchestration.runner import DagRunFailedError, run_dag
 
     with pytest.raises(DagRunFailedError, match="backfill_stars"):
         run_dag(Dag.GITHUB_STAR_HISTORY, None, conf={"since": "2026-09-01", "date": "2026-08-22", "repos": []})

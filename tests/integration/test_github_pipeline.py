@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from madlake.lakehouse.writes import AuditFailedError
 from madlake.sources.github.replay import ReplayServer
+
 from tests.integration._reliability import record
 from tests.integration.test_github_client import make_recordings, repo_body, star_pages, write, write_star_pages
 
@@ -42,31 +42,47 @@ def github(lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def snapshot(day: date):
     from madlake.sql.engine import get_engine
 
-    return get_engine().query(
-        "select * from github_repo_snapshots where snapshot_date = ? order by repo", [day]
-    ).to_pylist()
+    return (
+        get_engine()
+        .query("select * from github_repo_snapshots where snapshot_date = ? order by repo", [day])
+        .to_pylist()
+    )
 
 
 def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> None:
     from madlake.pipelines.github import snapshot_repos
     from madlake.sql.engine import get_engine
 
-    repos = {"duckdb/duckdb": "duckdb", "hwchase17/langchain": "langchain", "pola-rs/polars": "polars",
-             "nobody/nothing": "ghost"}
+    repos = {
+        "duckdb/duckdb": "duckdb",
+        "hwchase17/langchain": "langchain",
+        "pola-rs/polars": "polars",
+        "nobody/nothing": "ghost",
+    }
     first = snapshot_repos(DAY1, repos=repos, source_mode="live")
     rows = snapshot(DAY1)
     assert [r["repo"] for r in rows] == ["duckdb/duckdb", "langchain-ai/langchain", "pola-rs/polars"]
     duck, lang, polars = rows
-    assert (duck["stars"], duck["contributors"], duck["open_pull_requests"], duck["open_issues"]) == (40521, 647, 120, 439)
-    assert (duck["commits_28d"], duck["latest_release_tag"], duck["license"], duck["topics"]) == (311, "v1.9.0", "MIT",
-                                                                                                  ["sql", "olap"])
-    assert (lang["requested_repo"], lang["renamed_from"], lang["repo_id"]) == ("hwchase17/langchain",
-                                                                               "hwchase17/langchain", 552661142)
+    assert (duck["stars"], duck["contributors"]) == (40521, 647)
+    assert (duck["open_pull_requests"], duck["open_issues"]) == (120, 439)
+    assert (duck["commits_28d"], duck["latest_release_tag"], duck["license"], duck["topics"]) == (
+        311,
+        "v1.9.0",
+        "MIT",
+        ["sql", "olap"],
+    )
+    assert (lang["requested_repo"], lang["renamed_from"], lang["repo_id"]) == (
+        "hwchase17/langchain",
+        "hwchase17/langchain",
+        552661142,
+    )
     assert polars["open_pull_requests"] is None  # GraphQL could not resolve it: unknown, not zero
     assert first["renamed"] == 1 and first["rejected"] == 1 and first["calls"]["graphql_calls"] == 1
-    dead = get_engine().query(
-        "select record_id, reason from rejected_records where source = 'github' and entity = 'repo_snapshot'"
-    ).to_pylist()
+    dead = (
+        get_engine()
+        .query("select record_id, reason from rejected_records where source = 'github' and entity = 'repo_snapshot'")
+        .to_pylist()
+    )
     assert dead == [{"record_id": "nobody/nothing", "reason": "repository not found (GitHub answered 404)"}]
 
     # Rerun of the same day: same rows, not appended, and the unchanged repositories cost nothing (304).
@@ -79,21 +95,27 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
 
     # The next day lands beside it; the dead letters of day 1 are not duplicated by its rerun.
     snapshot_repos(DAY2, repos=repos, source_mode="live")
-    counts = get_engine().query(
-        "select snapshot_date, count(*) as n from github_repo_snapshots group by 1 order by 1").to_pylist()
+    counts = (
+        get_engine()
+        .query("select snapshot_date, count(*) as n from github_repo_snapshots group by 1 order by 1")
+        .to_pylist()
+    )
     assert counts == [{"snapshot_date": DAY1, "n": 3}, {"snapshot_date": DAY2, "n": 3}]
-    assert get_engine().query("select count(*) as n from rejected_records where run_date = ?",
-                              [DAY1.isoformat()]).to_pylist() == [{"n": 1}]
+    assert get_engine().query(
+        "select count(*) as n from rejected_records where run_date = ?", [DAY1.isoformat()]
+    ).to_pylist() == [{"n": 1}]
 
 
 def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: ReplayServer) -> None:
     from madlake.pipelines.github import snapshot_repos
 
-    snapshot_repos(DAY1, repos={"hwchase17/langchain": "langchain", "langchain-ai/langchain": "langchain"},
-                   source_mode="live")
+    snapshot_repos(
+        DAY1, repos={"hwchase17/langchain": "langchain", "langchain-ai/langchain": "langchain"}, source_mode="live"
+    )
     rows = snapshot(DAY1)
     assert [(r["repo"], r["requested_repo"], r["renamed_from"]) for r in rows] == [
-        ("langchain-ai/langchain", "langchain-ai/langchain", None)]
+        ("langchain-ai/langchain", "langchain-ai/langchain", None)
+    ]
 
 
 def test_implausible_star_drop_fails_the_audit_and_publishes_nothing(github: ReplayServer) -> None:
@@ -109,8 +131,9 @@ def test_implausible_star_drop_fails_the_audit_and_publishes_nothing(github: Rep
 
 
 def expected_days(pages: list[dict], since: date, until: date) -> dict[date, tuple[int, int]]:
-    stars = [datetime.fromisoformat(e["starredAt"].replace("Z", "+00:00"))
-             for p in pages for e in p["stargazers"]["edges"]]
+    stars = [
+        datetime.fromisoformat(e["starredAt"].replace("Z", "+00:00")) for p in pages for e in p["stargazers"]["edges"]
+    ]
     total = pages[0]["stargazerCount"]
     per_day = Counter(s.date() for s in stars)
     out, d = {}, since
@@ -123,9 +146,14 @@ def expected_days(pages: list[dict], since: date, until: date) -> dict[date, tup
 def stars_table(repo: str) -> dict[date, tuple[int, int]]:
     from madlake.sql.engine import get_engine
 
-    rows = get_engine().query(
-        "select star_date, new_stars, cumulative_stars from github_stars_daily where repo = ? order by star_date",
-        [repo]).to_pylist()
+    rows = (
+        get_engine()
+        .query(
+            "select star_date, new_stars, cumulative_stars from github_stars_daily where repo = ? order by star_date",
+            [repo],
+        )
+        .to_pylist()
+    )
     assert len({r["star_date"] for r in rows}) == len(rows), "duplicate days"
     return {r["star_date"]: (r["new_stars"], r["cumulative_stars"]) for r in rows}
 
@@ -145,8 +173,9 @@ def test_star_backfill_rerun_restart_and_old_names(github: ReplayServer) -> None
     write_star_pages(github.root, "langchain-ai/langchain", lang)
     github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
 
-    summary = backfill_star_history(["duckdb/duckdb", "hwchase17/langchain", "nobody/nothing"], SINCE, DAY2,
-                                    source_mode="live")
+    summary = backfill_star_history(
+        ["duckdb/duckdb", "hwchase17/langchain", "nobody/nothing"], SINCE, DAY2, source_mode="live"
+    )
     assert summary["repos"] == 2 and summary["rejected"] == 1
     expected = expected_days(duckdb_pages(github.root), SINCE, DAY2)
     assert stars_table("duckdb/duckdb") == expected
@@ -177,11 +206,11 @@ backfill_star_history(["duckdb/duckdb"], date.fromisoformat(sys.argv[1]), date.f
 
 
 def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lakehouse: Path) -> None:
-    from madlake.pipelines.github import backfill_star_history, checkpoint_name
-    from madlake.sources.github.state import JsonStore
-
     # 45 pages of 10 stars: checkpoints after pages 10, 20, ...; from page 13 on, every page is slow.
     import shutil
+
+    from madlake.pipelines.github import backfill_star_history, checkpoint_name
+    from madlake.sources.github.state import JsonStore
 
     shutil.rmtree(github.root / "graphql" / "Stargazers" / "duckdb")
     start = datetime(2026, 8, 22, 23, tzinfo=UTC)
@@ -191,8 +220,13 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
     since = date(2026, 7, 20)
     github.inject("/graphql", delay_s=3.0, times=100, after=12)
     env = {**os.environ, "MADLAKE_HOME": str(lakehouse), "MADLAKE_PROFILE": "local"}
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, since.isoformat(), DAY2.isoformat()], env=env, cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, since.isoformat(), DAY2.isoformat()],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     store, name = JsonStore.default(), checkpoint_name("duckdb/duckdb", since, DAY2)
     deadline = time.monotonic() + 60
     while (store.get(name) or {}).get("pages", 0) < 1:
@@ -216,5 +250,10 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
     assert stars_table("duckdb/duckdb") == expected
     assert checkpoint["pages"] >= 10
     assert len(resumed_requests) == len(pages) - checkpoint["pages"]  # did not start over
-    record("github_star_backfill_resume_after_kill", pages_before_kill=checkpoint["pages"],
-           pages_after_resume=len(resumed_requests), days=len(expected), duplicate_days=0)
+    record(
+        "github_star_backfill_resume_after_kill",
+        pages_before_kill=checkpoint["pages"],
+        pages_after_resume=len(resumed_requests),
+        days=len(expected),
+        duplicate_days=0,
+    )

@@ -9,19 +9,18 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
-
 from madlake.sources.github.client import _last_page, repo_metrics_query
 from madlake.sources.github.models import GqlRepoMetrics, RestRepo, StargazerPage
-from madlake.sources.github.state import EtagCache, JsonStore
 from madlake.sources.github.stars import StarBackfillState
+from madlake.sources.github.state import EtagCache, JsonStore
+from pydantic import ValidationError
 
 SINCE, UNTIL = date(2026, 5, 1), date(2026, 5, 31)
 
 
 def synthetic_stars(seed: int, n: int, first: date, last: date) -> list[datetime]:
     rng = random.Random(seed)
-    span = int((datetime.combine(last, datetime.max.time()) - datetime.combine(first, datetime.min.time())).total_seconds())
+    span = int((last - first).days + 1) * 86400
     start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
     return sorted((start + timedelta(seconds=rng.randrange(span)) for _ in range(n)), reverse=True)
 
@@ -108,8 +107,11 @@ def test_models_require_what_github_always_sends() -> None:
     with pytest.raises(ValidationError, match="full_name"):
         RestRepo.model_validate({"full_name": "not a repo", "stargazers_count": 1})
     metrics = GqlRepoMetrics.model_validate(
-        {"nameWithOwner": "a/b", "pullRequests": {"totalCount": 3},
-         "defaultBranchRef": {"name": "main", "target": {"history": {"totalCount": 41}}}}
+        {
+            "nameWithOwner": "a/b",
+            "pullRequests": {"totalCount": 3},
+            "defaultBranchRef": {"name": "main", "target": {"history": {"totalCount": 41}}},
+        }
     )
     assert (metrics.open_pull_requests, metrics.open_issues, metrics.commits_28d) == (3, None, 41)
     with pytest.raises(ValidationError):

@@ -90,10 +90,13 @@ def open_session(source_mode: str | None = None, *, sleep: Any = None) -> Iterat
 
         root = settings.replay_path("github")
         meta = _replay_meta(root)
-        repos = {p.relative_to(root / "repos").with_suffix("").as_posix().lower()
-                 for p in (root / "repos").glob("*/*.json")}
-        stars = {p.parent.relative_to(root / "graphql" / "Stargazers").as_posix().lower()
-                 for p in (root / "graphql" / "Stargazers").glob("*/*/first.json")}
+        repos = {
+            p.relative_to(root / "repos").with_suffix("").as_posix().lower() for p in (root / "repos").glob("*/*.json")
+        }
+        stars = {
+            p.parent.relative_to(root / "graphql" / "Stargazers").as_posix().lower()
+            for p in (root / "graphql" / "Stargazers").glob("*/*/first.json")
+        }
         with ReplayServer(root) as server:
             client = GitHubClient(server.url, None, **kwargs)
             try:
@@ -143,8 +146,11 @@ def snapshot_rows(
     for i, (requested, tool_id) in enumerate(sorted(repos.items()), start=1):
         answer = client.repo(requested)
         if answer.status not in (200, 304):
-            reason = "repository not found (GitHub answered 404)" if answer.status == 404 else (
-                f"GitHub answered HTTP {answer.status}")
+            reason = (
+                "repository not found (GitHub answered 404)"
+                if answer.status == 404
+                else (f"GitHub answered HTTP {answer.status}")
+            )
             rejections.append(Rejection(reason, answer.body, requested))
             continue
         try:
@@ -155,8 +161,9 @@ def snapshot_rows(
         renamed = requested if repo.full_name.lower() != requested.lower() else None
         key = repo.full_name.lower()
         if key in fetched:
-            log.warning("%s and %s are the same repository (%s); keeping one row", fetched[key][0], requested,
-                        repo.full_name)
+            log.warning(
+                "%s and %s are the same repository (%s); keeping one row", fetched[key][0], requested, repo.full_name
+            )
             if renamed is not None or fetched[key][4] is None:
                 continue  # keep the entry that asked for the current name
         fetched[key] = (requested, tool_id, repo, answer.not_modified, renamed)
@@ -216,8 +223,11 @@ def _previous_stars(table: IcebergTable, snapshot_id: int, day: date) -> dict[st
         GreaterThanOrEqual("snapshot_date", (day - timedelta(days=35)).isoformat()),
         LessThan("snapshot_date", day.isoformat()),
     )
-    prev = table.scan(row_filter=window, selected_fields=("snapshot_date", "repo", "stars"),
-                      snapshot_id=snapshot_id).to_arrow().to_pylist()
+    prev = (
+        table.scan(row_filter=window, selected_fields=("snapshot_date", "repo", "stars"), snapshot_id=snapshot_id)
+        .to_arrow()
+        .to_pylist()
+    )
     latest: dict[str, tuple[date, int]] = {}
     for r in prev:
         if r["repo"] not in latest or r["snapshot_date"] > latest[r["repo"]][0]:
@@ -277,8 +287,13 @@ def snapshot_repos(
         if session.recorded is not None:
             missing = sorted(r for r in wanted if r.lower() not in session.recorded)
             if missing:
-                log.info("Replay covers %d of %d repositories; %d have no recorded figures (skipped): %s",
-                         len(wanted) - len(missing), len(wanted), len(missing), ", ".join(missing[:20]))
+                log.info(
+                    "Replay covers %d of %d repositories; %d have no recorded figures (skipped): %s",
+                    len(wanted) - len(missing),
+                    len(wanted),
+                    len(missing),
+                    ", ".join(missing[:20]),
+                )
             wanted = {r: t for r, t in wanted.items() if r.lower() in session.recorded}
         now = datetime.now(UTC)
         log.info("Snapshotting %d GitHub repositories for %s (%s mode)", len(wanted), day, session.mode)
@@ -289,8 +304,13 @@ def snapshot_repos(
     if data.num_rows:
         data = data.sort_by([("repo", "ascending")])
     result = write_audit_publish(
-        table, data, EqualTo("snapshot_date", day.isoformat()), day.isoformat(), audit_snapshot(day, len(wanted)),
-        ctx, recorder=audit_recorder(ctx),
+        table,
+        data,
+        EqualTo("snapshot_date", day.isoformat()),
+        day.isoformat(),
+        audit_snapshot(day, len(wanted)),
+        ctx,
+        recorder=audit_recorder(ctx),
     )
     write_dead_letters(SOURCE, SNAPSHOT_ENTITY, day, [r for r in rejections if isinstance(r, Rejection)], ctx)
     summary = {
@@ -302,8 +322,15 @@ def snapshot_repos(
         "rejected": len(rejections),
         "calls": stats,
     }
-    log.info("github_repo_snapshots %s: %d rows (%d renamed, %d unchanged/304), %d rejected; API calls: %s",
-             day, result.rows, summary["renamed"], summary["not_modified"], len(rejections), stats)
+    log.info(
+        "github_repo_snapshots %s: %d rows (%d renamed, %d unchanged/304), %d rejected; API calls: %s",
+        day,
+        result.rows,
+        summary["renamed"],
+        summary["not_modified"],
+        len(rejections),
+        stats,
+    )
     return summary
 
 
@@ -317,8 +344,9 @@ def checkpoint_name(requested: str, since: date, until: date) -> str:
     return f"star_history/{owner}__{name}__{since.isoformat()}__{until.isoformat()}.json"
 
 
-def _merge_star_rows(table: IcebergTable, rows: Sequence[dict[str, Any]], tool_id: str | None, origin: str,
-                     ctx: Any) -> int:
+def _merge_star_rows(
+    table: IcebergTable, rows: Sequence[dict[str, Any]], tool_id: str | None, origin: str, ctx: Any
+) -> int:
     from madlake.lakehouse.writes import merge, rows_to_arrow
 
     if not rows:
@@ -330,8 +358,16 @@ def _merge_star_rows(table: IcebergTable, rows: Sequence[dict[str, Any]], tool_i
 
 
 def backfill_repo(
-    session: Session, requested: str, since: date, until: date, *, tools: Mapping[str, str], table: IcebergTable,
-    ctx: Any, restart: bool = False, max_pages: int | None = None,
+    session: Session,
+    requested: str,
+    since: date,
+    until: date,
+    *,
+    tools: Mapping[str, str],
+    table: IcebergTable,
+    ctx: Any,
+    restart: bool = False,
+    max_pages: int | None = None,
 ) -> dict[str, Any]:
     """Backfill one repository's daily stars for ``[since, until]``, resuming from its checkpoint.
 
@@ -342,16 +378,21 @@ def backfill_repo(
         GitHubApiError / QuotaExhaustedError: the API failed; progress up to the last checkpoint is kept.
     """
     from madlake.sources.github.models import StargazerPage
-    from madlake.sources.github.state import JsonStore
     from madlake.sources.github.stars import StarBackfillState
+    from madlake.sources.github.state import JsonStore
 
     store = JsonStore.default()
     name = checkpoint_name(requested, since, until)
     saved = None if restart else store.get(name)
     state = StarBackfillState.from_json(saved) if saved else None
     if state is not None and state.done:
-        log.info("Star history of %s for %s..%s is already complete (%d pages); skipping", requested, since, until,
-                 state.pages)
+        log.info(
+            "Star history of %s for %s..%s is already complete (%d pages); skipping",
+            requested,
+            since,
+            until,
+            state.pages,
+        )
         return {"repo": state.repo, "pages": 0, "days": 0, "resumed": False, "skipped": True}
     resumed = state is not None
     if resumed:
@@ -368,8 +409,9 @@ def backfill_repo(
             raise LookupError(f"GitHub cannot resolve repository {target!r}")
         page = StargazerPage.model_validate(raw)
         if state is None:
-            state = StarBackfillState(repo=page.nameWithOwner, requested=requested, since=since, until=until,
-                                      total=page.stargazerCount)
+            state = StarBackfillState(
+                repo=page.nameWithOwner, requested=requested, since=since, until=until, total=page.stargazerCount
+            )
             if page.nameWithOwner.lower() != requested.lower():
                 log.info("%s is now %s (GitHub followed the rename)", requested, page.nameWithOwner)
         info = page.stargazers.pageInfo
@@ -391,14 +433,24 @@ def backfill_repo(
                 store.put(name, state.to_json())
             break
     assert state is not None
-    log.info("Star history of %s: %d pages this run (%d in all), %d days merged, complete=%s", state.repo, pages,
-             state.pages, days, state.done)
-    return {"repo": state.repo, "pages": pages, "days": days, "resumed": resumed, "skipped": False,
-            "done": state.done}
+    log.info(
+        "Star history of %s: %d pages this run (%d in all), %d days merged, complete=%s",
+        state.repo,
+        pages,
+        state.pages,
+        days,
+        state.done,
+    )
+    return {"repo": state.repo, "pages": pages, "days": days, "resumed": resumed, "skipped": False, "done": state.done}
 
 
 def backfill_star_history(
-    repos: Sequence[str] | None, since: date, until: date, *, source_mode: str | None = None, restart: bool = False,
+    repos: Sequence[str] | None,
+    since: date,
+    until: date,
+    *,
+    source_mode: str | None = None,
+    restart: bool = False,
 ) -> dict[str, Any]:
     """Backfill ``github_stars_daily`` for ``repos`` (default: every tracked repository) over ``[since, until]``.
 
@@ -421,12 +473,14 @@ def backfill_star_history(
         if not repos and session.recorded_stars is not None:
             wanted = [r for r in wanted if r.lower() in session.recorded_stars]
             log.info("Replay has star history for %d tracked repositories", len(wanted))
-        log.info("Star history backfill of %d repositories for %s..%s (%s mode)", len(wanted), since, until,
-                 session.mode)
+        log.info(
+            "Star history backfill of %d repositories for %s..%s (%s mode)", len(wanted), since, until, session.mode
+        )
         for requested in wanted:
             try:
-                result = backfill_repo(session, requested, since, until, tools=catalog, table=table, ctx=ctx,
-                                       restart=restart)
+                result = backfill_repo(
+                    session, requested, since, until, tools=catalog, table=table, ctx=ctx, restart=restart
+                )
             except LookupError as exc:
                 rejections.append(Rejection(str(exc), {"repo": requested}, requested))
                 continue

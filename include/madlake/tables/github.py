@@ -41,7 +41,7 @@ GITHUB_REPO_SNAPSHOTS = TableSpec(
         NestedField(19, "archived", BooleanType(), required=False),
         NestedField(20, "license", StringType(), required=False, doc="SPDX id"),
         NestedField(21, "topics", ListType(22, StringType(), element_required=True), required=False),
-        NestedField(23, "not_modified", BooleanType(), required=True, doc="GitHub answered 304: unchanged since last run"),
+        NestedField(23, "not_modified", BooleanType(), required=True, doc="GitHub answered 304: unchanged since"),
         NestedField(24, "fetched_at", TimestamptzType(), required=True),
         NestedField(25, "origin", StringType(), required=True, doc="live, or replay (recorded real figures)"),
     ),
@@ -71,7 +71,7 @@ GITHUB_STARS_DAILY = TableSpec(
     key=("repo", "star_date"),
     doc=(
         "Daily new and cumulative stars per repository from the GraphQL stargazer backfill (starredAt). Merged on "
-        "(repo, star_date): a rerun or a resumed backfill never duplicates a day. Stars later withdrawn are not counted."
+        "(repo, star_date): a rerun or a resumed backfill never duplicates a day. Withdrawn stars are not counted."
     ),
 )
 

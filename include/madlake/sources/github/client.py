@@ -33,7 +33,6 @@ from madlake.names import Conn
 
 if TYPE_CHECKING:
     import httpx
-
     from madlake.sources.github.state import EtagCache
 
 log = logging.getLogger(__name__)
@@ -104,7 +103,7 @@ def resolve_token() -> str | None:
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.password:
             return str(conn.password)
-    except Exception as exc:  # noqa: BLE001 - no Airflow or no such connection: fall back to the env var
+    except Exception as exc:
         log.debug("No Airflow connection %s (%s); trying GITHUB_TOKEN", Conn.GITHUB, type(exc).__name__)
     return os.environ.get("GITHUB_TOKEN") or None
 
@@ -117,7 +116,7 @@ def resolve_api_url() -> str:
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.host and conn.host.startswith("http"):
             return str(conn.host).rstrip("/")
-    except Exception:  # noqa: BLE001, S110 - see resolve_token
+    except Exception:  # noqa: S110 - see resolve_token
         pass
     return DEFAULT_API_URL
 
@@ -237,7 +236,7 @@ class GitHubClient:
         except (TypeError, ValueError):
             return None
 
-    def _send(self, method: str, url: str, resource: str, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, url: str, resource: str, **kwargs: Any) -> httpx.Response:  # noqa: PLR0912
         """One request with the retry/wait policy of the module docstring. Returns any non-retryable answer."""
         import httpx
 

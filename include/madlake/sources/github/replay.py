@@ -63,9 +63,7 @@ class ReplayServer:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"GitHub replay folder {self.root} does not exist (MADLAKE_REPLAY_DIR/github)")
-        self._index = {
-            p.relative_to(self.root).as_posix().lower(): p for p in self.root.rglob("*") if p.is_file()
-        }
+        self._index = {p.relative_to(self.root).as_posix().lower(): p for p in self.root.rglob("*") if p.is_file()}
         self.limit = limit
         self.used: dict[str, int] = {"core": 0, "graphql": 0}
         self.reset_at = int(time.time()) + 3600
@@ -80,8 +78,8 @@ class ReplayServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     def start(self) -> ReplayServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="github-replay", daemon=True)
@@ -200,11 +198,23 @@ class ReplayServer:
             loaded = self._load(f"graphql/Stargazers/{canonical}/{page_file_name(variables.get('after'))}")
             if loaded is None and self._file(f"graphql/Stargazers/{canonical}/first.json") is not None:
                 # The repository is recorded but not this page: the recording does not reach back that far.
-                return 404, {}, {"message": f"replay has no Stargazers page after {variables.get('after')!r} of "
-                                            f"{canonical} (the recording covers only recent stars)"}
+                return (
+                    404,
+                    {},
+                    {
+                        "message": f"replay has no Stargazers page after {variables.get('after')!r} of "
+                        f"{canonical} (the recording covers only recent stars)"
+                    },
+                )
             if loaded is None and self._file(f"repos/{canonical}.json") is not None:
-                return 404, {}, {"message": f"replay has no Stargazers recording of {canonical} (only "
-                                            "graphql/Stargazers/<owner>/<repo>/ folders are replayable)"}
+                return (
+                    404,
+                    {},
+                    {
+                        "message": f"replay has no Stargazers recording of {canonical} (only "
+                        "graphql/Stargazers/<owner>/<repo>/ folders are replayable)"
+                    },
+                )
             data["repository"] = loaded[2] if loaded else None
             if loaded is None:
                 errors.append(_not_found(owner, name, "repository"))
@@ -222,8 +232,8 @@ class ReplayServer:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms ACK stalls
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-                log.debug("replay: " + format, *args)
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("replay: %s", format % args)
 
             def _fault(self, path: str) -> Fault | None:
                 with server._lock:
@@ -244,10 +254,14 @@ class ReplayServer:
                         time.sleep(fault.delay_s)
                     if fault.status:
                         status, headers = fault.status, dict(fault.headers or {})
-                        body = fault.body if fault.body is not None else {
-                            "message": "You have exceeded a secondary rate limit. Please wait a few minutes.",
-                            "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-                        }
+                        body = (
+                            fault.body
+                            if fault.body is not None
+                            else {
+                                "message": "You have exceeded a secondary rate limit. Please wait a few minutes.",
+                                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                            }
+                        )
                 data = json.dumps(body).encode("utf-8")
                 etag = '"' + hashlib.sha1(data, usedforsecurity=False).hexdigest() + '"'
                 not_modified = status == 200 and method == "GET" and self.headers.get("If-None-Match") == etag

@@ -38,10 +38,9 @@ class JsonStore:
         return cls(f"{get_settings().raw_uri}/github/state")
 
     def _io(self) -> Any:
-        from pyiceberg.io import load_file_io
-
         from madlake.config import get_settings
         from madlake.lakehouse.catalog import catalog_properties
+        from pyiceberg.io import load_file_io
 
         return load_file_io(catalog_properties(get_settings()), location=self.root_uri)
 
