@@ -234,3 +234,12 @@ def test_load_day_live_from_bigquery(lakehouse: Path, bigquery: BigQueryStandIn,
     want = expected(events, projects)
     assert summary["rows"] == len(want) and summary["downloads"] == sum(want.values())
     assert summary["source"] == ["bigquery"] and summary["bytes_scanned"] == 5 * 1024**3
+
+
+def test_clickpy_endpoint_from_a_hostname_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_CLICKPY", json.dumps(
+        {"conn_type": "http", "host": "clickpy-clickhouse.clickhouse.com", "schema": "https", "port": 443,
+         "login": "play"}))
+    assert clickpy.endpoint(settings()) == ("https://clickpy-clickhouse.clickhouse.com:443", "play", None)
+    monkeypatch.delenv("AIRFLOW_CONN_MADLAKE_CLICKPY")
+    assert clickpy.endpoint(settings()) == ("https://sql-clickhouse.clickhouse.com", "demo", None)

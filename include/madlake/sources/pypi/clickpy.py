@@ -1,7 +1,7 @@
 """Live source without a GCP account: ClickPy, ClickHouse's public PyPI dataset, over the ClickHouse HTTP interface.
 
-* Endpoint and user: the Airflow connection ``madlake_clickpy`` when defined (``host`` as a URL or hostname, ``login``,
-  optional ``password``), else ``MADLAKE_PYPI_CLICKPY_URL`` / ``MADLAKE_PYPI_CLICKPY_USER`` (the public read-only
+* Endpoint and user: the Airflow connection ``madlake_clickpy`` when defined (``host`` as a URL or a hostname with
+  ``schema`` http/https and ``port``, ``login``, optional ``password``), else ``MADLAKE_PYPI_CLICKPY_URL`` / ``MADLAKE_PYPI_CLICKPY_USER`` (the public read-only
   ``https://sql-clickhouse.clickhouse.com`` with user ``demo``).
 * The query (``downloads_clickpy.sql``) is POSTed as the body; ``{day:Date}`` and ``{projects:Array(String)}`` are
   ClickHouse query parameters sent as ``param_day`` / ``param_projects`` URL parameters, never pasted into the SQL.
@@ -38,7 +38,8 @@ def endpoint(settings: PypiSettings) -> tuple[str, str, str | None]:
     conn = get_connection(Conn.CLICKPY, required=False)
     if conn is None or not conn.host:
         return settings.clickpy_url.rstrip("/"), settings.clickpy_user, None
-    host = conn.host if "://" in conn.host else f"https://{conn.host}"
+    scheme = conn.schema if conn.schema in ("http", "https") else "https"
+    host = conn.host if "://" in conn.host else f"{scheme}://{conn.host}"
     if conn.port:
         host = f"{host.rstrip('/')}:{conn.port}"
     return host.rstrip("/"), conn.login or settings.clickpy_user, conn.password
