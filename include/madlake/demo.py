@@ -55,6 +55,8 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.REDDIT_LOAD, days=(date(2025, 8, 8),), note="merge the landing into reddit_submissions/comments"),
     DemoStep(Dag.REDDIT_MENTIONS, conf={"method": "lexicon"},
              note="tool mentions + offline VADER sentiment for every item loaded since the last run"),
+    # After gold_metrics: source_freshness, then the static dashboard from the gold tables (path printed at the end).
+    DemoStep(Dag.DASHBOARD_PUBLISH, note="source_freshness + static dashboard site from the gold tables"),
     # Keep last: compacts what the steps above wrote and reports files/bytes before and after.
     DemoStep(Dag.LAKEHOUSE_MAINTENANCE, note="compaction, snapshot expiry, unreferenced files"),
 ]
@@ -62,7 +64,7 @@ DEMO_STEPS: list[DemoStep] = [
 
 #: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
 DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report", "madlake.pipelines.mentions:demo_report",
-                           "madlake.pipelines.pypi:demo_report"]
+                           "madlake.pipelines.pypi:demo_report", "madlake.dashboard.tasks:demo_report"]
 
 
 @contextlib.contextmanager

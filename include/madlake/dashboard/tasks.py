@@ -50,3 +50,32 @@ def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:
         "bytes": published.bytes,
         "answers": {a["key"]: a["answer"] for a in summary.answers},
     }
+
+
+def demo_report() -> list[str]:
+    """Lines for ``madlake demo``: where the dashboard is, and its answers to the MAD questions."""
+    import json
+
+    from madlake.dashboard.publish import dashboard_uri
+
+    target = dashboard_uri()
+    if target.startswith("s3://"):
+        return [f"Dashboard:      {target}/index.html"]
+    manifest_path = Path(target) / "site.json"
+    if not manifest_path.is_file():
+        return [f"Dashboard:      not built yet (run: madlake run dashboard_publish; expected in {target})"]
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    index = (Path(target) / "index.html").resolve()
+    lines = [
+        f"Dashboard:      {index}",
+        f"                open {index.as_uri()} in a browser (works offline)",
+        "",
+        f"The MAD questions, answered from the gold tables as of {manifest['data_date']}"
+        + (" (SAMPLE DATA)" if manifest.get("is_sample") else "")
+        + ":",
+    ]
+    for answer in manifest.get("answers", []):
+        lines.append(f"  {answer['question']}: {answer['answer']}")
+        if answer.get("detail"):
+            lines.append(f"      {answer['detail']}")
+    return lines
