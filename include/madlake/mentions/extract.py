@@ -53,17 +53,13 @@ def normalize(text: str) -> str:
     if len(lowered) != len(text):  # a few characters lowercase to two ("İ"): lower them one by one instead
         lowered = "".join(ch if len(low := ch.lower()) != 1 else low for ch in text)
     # ASCII bytes stay ASCII under the table, so UTF-8 sequences (and the character count) are untouched.
-    errors = "surrogatepass" if _has_surrogates(lowered) else "strict"  # strict is the fast codec path
-    out = lowered.encode("utf-8", errors).translate(_BYTES_TABLE).decode("utf-8", errors)
-    return _UNICODE_SEPARATOR_RE.sub(" ", out)
-
-
-def _has_surrogates(text: str) -> bool:
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+        errors = "strict"  # the fast codec path
+        data = lowered.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (broken input): keep it, one character for one
+        errors = "surrogatepass"
+        data = lowered.encode("utf-8", errors)
+    return _UNICODE_SEPARATOR_RE.sub(" ", data.translate(_BYTES_TABLE).decode("utf-8", errors))
 
 
 def _is_word_char(ch: str) -> bool:
@@ -228,6 +224,9 @@ class MentionExtractor:
 
     def find(self, text: str) -> list[tuple[int, int, str]]:
         """Accepted occurrences as ``(start, end, tool_id)`` in text order, non-overlapping (leftmost-longest)."""
+        return [(s, e, t.tool_id) for s, e, t in self._scan(text)]
+
+    def _scan(self, text: str) -> list[tuple[int, int, _Term]]:
         if not text:
             return []
         if "://" in text or "www." in text:
@@ -237,7 +236,7 @@ class MentionExtractor:
         contexts: set[int] | None = None
         candidates: list[tuple[int, int, _Term]] | None = None
         accept = self._accept
-        for end_idx, (klen, lead, length, terms, ctx_id) in self._automaton.iter(" " + normalize(text) + " "):
+        for end_idx, (klen, lead, length, terms, ctx_id) in self._automaton.iter(normalize(f" {text} ")):
             start = end_idx - klen + lead  # + 1 (first char of the key) - 1 (the leading pad)
             if ctx_id is not None:
                 if contexts is None:
@@ -251,8 +250,7 @@ class MentionExtractor:
         if candidates is None:
             return []
         ctx = contexts or _EMPTY
-        accepted = [c for c in candidates if not c[2].context or not ctx.isdisjoint(c[2].context)]
-        return [(s, e, t.tool_id) for s, e, t in _leftmost_longest(accepted)]
+        return _leftmost_longest([c for c in candidates if not c[2].context or not ctx.isdisjoint(c[2].context)])
 
     def find_many(self, texts: Iterable[str]) -> list[list[tuple[int, int, str]]]:
         """:meth:`find` for each text.
@@ -297,19 +295,14 @@ class MentionExtractor:
 
     def counts_many(self, texts: Iterable[str]) -> list[dict[str, int]]:
         """``{tool_id: count}`` per text."""
-        result = []
-        for found in self.find_many(texts):
-            c: dict[str, int] = {}
-            for _, _, tool_id in found:
-                c[tool_id] = c.get(tool_id, 0) + 1
-            result.append(c)
-        return result
+        counts = self.counts
+        return [counts(t) for t in texts]
 
     def counts(self, text: str) -> dict[str, int]:
         """``{tool_id: count}`` for ``text`` (the fast path used by the benchmark and the pipeline)."""
         out: dict[str, int] = {}
-        for _, _, tool_id in self.find(text):
-            out[tool_id] = out.get(tool_id, 0) + 1
+        for _, _, term in self._scan(text):
+            out[term.tool_id] = out.get(term.tool_id, 0) + 1
         return out
 
 
