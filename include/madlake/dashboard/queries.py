@@ -59,7 +59,7 @@ QUERIES: dict[str, DashboardQuery] = {
         DashboardQuery("tool_breakouts", ("tool_breakouts",), ("duckdb",)),
         DashboardQuery("tool_mentions", ("reddit_mentions", "reddit_submissions", "reddit_comments"), ("duckdb",)),
         DashboardQuery("compare_series", ("popularity_index", "dim_tools")),
-        DashboardQuery("tool_first_release", ("tool_daily_metrics",)),
+        DashboardQuery("tool_first_release", ("popularity_index",)),
         DashboardQuery("freshness", ("source_freshness",)),
         DashboardQuery("sample_inputs", ("pypi_downloads",)),
     )

@@ -1,6 +1,7 @@
--- The first day each tool shows any activity (downloads or stars): the anchor of "align by first release".
-select tool_id, min(metric_date) as first_day
-from tool_daily_metrics
-where coalesce(downloads, 0) > 0 or coalesce(stars, 0) > 0
+-- The first month each tool shows any activity (downloads or stars) in the popularity index: the anchor of the
+-- compare page's "align by first release" (its series are monthly too).
+select tool_id, min(month) as first_day
+from popularity_index
+where coalesce(downloads_value, 0) > 0 or coalesce(stars_value, 0) > 0
 group by tool_id
 order by tool_id
