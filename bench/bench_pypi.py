@@ -50,18 +50,20 @@ def synthetic_day(day: date, n: int, projects: list[str], seed: int = 0) -> Any:
     def pick(options: list[Any], idx: Any, typ: Any) -> Any:
         return pa.array([options[k] for k in idx], type=typ)
 
-    return pa.table({
-        "download_date": pa.array([day] * n, pa.date32()),
-        "project": pa.array(np.array(projects, dtype=object)[p], pa.string()),
-        "version": pa.array([f"1.{v}.0" for v in version], pa.string()),
-        "installer": pick(INSTALLERS, digits[0], pa.string()),
-        "python_version": pick(PYTHONS, digits[1], pa.string()),
-        "system": pick(SYSTEMS, digits[2], pa.string()),
-        "country_code": pick(COUNTRIES, digits[3], pa.string()),
-        "ci": pick(CIS, digits[4], pa.bool_()),
-        "downloads": pa.array(rng.integers(1, 5_000, n), pa.int64()),
-        "source": pa.array(["replay-sample"] * n, pa.string()),
-    })
+    return pa.table(
+        {
+            "download_date": pa.array([day] * n, pa.date32()),
+            "project": pa.array(np.array(projects, dtype=object)[p], pa.string()),
+            "version": pa.array([f"1.{v}.0" for v in version], pa.string()),
+            "installer": pick(INSTALLERS, digits[0], pa.string()),
+            "python_version": pick(PYTHONS, digits[1], pa.string()),
+            "system": pick(SYSTEMS, digits[2], pa.string()),
+            "country_code": pick(COUNTRIES, digits[3], pa.string()),
+            "ci": pick(CIS, digits[4], pa.bool_()),
+            "downloads": pa.array(rng.integers(1, 5_000, n), pa.int64()),
+            "source": pa.array(["replay-sample"] * n, pa.string()),
+        }
+    )
 
 
 def _fresh_lakehouse() -> None:
@@ -78,8 +80,9 @@ def _wap(table: Any, data: Any, day: date, projects: list[str], settings: Any, c
     from madlake.quality.pypi_suite import build_audit
 
     start = time.perf_counter()
-    result = write_audit_publish(table, data, day_filter(day), day.isoformat(), build_audit(day, projects, settings),
-                                 ctx)
+    result = write_audit_publish(
+        table, data, day_filter(day), day.isoformat(), build_audit(day, projects, settings), ctx
+    )
     return time.perf_counter() - start, result
 
 
@@ -114,15 +117,21 @@ def bench_big_day(projects: list[str]) -> None:
     t0 = time.perf_counter()
     replace_partition(table, synthetic_day(base_day, BIG_ROWS, projects), day_filter(base_day), ctx)
     baseline = time.perf_counter() - t0
-    print(f"300k-row day: {result.rows:,} rows written, audited and published in {total:.2f}s "
-          f"(target <= {TARGET_DAY_S:.0f}s: {'OK' if total <= TARGET_DAY_S else 'MISSED'})")
-    print(f"  phases: write to branch {t.get('write', 0):.2f}s | audit {t.get('audit', 0):.2f}s | "
-          f"publish {t.get('publish', 0):.2f}s  (building the Arrow rows: {build:.2f}s; "
-          f"one-off great_expectations import: {ge_import:.2f}s)")
+    print(
+        f"300k-row day: {result.rows:,} rows written, audited and published in {total:.2f}s "
+        f"(target <= {TARGET_DAY_S:.0f}s: {'OK' if total <= TARGET_DAY_S else 'MISSED'})"
+    )
+    print(
+        f"  phases: write to branch {t.get('write', 0):.2f}s | audit {t.get('audit', 0):.2f}s | "
+        f"publish {t.get('publish', 0):.2f}s  (building the Arrow rows: {build:.2f}s; "
+        f"one-off great_expectations import: {ge_import:.2f}s)"
+    )
     band = [r for r in result.report.results if r.expectation.startswith("day total")]
     print(f"  band check: {band[0].observed if band else '?'}")
-    print(f"  baseline (plain partition replace, no branch, no audit): {baseline:.2f}s -> WAP costs "
-          f"{total / baseline:.1f}x the baseline")
+    print(
+        f"  baseline (plain partition replace, no branch, no audit): {baseline:.2f}s -> WAP costs "
+        f"{total / baseline:.1f}x the baseline"
+    )
 
 
 def bench_growth(projects: list[str]) -> None:
@@ -147,10 +156,14 @@ def bench_growth(projects: list[str]) -> None:
         costs.append(cost)
     head, tail = statistics.median(costs[7:12]), statistics.median(costs[-5:])
     print(f"{DAYS} consecutive days of {SMALL_ROWS:,} rows, one WAP each: total {sum(costs):.1f}s")
-    print(f"  first day {costs[0]:.2f}s, last day {costs[-1]:.2f}s -> last/first {costs[-1] / costs[0]:.2f}x "
-          f"(target <= {TARGET_GROWTH}x: {'OK' if costs[-1] / costs[0] <= TARGET_GROWTH else 'MISSED'})")
-    print(f"  median of days 8-12 (first with a full trailing week) {head:.2f}s vs last 5 days {tail:.2f}s -> "
-          f"{tail / head:.2f}x")
+    print(
+        f"  first day {costs[0]:.2f}s, last day {costs[-1]:.2f}s -> last/first {costs[-1] / costs[0]:.2f}x "
+        f"(target <= {TARGET_GROWTH}x: {'OK' if costs[-1] / costs[0] <= TARGET_GROWTH else 'MISSED'})"
+    )
+    print(
+        f"  median of days 8-12 (first with a full trailing week) {head:.2f}s vs last 5 days {tail:.2f}s -> "
+        f"{tail / head:.2f}x"
+    )
     table.refresh()
     files = table.inspect.files()
     partitions = [p["download_date_day"] for p in files.column("partition").to_pylist()]
@@ -158,9 +171,11 @@ def bench_growth(projects: list[str]) -> None:
     for p in partitions:
         counts[p] = counts.get(p, 0) + 1
     values = sorted(counts.values())
-    print(f"  data files per day partition: {len(counts)} partitions, min {values[0]}, "
-          f"median {statistics.median(values):g}, max {values[-1]} (snapshots in the table: "
-          f"{len(table.metadata.snapshots)})")
+    print(
+        f"  data files per day partition: {len(counts)} partitions, min {values[0]}, "
+        f"median {statistics.median(values):g}, max {values[-1]} (snapshots in the table: "
+        f"{len(table.metadata.snapshots)})"
+    )
 
 
 def main() -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
-
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
 

@@ -41,8 +41,13 @@ class _StandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 url = urlparse(self.path)
-                record = {"method": method, "path": url.path, "query": parse_qs(url.query), "body": body,
-                          "headers": {k.lower(): v for k, v in self.headers.items()}}
+                record = {
+                    "method": method,
+                    "path": url.path,
+                    "query": parse_qs(url.query),
+                    "body": body,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                }
                 with outer.lock:
                     outer.requests.append(record)
                     status, payload, ctype = outer.handle(record)
@@ -131,25 +136,39 @@ class BigQueryStandIn(_StandIn):
     def handle(self, record: dict[str, Any]) -> tuple[int, Any, str]:
         path = record["path"]
         if path == "/token":
-            return 200, {"access_token": "stand-in-token", "expires_in": 3600, "token_type": "Bearer"}, "application/json"
+            return (
+                200,
+                {"access_token": "stand-in-token", "expires_in": 3600, "token_type": "Bearer"},
+                "application/json",
+            )
         m = re.fullmatch(r"/bigquery/v2/projects/([^/]+)/jobs", path)
         if m and record["method"] == "POST":
             job = json.loads(record["body"])
             project = m.group(1)
             config = job["configuration"]
-            ref = {"projectId": project, "jobId": job.get("jobReference", {}).get("jobId") or uuid.uuid4().hex,
-                   "location": job.get("jobReference", {}).get("location", "US")}
-            stats = {"totalBytesProcessed": str(self.bytes_processed),
-                     "query": {"totalBytesProcessed": str(self.bytes_processed)}}
+            ref = {
+                "projectId": project,
+                "jobId": job.get("jobReference", {}).get("jobId") or uuid.uuid4().hex,
+                "location": job.get("jobReference", {}).get("location", "US"),
+            }
+            stats = {
+                "totalBytesProcessed": str(self.bytes_processed),
+                "query": {"totalBytesProcessed": str(self.bytes_processed)},
+            }
             if config.get("dryRun"):
-                return 200, {"jobReference": ref, "configuration": config, "status": {"state": "DONE"},
-                             "statistics": stats}, "application/json"
+                return (
+                    200,
+                    {"jobReference": ref, "configuration": config, "status": {"state": "DONE"}, "statistics": stats},
+                    "application/json",
+                )
             cap = config["query"].get("maximumBytesBilled")
             if cap is not None and int(cap) < self.bytes_processed:
-                error = {"code": 400, "status": "INVALID_ARGUMENT",
-                         "message": "Query exceeded limit for bytes billed: %s. %s or higher required."
-                         % (cap, self.bytes_processed),
-                         "errors": [{"reason": "bytesBilledLimitExceeded", "message": "bytes billed limit"}]}
+                error = {
+                    "code": 400,
+                    "status": "INVALID_ARGUMENT",
+                    "message": f"Query exceeded limit for bytes billed: {cap}. {self.bytes_processed} or higher",
+                    "errors": [{"reason": "bytesBilledLimitExceeded", "message": "bytes billed limit"}],
+                }
                 return 400, {"error": error}, "application/json"
             fields, rows = self._run(config["query"]["query"], config["query"].get("queryParameters", []))
             stats["query"]["totalBytesBilled"] = str(self.bytes_processed)
@@ -164,10 +183,16 @@ class BigQueryStandIn(_StandIn):
             q = record["query"]
             start = int(q.get("pageToken", q.get("startIndex", ["0"]))[0])
             limit = int(q.get("maxResults", [str(len(job["rows"]))])[0])
-            page = job["rows"][start:start + limit] if limit else []
-            out = {"kind": "bigquery#getQueryResultsResponse", "jobReference": job["ref"], "jobComplete": True,
-                   "totalRows": str(len(job["rows"])), "schema": {"fields": job["fields"]},
-                   "totalBytesProcessed": str(self.bytes_processed), "cacheHit": False}
+            page = job["rows"][start : start + limit] if limit else []
+            out = {
+                "kind": "bigquery#getQueryResultsResponse",
+                "jobReference": job["ref"],
+                "jobComplete": True,
+                "totalRows": str(len(job["rows"])),
+                "schema": {"fields": job["fields"]},
+                "totalBytesProcessed": str(self.bytes_processed),
+                "cacheHit": False,
+            }
             if page:  # like BigQuery, no "rows" key on an empty page (e.g. the maxResults=0 wait call)
                 out["rows"] = [{"f": [{"v": _bq_cell(v)} for v in row]} for row in page]
             if start + len(page) < len(job["rows"]) and limit:
@@ -177,8 +202,13 @@ class BigQueryStandIn(_StandIn):
 
     def _job_resource(self, job_id: str) -> dict[str, Any]:
         job = self.jobs[job_id]
-        return {"jobReference": job["ref"], "configuration": job["config"], "status": {"state": "DONE"},
-                "statistics": job["stats"], "id": f"{job['ref']['projectId']}:US.{job_id}"}
+        return {
+            "jobReference": job["ref"],
+            "configuration": job["config"],
+            "status": {"state": "DONE"},
+            "statistics": job["stats"],
+            "id": f"{job['ref']['projectId']}:US.{job_id}",
+        }
 
 
 def _bq_cell(value: Any) -> Any:
@@ -253,6 +283,9 @@ class ClickHouseStandIn(_StandIn):
         names = [d[0] for d in cursor.description]
         lines = []
         for row in cursor.fetchall():
-            obj = {n: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v) for n, v in zip(names, row)}
+            obj = {
+                n: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+                for n, v in zip(names, row, strict=True)
+            }
             lines.append(json.dumps(obj, default=str))
         return 200, ("\n".join(lines) + ("\n" if lines else "")).encode(), "application/x-ndjson"

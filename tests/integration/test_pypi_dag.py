@@ -1,4 +1,4 @@
-"""The ``pypi_downloads`` DAG through Airflow itself (``dag.test``), on the local profile from the bundled replay days."""
+"""The ``pypi_downloads`` DAG run by Airflow itself (``dag.test``) on the local profile from the bundled replay days."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
 from madlake.names import Dag, Pool, Table, asset_uri
 
 pytestmark = pytest.mark.integration
@@ -36,8 +35,7 @@ def test_madlake_run_pypi_downloads_for_a_day_loads_that_day_and_reruns_idempote
 
     day = date(2026, 3, 31)
     run_dag(Dag.PYPI_DOWNLOADS, day)
-    query = ("select count(*) as n, sum(downloads) as d, min(source) as s from pypi_downloads "
-             "where download_date = ?")
+    query = "select count(*) as n, sum(downloads) as d, min(source) as s from pypi_downloads where download_date = ?"
     first = LocalEngine().query(query, [day]).to_pylist()[0]
     assert first["n"] > 500 and first["s"] == "replay-sample"
     run_dag(Dag.PYPI_DOWNLOADS, day)
@@ -51,9 +49,9 @@ def test_a_manual_run_with_a_range_conf_loads_each_day(lakehouse: Path) -> None:
     from madlake.sql.engine import LocalEngine
 
     run_dag(Dag.PYPI_DOWNLOADS, None, conf={"start": "2026-03-27", "end": "2026-03-29"})
-    days = LocalEngine().query(
-        "select download_date, count(*) as n from pypi_downloads group by 1 order by 1"
-    ).to_pylist()
+    days = (
+        LocalEngine().query("select download_date, count(*) as n from pypi_downloads group by 1 order by 1").to_pylist()
+    )
     assert [d["download_date"] for d in days] == [date(2026, 3, 27), date(2026, 3, 28), date(2026, 3, 29)]
     assert all(d["n"] > 500 for d in days)
 

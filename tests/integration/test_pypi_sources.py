@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 from google.auth import jwt as google_jwt
-
 from madlake.sources.pypi import bigquery as bq
 from madlake.sources.pypi import clickpy
 from madlake.sources.pypi.models import parse_rows
 from madlake.sources.pypi.settings import PypiSettings
+
 from tests.integration.pypi_standins import BigQueryStandIn, ClickHouseStandIn
 from tests.unit.test_pypi_sql import DAY, DDL, TRACKED, expected, make_events
 
@@ -35,12 +35,18 @@ def service_account_key(token_uri: str) -> tuple[dict, str]:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return {
-        "type": "service_account", "project_id": "madlake-billing", "private_key_id": "k1", "private_key": pem,
-        "client_email": "madlake@madlake-billing.iam.gserviceaccount.com", "client_id": "1",
+        "type": "service_account",
+        "project_id": "madlake-billing",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "madlake@madlake-billing.iam.gserviceaccount.com",
+        "client_id": "1",
         "token_uri": token_uri,
         # a non-Google universe: google-auth then skips its background lookup on iamcredentials.googleapis.com
         "universe_domain": "madlake.test",
@@ -51,8 +57,10 @@ def service_account_key(token_uri: str) -> tuple[dict, str]:
 def bigquery(monkeypatch: pytest.MonkeyPatch):
     with BigQueryStandIn(DDL) as server:
         key, server.public_pem = service_account_key(f"{server.url}/token")
-        conn = {"conn_type": "google_cloud_platform",
-                "extra": {"keyfile_dict": json.dumps(key), "api_endpoint": server.url}}
+        conn = {
+            "conn_type": "google_cloud_platform",
+            "extra": {"keyfile_dict": json.dumps(key), "api_endpoint": server.url},
+        }
         monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_BIGQUERY", json.dumps(conn))
         yield server
 
@@ -64,11 +72,21 @@ def settings(**overrides) -> PypiSettings:
 def as_counter(records: list[dict]) -> Counter:
     parsed = parse_rows(records, DAY, "bigquery")
     assert not parsed.rejections
-    return Counter({
-        (r["download_date"], r["project"], r["version"], r["installer"], r["python_version"], r["system"],
-         r["country_code"], r["ci"]): r["downloads"]
-        for r in parsed.rows
-    })
+    return Counter(
+        {
+            (
+                r["download_date"],
+                r["project"],
+                r["version"],
+                r["installer"],
+                r["python_version"],
+                r["system"],
+                r["country_code"],
+                r["ci"],
+            ): r["downloads"]
+            for r in parsed.rows
+        }
+    )
 
 
 def test_bigquery_dry_run_then_parameterized_query_with_service_account(bigquery: BigQueryStandIn) -> None:
@@ -122,8 +140,10 @@ def test_bigquery_refusing_a_job_over_maximum_bytes_billed_is_a_cap_error(bigque
 
 
 def test_bigquery_connection_errors_name_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_BIGQUERY", json.dumps({"conn_type": "google_cloud_platform",
-                                                                    "extra": {"keyfile_dict": "{not json"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MADLAKE_BIGQUERY",
+        json.dumps({"conn_type": "google_cloud_platform", "extra": {"keyfile_dict": "{not json"}}),
+    )
     with pytest.raises(ValueError, match="keyfile_dict is not valid JSON"):
         bq.build_client(settings())
     monkeypatch.delenv("AIRFLOW_CONN_MADLAKE_BIGQUERY")
@@ -145,8 +165,17 @@ def clickpy_rows(projects: list[str], seed: int = 11) -> list[dict]:
                 for country in ("US", "DE", ""):
                     for day in (DAY, date(2026, 3, 13)):
                         for ftype in ("bdist_wheel", "sdist"):
-                            rows.append({"project": project, "version": version, "date": day, "installer": installer,
-                                         "type": ftype, "country_code": country, "count": rng.randint(1, 10**6)})
+                            rows.append(
+                                {
+                                    "project": project,
+                                    "version": version,
+                                    "date": day,
+                                    "installer": installer,
+                                    "type": ftype,
+                                    "country_code": country,
+                                    "count": rng.randint(1, 10**6),
+                                }
+                            )
     return rows
 
 
@@ -154,16 +183,18 @@ def clickpy_expected(rows: list[dict], projects: list[str]) -> Counter:
     out: Counter = Counter()
     for r in rows:
         if r["date"] == DAY and r["project"] in projects:
-            out[(DAY, r["project"], r["version"], r["installer"] or None, None, None, r["country_code"] or None,
-                 None)] += r["count"]
+            out[
+                (DAY, r["project"], r["version"], r["installer"] or None, None, None, r["country_code"] or None, None)
+            ] += r["count"]
     return out
 
 
 @pytest.fixture
 def clickhouse(monkeypatch: pytest.MonkeyPatch):
     with ClickHouseStandIn(user="play") as server:
-        monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_CLICKPY",
-                           json.dumps({"conn_type": "http", "host": server.url, "login": "play"}))
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_MADLAKE_CLICKPY", json.dumps({"conn_type": "http", "host": server.url, "login": "play"})
+        )
         yield server
 
 
@@ -181,8 +212,9 @@ def test_clickpy_query_parameters_and_result(clickhouse: ClickHouseStandIn) -> N
 
 
 def test_clickpy_errors_carry_clickhouse_message(clickhouse: ClickHouseStandIn, monkeypatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_CLICKPY",
-                       json.dumps({"conn_type": "http", "host": clickhouse.url, "login": "intruder"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MADLAKE_CLICKPY", json.dumps({"conn_type": "http", "host": clickhouse.url, "login": "intruder"})
+    )
     with pytest.raises(httpx.HTTPStatusError, match="Authentication failed"):
         clickpy.fetch_day(DAY, TRACKED, settings())
 
@@ -216,8 +248,9 @@ def test_load_day_live_from_clickpy_publishes_clickpy_rows(
     assert set(data.column("python_version").to_pylist()) == {None}  # ClickPy has no Python split
 
 
-def test_load_day_live_from_bigquery(lakehouse: Path, bigquery: BigQueryStandIn,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_day_live_from_bigquery(
+    lakehouse: Path, bigquery: BigQueryStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from madlake.pipelines.pypi import load_day, tracked_projects
 
     monkeypatch.setenv("MADLAKE_SOURCE_MODE", "live")
@@ -237,9 +270,18 @@ def test_load_day_live_from_bigquery(lakehouse: Path, bigquery: BigQueryStandIn,
 
 
 def test_clickpy_endpoint_from_a_hostname_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_CLICKPY", json.dumps(
-        {"conn_type": "http", "host": "clickpy-clickhouse.clickhouse.com", "schema": "https", "port": 443,
-         "login": "play"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MADLAKE_CLICKPY",
+        json.dumps(
+            {
+                "conn_type": "http",
+                "host": "clickpy-clickhouse.clickhouse.com",
+                "schema": "https",
+                "port": 443,
+                "login": "play",
+            }
+        ),
+    )
     assert clickpy.endpoint(settings()) == ("https://clickpy-clickhouse.clickhouse.com:443", "play", None)
     monkeypatch.delenv("AIRFLOW_CONN_MADLAKE_CLICKPY")
     assert clickpy.endpoint(settings()) == ("https://sql-clickhouse.clickhouse.com", "demo", None)

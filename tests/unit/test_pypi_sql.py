@@ -13,9 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pytest
 import sqlglot
-from sqlglot import exp
-
 from madlake.sources.pypi.bigquery import BIGQUERY_TABLE, load_sql
+from sqlglot import exp
 
 DAY = date(2026, 3, 14)
 TRACKED = ["duckdb", "pyiceberg", "apache-airflow"]
@@ -62,34 +61,58 @@ def make_events(n: int = 3000, seed: int = 7) -> list[dict]:
     events = []
     for _ in range(n):
         # a third of the events fall on the neighbouring days (including the exact boundaries)
-        offset = rng.choice([timedelta(seconds=rng.randint(0, 86399))] * 4 + [
-            timedelta(seconds=-1), timedelta(days=1), timedelta(days=1, seconds=5), timedelta(0),
-            timedelta(hours=-rng.randint(1, 20)),
-        ])
+        offset = rng.choice(
+            [timedelta(seconds=rng.randint(0, 86399))] * 4
+            + [
+                timedelta(seconds=-1),
+                timedelta(days=1),
+                timedelta(days=1, seconds=5),
+                timedelta(0),
+                timedelta(hours=-rng.randint(1, 20)),
+            ]
+        )
         project = rng.choice([*TRACKED, "requests", "numpy"])
         raw_project = project if rng.random() < 0.9 else project.upper().replace("-", "_")  # non-normalized spelling
         python = rng.choice(["3.11.4", "3.12.0rc1", "3.10", "3.9.18", None, "2.7.18"])
-        details = None if rng.random() < 0.05 else {
-            "installer": {"name": rng.choice(["pip", "uv", "poetry", None]), "version": "24.0"},
-            "python": python,
-            "implementation": {"name": "CPython", "version": python},
-            "distro": {"name": "Ubuntu", "version": "22.04", "id": "jammy", "libc": {"lib": "glibc", "version": "2.35"}},
-            "system": {"name": rng.choice(["Linux", "Windows", "Darwin", None]), "release": "6.1"},
-            "cpu": "x86_64", "openssl_version": "3.0.2", "setuptools_version": "69.0", "rustc_version": None,
-            "ci": rng.choice([True, False, None]),
-        }
+        details = (
+            None
+            if rng.random() < 0.05
+            else {
+                "installer": {"name": rng.choice(["pip", "uv", "poetry", None]), "version": "24.0"},
+                "python": python,
+                "implementation": {"name": "CPython", "version": python},
+                "distro": {
+                    "name": "Ubuntu",
+                    "version": "22.04",
+                    "id": "jammy",
+                    "libc": {"lib": "glibc", "version": "2.35"},
+                },
+                "system": {"name": rng.choice(["Linux", "Windows", "Darwin", None]), "release": "6.1"},
+                "cpu": "x86_64",
+                "openssl_version": "3.0.2",
+                "setuptools_version": "69.0",
+                "rustc_version": None,
+                "ci": rng.choice([True, False, None]),
+            }
+        )
         version = rng.choice(["1.0.0", "1.1.0"])
-        events.append({
-            "timestamp": start + offset,
-            "country_code": rng.choice(["US", "DE", "CN", None]),
-            "url": f"/packages/xx/{project}-{version}.tar.gz",
-            "project": raw_project,
-            "file": {"filename": f"{project}-{version}.tar.gz", "project": raw_project, "version": version,
-                     "type": "sdist"},
-            "details": details,
-            "tls_protocol": "TLSv1.3",
-            "tls_cipher": "TLS_AES_128_GCM_SHA256",
-        })
+        events.append(
+            {
+                "timestamp": start + offset,
+                "country_code": rng.choice(["US", "DE", "CN", None]),
+                "url": f"/packages/xx/{project}-{version}.tar.gz",
+                "project": raw_project,
+                "file": {
+                    "filename": f"{project}-{version}.tar.gz",
+                    "project": raw_project,
+                    "version": version,
+                    "type": "sdist",
+                },
+                "details": details,
+                "tls_protocol": "TLSv1.3",
+                "tls_cipher": "TLS_AES_128_GCM_SHA256",
+            }
+        )
     return events
 
 
@@ -102,11 +125,18 @@ def expected(events: list[dict], projects: list[str]) -> Counter:
         d = e["details"] or {}
         python = d.get("python")
         minor = ".".join(python.split(".")[:2]) if python else None
-        counts[(
-            DAY, e["file"]["project"].lower().replace("_", "-"), e["file"]["version"],
-            (d.get("installer") or {}).get("name"), minor, (d.get("system") or {}).get("name"), e["country_code"],
-            d.get("ci"),
-        )] += 1
+        counts[
+            (
+                DAY,
+                e["file"]["project"].lower().replace("_", "-"),
+                e["file"]["version"],
+                (d.get("installer") or {}).get("name"),
+                minor,
+                (d.get("system") or {}).get("name"),
+                e["country_code"],
+                d.get("ci"),
+            )
+        ] += 1
     return counts
 
 

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
 from madlake.lakehouse.writes import AuditFailedError
 from madlake.names import Table
 from madlake.sources.pypi.sample import day_rows, monthly_totals
@@ -25,8 +24,9 @@ def replay_dir(lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return root / "pypi"
 
 
-def write_day(folder: Path, day: date, rows: list[dict] | None = None, *, scale: float = 1.0,
-              extra_lines: list[str] = ()) -> list[dict]:
+def write_day(
+    folder: Path, day: date, rows: list[dict] | None = None, *, scale: float = 1.0, extra_lines: list[str] = ()
+) -> list[dict]:
     rows = rows if rows is not None else day_rows(day, monthly_totals())
     if scale != 1.0:
         rows = [{**r, "downloads": max(1, int(r["downloads"] * scale))} for r in rows]
@@ -47,8 +47,19 @@ def day_content(day: date) -> list[tuple]:
     from pyiceberg.expressions import EqualTo
 
     rows = table().scan(row_filter=EqualTo("download_date", day.isoformat())).to_arrow().to_pylist()
-    return sorted((r["project"], r["version"], str(r["installer"]), str(r["python_version"]), str(r["system"]),
-                   str(r["country_code"]), str(r["ci"]), r["downloads"]) for r in rows)
+    return sorted(
+        (
+            r["project"],
+            r["version"],
+            str(r["installer"]),
+            str(r["python_version"]),
+            str(r["system"]),
+            str(r["country_code"]),
+            str(r["ci"]),
+            r["downloads"],
+        )
+        for r in rows
+    )
 
 
 def audit_rows(day: date) -> list[dict]:
@@ -162,13 +173,15 @@ def test_malformed_rows_go_to_dead_letters_and_the_rest_is_published(replay_dir:
     from madlake.pipelines.pypi import load_day
 
     rows = write_day(
-        replay_dir, D0,
+        replay_dir,
+        D0,
         extra_lines=[
             "{not json",
             json.dumps({"download_date": D0.isoformat(), "project": "duckdb", "version": "1.0", "downloads": "many"}),
             json.dumps({"download_date": "2026-03-01", "project": "duckdb", "version": "1.0", "downloads": 3}),
-            json.dumps({"download_date": D0.isoformat(), "project": "duckdb", "version": "1.0", "downloads": 3,
-                        "surprise": 1}),
+            json.dumps(
+                {"download_date": D0.isoformat(), "project": "duckdb", "version": "1.0", "downloads": 3, "surprise": 1}
+            ),
         ],
     )
     summary = load_day(D0)
@@ -193,7 +206,7 @@ def test_two_days_written_concurrently_both_land(replay_dir: Path) -> None:
     def run(d: date) -> None:
         try:
             load_day(d)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(d,)) for d in days]

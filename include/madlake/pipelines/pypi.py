@@ -97,7 +97,13 @@ def load_day(day: date, *, source_mode: str | None = None) -> dict[str, Any]:
     parsed = parse_rows(fetched.records, day, default_source=fetched.source)
     log.info(
         "PyPI %s from %s (%s): %d records, %d valid, %d rejected, fetched in %.1fs",
-        day, fetched.source, fetched.origin, len(fetched.records), len(parsed.rows), len(parsed.rejections), fetch_s,
+        day,
+        fetched.source,
+        fetched.origin,
+        len(fetched.records),
+        len(parsed.rows),
+        len(parsed.rejections),
+        fetch_s,
     )
     write_dead_letters(
         SOURCE, ENTITY, day, [Rejection(reason, raw, rid) for reason, raw, rid in parsed.rejections], ctx
@@ -119,7 +125,9 @@ def load_day(day: date, *, source_mode: str | None = None) -> dict[str, Any]:
     return summary
 
 
-def load_range(start: date, end: date, *, source_mode: str | None = None, progress: bool = True) -> list[dict[str, Any]]:
+def load_range(
+    start: date, end: date, *, source_mode: str | None = None, progress: bool = True
+) -> list[dict[str, Any]]:
     """:func:`load_day` for each day from ``start`` to ``end`` inclusive, in order (a fast local backfill).
 
     Stops at the first failing day (raising its error); the days before it are published and stay so.
@@ -157,8 +165,11 @@ def run_task() -> dict[str, Any]:
         end = date.fromisoformat(str(conf.get("end") or conf.get("date") or start.isoformat())[:10])
         summaries = load_range(start, end, progress=False)
         return {
-            "start": start.isoformat(), "end": end.isoformat(), "days": len(summaries),
-            "rows": sum(s["rows"] for s in summaries), "rejected": sum(s["rejected"] for s in summaries),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "days": len(summaries),
+            "rows": sum(s["rows"] for s in summaries),
+            "rejected": sum(s["rejected"] for s in summaries),
         }
     return load_day(run_day(context))
 
@@ -200,8 +211,10 @@ def _cmd_load(args: argparse.Namespace) -> int:
     end = date.fromisoformat(args.end) if args.end else start
     summaries = load_range(start, end, source_mode=args.source_mode)
     for s in summaries:
-        print(f"{s['day']}: {s['rows']} rows, {s['downloads']} downloads, {s['rejected']} rejected, "
-              f"{s['absent_packages']} tracked packages absent ({', '.join(s['source'])})")
+        print(  # noqa: T201 - a command's output
+            f"{s['day']}: {s['rows']} rows, {s['downloads']} downloads, {s['rejected']} rejected, "
+            f"{s['absent_packages']} tracked packages absent ({', '.join(s['source'])})"
+        )
     return 0
 
 
@@ -210,7 +223,8 @@ def _cmd_days(args: argparse.Namespace) -> int:
     from madlake.sources.pypi.replay import available_days
 
     days = available_days(get_settings().replay_path("pypi"))
-    print(f"{len(days)} replay days" + (f": {days[0]} .. {days[-1]}" if days else ""))
+    span = f": {days[0]} .. {days[-1]}" if days else ""
+    print(f"{len(days)} replay days{span}")  # noqa: T201 - a command's output
     return 0
 
 

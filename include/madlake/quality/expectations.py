@@ -1,4 +1,4 @@
-"""Run great-expectations expectations on an in-memory frame and return a :class:`~madlake.lakehouse.writes.AuditReport`.
+"""Run great-expectations expectations on an in-memory frame; return a :class:`~madlake.lakehouse.writes.AuditReport`.
 
 Any pipeline's write-audit-publish audit can use this: build a list of expectation configs (plain dicts), hand over the
 staged rows (Arrow or pandas), get a report whose results go to ``audit_results``.

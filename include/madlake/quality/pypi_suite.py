@@ -67,8 +67,11 @@ def trailing_totals(table: IcebergTable, snapshot_id: int | None, day: date, day
         return {}
     grouped = rows.group_by("download_date").aggregate([("downloads", "sum")])
     return dict(
-        zip(grouped.column("download_date").to_pylist(), pc.cast(grouped.column("downloads_sum"), "int64").to_pylist(),
-            strict=True)
+        zip(
+            grouped.column("download_date").to_pylist(),
+            pc.cast(grouped.column("downloads_sum"), "int64").to_pylist(),
+            strict=True,
+        )
     )
 
 
@@ -80,26 +83,40 @@ def expectations_for(
 
     configs = [expectation("expect_column_values_to_not_be_null", column=c) for c in NOT_NULL]
     configs += [
-        expectation("expect_column_values_to_be_unique", label=f"unique grain ({', '.join(GRAIN)})",
-                    column="_grain"),
+        expectation("expect_column_values_to_be_unique", label=f"unique grain ({', '.join(GRAIN)})", column="_grain"),
         expectation("expect_column_values_to_be_between", label="downloads > 0", column="downloads", min_value=1),
-        expectation("expect_column_values_to_match_regex", label="country_code is two letters or null",
-                    column="country_code", regex=r"^[A-Z]{2}$"),
-        expectation("expect_column_values_to_be_in_set", label="project is a tracked package", column="project",
-                    value_set=sorted(tracked)),
-        expectation("expect_column_values_to_be_in_set", label="source is known", column="source",
-                    value_set=list(SOURCES)),
+        expectation(
+            "expect_column_values_to_match_regex",
+            label="country_code is two letters or null",
+            column="country_code",
+            regex=r"^[A-Z]{2}$",
+        ),
+        expectation(
+            "expect_column_values_to_be_in_set",
+            label="project is a tracked package",
+            column="project",
+            value_set=sorted(tracked),
+        ),
+        expectation(
+            "expect_column_values_to_be_in_set", label="source is known", column="source", value_set=list(SOURCES)
+        ),
     ]
     skipped = None
     if len(history) >= settings.band_min_history:
         median = statistics.median(history.values())
         configs.append(
-            expectation("expect_column_sum_to_be_between", label=BAND_LABEL, column="downloads",
-                        min_value=settings.band_low * median, max_value=settings.band_high * median)
+            expectation(
+                "expect_column_sum_to_be_between",
+                label=BAND_LABEL,
+                column="downloads",
+                min_value=settings.band_low * median,
+                max_value=settings.band_high * median,
+            )
         )
     else:
         skipped = ExpectationResult(
-            BAND_LABEL, True,
+            BAND_LABEL,
+            True,
             f"skipped: {len(history)} of the 7 trailing days loaded (needs {settings.band_min_history})",
         )
     return configs, skipped
@@ -136,8 +153,11 @@ def build_audit(day: date, tracked: Sequence[str], settings: PypiSettings) -> Au
         return AuditReport(
             results=results,
             rows=staged.num_rows,
-            extra={"absent_packages": absent, "day_total": total, "trailing_totals": {str(k): v for k, v in
-                                                                                       history.items()}},
+            extra={
+                "absent_packages": absent,
+                "day_total": total,
+                "trailing_totals": {str(k): v for k, v in history.items()},
+            },
         )
 
     return audit

@@ -27,7 +27,10 @@ PYPI_DOWNLOADS = TableSpec(
         NestedField(8, "ci", BooleanType(), required=False, doc="whether the download came from CI (details.ci)"),
         NestedField(9, "downloads", LongType(), required=True, doc="number of downloads (files fetched)"),
         NestedField(
-            10, "source", StringType(), required=True,
+            10,
+            "source",
+            StringType(),
+            required=True,
             doc="bigquery | clickpy | replay | replay-sample (replay-sample = generated sample data)",
         ),
     ),

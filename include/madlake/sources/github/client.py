@@ -287,6 +287,10 @@ class GitHubClient:
             return resp
         raise GitHubApiError(f"{method} {url} failed after {self.max_attempts} attempts; last answer: {last}")
 
+    def _cache_key(self, url: str) -> str:
+        """The ETag cache key: the URL relative to the API root (a replay server's port changes between runs)."""
+        return url[len(self.base_url) :] if url.startswith(self.base_url) else url
+
     def _url(self, path_or_url: str) -> str:
         if path_or_url.startswith(("http://", "https://")):
             return path_or_url
@@ -306,7 +310,8 @@ class GitHubClient:
         hops: list[str] = []
         for _ in range(max_redirects + 1):
             headers: dict[str, str] = {}
-            cached = self.etag_cache.get(url) if (conditional and self.etag_cache is not None) else None
+            cache = self.etag_cache if conditional else None
+            cached = cache.get(self._cache_key(url)) if cache is not None else None
             if cached is not None:
                 headers["If-None-Match"] = cached[0]
             resp = self._send("GET", url, "core", headers=headers)
@@ -324,7 +329,7 @@ class GitHubClient:
                 return RestAnswer(304, cached[1], url, dict(resp.headers), True, tuple(hops))
             body = resp.json() if resp.content else None
             if resp.status_code == 200 and conditional and self.etag_cache is not None and resp.headers.get("ETag"):
-                self.etag_cache.put(url, resp.headers["ETag"], body)
+                self.etag_cache.put(self._cache_key(url), resp.headers["ETag"], body)
             return RestAnswer(resp.status_code, body, url, dict(resp.headers), False, tuple(hops))
         raise GitHubApiError(f"GET {path}: more than {max_redirects} redirects")
 

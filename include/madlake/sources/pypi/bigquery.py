@@ -132,8 +132,12 @@ def fetch_day(
     )
     estimate = int(dry.total_bytes_processed or 0)
     log.info(
-        "BigQuery dry run for %s (%d projects): will scan %s (%d bytes); cap %s", day, len(projects),
-        human_bytes(estimate), estimate, human_bytes(cap),
+        "BigQuery dry run for %s (%d projects): will scan %s (%d bytes); cap %s",
+        day,
+        len(projects),
+        human_bytes(estimate),
+        estimate,
+        human_bytes(cap),
     )
     if estimate > cap:
         raise BytesCapExceededError(
@@ -145,8 +149,12 @@ def fetch_day(
     )
     try:
         job = client.query(
-            sql, job_config=config, location=settings.bigquery_location, retry=retry,
-            timeout=settings.http_timeout_s, job_retry=None,
+            sql,
+            job_config=config,
+            location=settings.bigquery_location,
+            retry=retry,
+            timeout=settings.http_timeout_s,
+            job_retry=None,
         )
         result = job.result(timeout=settings.query_timeout_s, retry=retry)
         records = [dict(row.items()) for row in result]
@@ -159,9 +167,17 @@ def fetch_day(
             ) from exc
         raise
     billed = getattr(job, "total_bytes_billed", None)
-    log.info("BigQuery job %s for %s: %d rows, %s billed", job.job_id, day, len(records),
-             human_bytes(int(billed)) if billed else "?")
+    log.info(
+        "BigQuery job %s for %s: %d rows, %s billed",
+        job.job_id,
+        day,
+        len(records),
+        human_bytes(int(billed)) if billed else "?",
+    )
     return FetchResult(
-        records=records, source="bigquery", origin=f"bigquery job {job.job_id}", bytes_scanned=estimate,
+        records=records,
+        source="bigquery",
+        origin=f"bigquery job {job.job_id}",
+        bytes_scanned=estimate,
         details={"job_id": job.job_id, "bytes_billed": billed},
     )

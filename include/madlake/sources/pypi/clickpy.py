@@ -1,8 +1,8 @@
 """Live source without a GCP account: ClickPy, ClickHouse's public PyPI dataset, over the ClickHouse HTTP interface.
 
 * Endpoint and user: the Airflow connection ``madlake_clickpy`` when defined (``host`` as a URL or a hostname with
-  ``schema`` http/https and ``port``, ``login``, optional ``password``), else ``MADLAKE_PYPI_CLICKPY_URL`` / ``MADLAKE_PYPI_CLICKPY_USER`` (the public read-only
-  ``https://sql-clickhouse.clickhouse.com`` with user ``demo``).
+  ``schema`` http/https and ``port``, ``login``, optional ``password``), else ``MADLAKE_PYPI_CLICKPY_URL`` /
+  ``MADLAKE_PYPI_CLICKPY_USER`` (the public read-only ``https://sql-clickhouse.clickhouse.com``, user ``demo``).
 * The query (``downloads_clickpy.sql``) is POSTed as the body; ``{day:Date}`` and ``{projects:Array(String)}`` are
   ClickHouse query parameters sent as ``param_day`` / ``param_projects`` URL parameters, never pasted into the SQL.
 * Output ``JSONEachRow``. ``timeout_overflow_mode=throw``: the public endpoint otherwise answers a query that hits
@@ -72,7 +72,8 @@ def fetch_day(day: date, projects: list[str], settings: PypiSettings, *, base_ur
     if response.status_code != 200:
         raise httpx.HTTPStatusError(
             f"ClickPy query for {day} failed with HTTP {response.status_code}: {response.text[:500]}",
-            request=response.request, response=response,
+            request=response.request,
+            response=response,
         )
     records: list[Any] = []
     for n, line in enumerate(response.text.splitlines(), start=1):

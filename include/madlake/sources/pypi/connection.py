@@ -28,7 +28,7 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
 
     try:
         conn = BaseHook.get_connection(conn_id)
-    except Exception as exc:  # noqa: BLE001 - AirflowNotFoundException and secrets-backend errors look alike here
+    except Exception as exc:
         if not required:
             return None
         raise LookupError(
@@ -38,6 +38,11 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     if isinstance(extra, str):
         extra = json.loads(extra)
     return ConnectionInfo(
-        conn_id=conn_id, host=conn.host, login=conn.login, password=conn.password, port=conn.port,
-        schema=conn.schema, extra=dict(extra or {}),
+        conn_id=conn_id,
+        host=conn.host,
+        login=conn.login,
+        password=conn.password,
+        port=conn.port,
+        schema=conn.schema,
+        extra=dict(extra or {}),
     )

@@ -50,7 +50,8 @@ def read_day(replay_dir: Path, day: date) -> FetchResult:
         text = gzip.decompress(gz.read_bytes()).decode("utf-8", errors="replace")
     else:
         raise FileNotFoundError(
-            f"no PyPI replay file for {day}: expected {path} (or {gz.name}); set MADLAKE_REPLAY_DIR or use a live source"
+            f"no PyPI replay file for {day}: expected {path} (or {gz.name}); "
+            "set MADLAKE_REPLAY_DIR or use a live source"
         )
     records: list[Any] = []
     for n, line in enumerate(text.splitlines(), start=1):

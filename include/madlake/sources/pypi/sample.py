@@ -32,8 +32,20 @@ _WEEKDAY = (1.08, 1.10, 1.09, 1.07, 1.02, 0.78, 0.80)  # Mon..Sun: CI and work-d
 _INSTALLERS = (("pip", 0.58), ("uv", 0.27), ("poetry", 0.07), ("pdm", 0.02), ("requests", 0.03), (None, 0.03))
 _PYTHONS = (("3.12", 0.32), ("3.11", 0.27), ("3.10", 0.16), ("3.13", 0.15), ("3.9", 0.07), (None, 0.03))
 _SYSTEMS = (("Linux", 0.82), ("Windows", 0.09), ("Darwin", 0.08), (None, 0.01))
-_COUNTRIES = (("US", 0.46), ("CN", 0.09), ("DE", 0.07), ("IE", 0.06), ("GB", 0.05), ("IN", 0.05), ("FR", 0.04),
-              ("JP", 0.04), ("SG", 0.04), ("BR", 0.03), ("NL", 0.03), (None, 0.04))
+_COUNTRIES = (
+    ("US", 0.46),
+    ("CN", 0.09),
+    ("DE", 0.07),
+    ("IE", 0.06),
+    ("GB", 0.05),
+    ("IN", 0.05),
+    ("FR", 0.04),
+    ("JP", 0.04),
+    ("SG", 0.04),
+    ("BR", 0.03),
+    ("NL", 0.03),
+    (None, 0.04),
+)
 _CI = ((True, 0.38), (False, 0.5), (None, 0.12))
 
 
@@ -48,7 +60,11 @@ def monthly_totals(path: Path = MONTHLY_CSV) -> dict[str, int]:
 
 def _versions(rng: random.Random) -> list[str]:
     major, minor = rng.randint(0, 3), rng.randint(1, 30)
-    return [f"{major}.{minor}.{rng.randint(0, 4)}", f"{major}.{minor - 1}.{rng.randint(0, 9)}", f"{major}.{minor - 2}.0"]
+    return [
+        f"{major}.{minor}.{rng.randint(0, 4)}",
+        f"{major}.{minor - 1}.{rng.randint(0, 9)}",
+        f"{major}.{minor - 2}.0",
+    ]
 
 
 def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[dict[str, object]]:
@@ -56,12 +72,14 @@ def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[di
     rows: list[dict[str, object]] = []
     window = (LAST_DAY - FIRST_DAY).days or 1
     for project in sorted(totals):
-        prng = random.Random(f"{seed}:{project}")
+        prng = random.Random(f"{seed}:{project}")  # noqa: S311 - reproducible sample data, not crypto
         versions = _versions(prng)
         trend = prng.uniform(-0.15, 0.25)  # growth over the whole window
-        rng = random.Random(f"{seed}:{project}:{day.isoformat()}")
+        rng = random.Random(f"{seed}:{project}:{day.isoformat()}")  # noqa: S311
         position = (day - FIRST_DAY).days / window
-        total = totals[project] / 31 * _WEEKDAY[day.weekday()] * (1 + trend * (position - 0.5)) * rng.uniform(0.95, 1.05)
+        total = (
+            totals[project] / 31 * _WEEKDAY[day.weekday()] * (1 + trend * (position - 0.5)) * rng.uniform(0.95, 1.05)
+        )
         total_int = max(1, round(total))
         # Bigger projects get a finer split; keeps the bundled files small.
         parts = max(1, min(9, round(math.log10(max(total_int, 1)) * 1.6 - 3)))
@@ -69,18 +87,30 @@ def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[di
         while len(combos) < parts:
             combo = (
                 rng.choices(versions, weights=(0.6, 0.3, 0.1))[0],
-                _pick(rng, _INSTALLERS), _pick(rng, _PYTHONS), _pick(rng, _SYSTEMS), _pick(rng, _COUNTRIES),
+                _pick(rng, _INSTALLERS),
+                _pick(rng, _PYTHONS),
+                _pick(rng, _SYSTEMS),
+                _pick(rng, _COUNTRIES),
                 _pick(rng, _CI),
             )
             combos.setdefault(combo, rng.expovariate(1.0) + 0.05)
         weight_sum = sum(combos.values())
         counts = [max(1, int(total_int * w / weight_sum)) for w in combos.values()]
         for (version, installer, python, system, country, ci), count in zip(combos, counts, strict=True):
-            rows.append({
-                "download_date": day.isoformat(), "project": project, "version": version, "installer": installer,
-                "python_version": python, "system": system, "country_code": country, "ci": ci,
-                "downloads": count, "source": SOURCE_LABEL,
-            })
+            rows.append(
+                {
+                    "download_date": day.isoformat(),
+                    "project": project,
+                    "version": version,
+                    "installer": installer,
+                    "python_version": python,
+                    "system": system,
+                    "country_code": country,
+                    "ci": ci,
+                    "downloads": count,
+                    "source": SOURCE_LABEL,
+                }
+            )
     return rows
 
 

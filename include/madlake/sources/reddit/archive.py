@@ -12,7 +12,6 @@ fresher API observation of the same item.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -127,13 +126,20 @@ def created_epoch(record: dict[str, Any]) -> float | None:
 
 
 def iter_records(uri: str, stats: ReadStats | None = None) -> Iterator[tuple[int, dict[str, Any] | None, bytes]]:
-    """``(line number, parsed object or None when the line is not a JSON object, raw line)`` per non-blank line."""
+    """``(line number, parsed object or None when the line is not a JSON object, raw line)`` per non-blank line.
+
+    Lines are decoded with msgspec (about twice the speed of the stdlib here; JSON parsing is what bounds the read
+    rate): a line it refuses (malformed, truncated, a number out of range) is reported as unparseable.
+    """
+    import msgspec
+
+    decode = msgspec.json.Decoder().decode
     for n, line in enumerate(iter_lines(uri, stats), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            obj = decode(line)
+        except (msgspec.DecodeError, msgspec.ValidationError):
             obj = None
         if not isinstance(obj, dict):
             if stats is not None:
