@@ -160,3 +160,27 @@ def test_connection_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_MADLAKE_LLM")
     assert llm_config_from_connection() is None
     assert Budget(1, 10).calls == 0
+
+
+def test_pipeline_writes_rejected_answers_to_dead_letters(fake: FakeOpenAI, tmp_path: Path, lakehouse: Path) -> None:
+    from datetime import UTC, datetime
+
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import CommitContext, merge, rows_to_arrow
+    from madlake.names import Table
+    from madlake.pipelines.mentions import process
+
+    now = datetime(2025, 8, 8, tzinfo=UTC)
+    comments = load_table(Table.REDDIT_COMMENTS)
+    row = {"id": "c1", "fullname": "t1_c1", "link_id": "t3_a", "submission_id": "a", "subreddit": "x", "body": TEXT,
+           "created_at": now, "first_seen_at": now, "last_seen_at": now, "loaded_at": now, "is_deleted": False,
+           "is_removed": False, "source": "api"}  # fmt: skip
+    merge(comments, rows_to_arrow(comments, [row]), ["id"], CommitContext("t", "r", "t"))
+    fake.script.append({"content": '{"tools": [{"tool_id": "airflow"'})  # cut off mid-answer
+    result = process(method="llm", llm=enricher(fake, tmp_path))
+    assert result["llm"]["rejected"] == 1 and fake.calls == 1
+    mentions = load_table(Table.REDDIT_MENTIONS).scan().to_arrow().to_pylist()
+    assert {(m["tool_id"], m["method"]) for m in mentions} == {("airflow", "lexicon"), ("dagster", "lexicon")}
+    dead = load_table(Table.REJECTED_RECORDS).scan().to_arrow().to_pylist()
+    assert [(d["source"], d["entity"]) for d in dead] == [("llm", "mention_enrichment")]
+    assert "LLM answer rejected" in dead[0]["reason"] and TEXT in dead[0]["raw_payload"]

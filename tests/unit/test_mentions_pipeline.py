@@ -85,6 +85,13 @@ def test_incremental_idempotent_and_replacing(lakehouse: Path) -> None:
     process(method="lexicon", reprocess_all=True, chunk=2)
     assert len(_mentions()) == 5
 
+    # Deleted upstream (text cleared by reddit_load): the item's rows go.
+    t3 = t2 + timedelta(hours=1)
+    deleted = {**_comment("old", "", t3, created=datetime(2019, 5, 1, tzinfo=UTC)), "body": None, "is_deleted": True}
+    _load(Table.REDDIT_COMMENTS, [deleted])
+    assert process(method="lexicon")["items"] == 1
+    assert [m[0] for m in _mentions()].count("t1_old") == 0
+
 
 def test_rows_carry_valid_sentiment_and_lineage(lakehouse: Path) -> None:
     _load(Table.REDDIT_COMMENTS, [_comment("c9", "DuckDB is amazing, I love it. Pandas was painful and slow.", T0)])

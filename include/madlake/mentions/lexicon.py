@@ -18,7 +18,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _MAX_SUMMARY = 300
 
 _COMPARISON = re.compile(r"\b(vs\.?|versus|compared (to|with)|better than|worse than|instead of|switch(ed)? (from|to)|"
-                         r"migrat(e|ed|ing) (from|to)|alternative to)\b", re.I)  # fmt: skip
+                         r"migrat(e|ed|ing) (from|to)|mov(e|ed|ing) (from|to)|alternative to)\b", re.I)  # fmt: skip
 _JOB = re.compile(r"\b(hiring|job (opening|posting|description)|we('re| are) looking for|apply|tech stack|"
                   r"years of experience|yoe|base salary|salary)\b", re.I)  # fmt: skip
 _FIRST_HAND = re.compile(r"\b(i|we|my|our)\b[^.?!]{0,40}\b(use|used|using|run|running|ran|deploy(ed)?|built|build|"
@@ -52,11 +52,15 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def usage_kind(sentence: str, text: str) -> UsageKind:
-    """Rule of thumb, in priority order: job listing, question, comparison, first-hand use, other."""
-    if _JOB.search(text[:400]):
-        return "job_listing"
+    """Rule of thumb, in priority order: question, job listing, comparison, first-hand use, other.
+
+    ``sentence`` is the first sentence mentioning the tool; job words are looked for in the whole text's start (a
+    salary-thread "1. Data Engineer 2. 5 YOE ..." or a hiring post announces itself early).
+    """
     if sentence.rstrip().endswith("?"):
         return "question"
+    if _JOB.search(text[:400]):
+        return "job_listing"
     if _COMPARISON.search(sentence):
         return "comparison"
     if _FIRST_HAND.search(sentence):
