@@ -257,3 +257,18 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
         days=len(expected),
         duplicate_days=0,
     )
+
+
+def test_replay_mode_serves_the_recordings_and_reuses_etags_across_runs(
+    lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madlake.pipelines.github import snapshot_repos
+
+    make_recordings(tmp_path / "replay" / "github")
+    monkeypatch.setenv("MADLAKE_REPLAY_DIR", str(tmp_path / "replay"))
+    repos = {"duckdb/duckdb": "duckdb", "pola-rs/polars": "polars", "not/recorded": "ghost"}
+    first = snapshot_repos(DAY1, repos=repos, source_mode="replay")  # each run starts its own server (new port)
+    second = snapshot_repos(DAY1, repos=repos, source_mode="replay")
+    assert (first["repos_requested"], first["rows"], first["rejected"]) == (2, 2, 0)  # unrecorded: skipped
+    assert (first["not_modified"], second["not_modified"]) == (0, 2)
+    assert [r["origin"] for r in snapshot(DAY1)] == ["replay", "replay"]

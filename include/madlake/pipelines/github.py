@@ -100,7 +100,8 @@ def open_session(source_mode: str | None = None, *, sleep: Any = None) -> Iterat
         with ReplayServer(root) as server:
             client = GitHubClient(server.url, None, **kwargs)
             try:
-                yield Session(client, "replay", meta.get("labels", {}), frozenset(repos), frozenset(stars))
+                labels = {**meta.get("labels", {}), "recorded_on": str(meta.get("recorded_on", ""))}
+                yield Session(client, "replay", labels, frozenset(repos), frozenset(stars))
             finally:
                 client.close()
                 cache.save()
@@ -295,6 +296,9 @@ def snapshot_repos(
                     ", ".join(missing[:20]),
                 )
             wanted = {r: t for r, t in wanted.items() if r.lower() in session.recorded}
+        recorded_on = session.labels.get("recorded_on")
+        if recorded_on and recorded_on != day.isoformat():
+            log.warning("Replay figures were recorded on %s; they are stored as the snapshot of %s", recorded_on, day)
         now = datetime.now(UTC)
         log.info("Snapshotting %d GitHub repositories for %s (%s mode)", len(wanted), day, session.mode)
         rows, rejections = snapshot_rows(session, wanted, day, now)
