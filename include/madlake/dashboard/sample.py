@@ -84,7 +84,9 @@ def generate_sample_gold(tools: list[Tool], start: date, end: date, *, seed: int
         weekly = 1 + 0.18 * np.sin(2 * np.pi * t / 7)
         level = base * np.exp(growth * t / 365.0) * weekly * rng.lognormal(0, 0.12, days)
         level[:launch] = 0
-        spikes = rng.choice(np.arange(max(launch, 30), days), size=2, replace=False) if days > 60 else []
+        spikes: list[int] = (
+            [int(s) for s in rng.choice(np.arange(max(launch, 30), days), size=2, replace=False)] if days > 60 else []
+        )
         mention_rate = np.maximum(0.05, base / 4000.0 * np.exp(growth * t / 365.0) * rng.lognormal(0, 0.3))
         mention_rate[:launch] = 0
         for s in spikes:
