@@ -50,6 +50,7 @@ def snapshot(day: date):
 
 
 def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> None:
+    from madlake.config import get_settings
     from madlake.pipelines.github import snapshot_repos
     from madlake.sql.engine import get_engine
 
@@ -84,6 +85,13 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
         .to_pylist()
     )
     assert dead == [{"record_id": "nobody/nothing", "reason": "repository not found (GitHub answered 404)"}]
+    from madlake.pipelines.github import landing_name
+    from madlake.sources.github.state import JsonStore
+
+    landed = JsonStore(f"{get_settings().raw_uri}/github").get(landing_name(DAY1))
+    assert landed["rest"]["nobody/nothing"]["status"] == 404
+    assert landed["rest"]["hwchase17/langchain"]["url"] == "/repositories/552661142"
+    assert landed["graphql"]["duckdb/duckdb"]["issues"] == {"totalCount": 439}
 
     # Rerun of the same day: same rows, not appended, and the unchanged repositories cost nothing (304).
     again = snapshot_repos(DAY1, repos=repos, source_mode="live")

@@ -6,7 +6,8 @@ Contracts:
   write-audit-publishes the rows as ``snapshot_date = day``: rerunning a day replaces that day's rows, never appends.
   Renamed repositories are followed (301) and stored once under their current name with ``renamed_from``. A
   repository GitHub does not know, or an answer that fails validation, goes to ``rejected_records`` (source
-  ``github``, entity ``repo_snapshot``) and the rest of the day is still loaded. A failed audit raises
+  ``github``, entity ``repo_snapshot``) and the rest of the day is still loaded. The answers as received are landed
+  in ``<raw_uri>/github/<day>/repo_snapshots.json`` (replaced by a rerun). A failed audit raises
   ``AuditFailedError`` and main is untouched. Quota waits happen in the client; a wait longer than allowed raises
   ``QuotaExhaustedError`` (the task fails and Airflow retries it later, with unchanged repositories then costing
   nothing thanks to the ETag cache).
@@ -133,9 +134,13 @@ def _ts(value: Any) -> datetime | None:
 
 
 def snapshot_rows(
-    session: Session, repos: Mapping[str, str], day: date, now: datetime
+    session: Session, repos: Mapping[str, str], day: date, now: datetime, landing: dict[str, Any] | None = None
 ) -> tuple[list[dict[str, Any]], list[Any]]:
-    """Fetch ``repos`` (``{owner/repo: tool_id}``) and build the day's snapshot rows and rejections."""
+    """Fetch ``repos`` (``{owner/repo: tool_id}``) and build the day's snapshot rows and rejections.
+
+    ``landing``, when given, receives the answers as received (``rest``: requested name -> status and body;
+    ``graphql``: current name -> repository object) for the raw landing.
+    """
     from pydantic import ValidationError
 
     from madlake.lakehouse.deadletter import Rejection
@@ -146,6 +151,13 @@ def snapshot_rows(
     fetched: dict[str, tuple[str, str, RestRepo, bool, str | None]] = {}  # canonical lower -> ...
     for i, (requested, tool_id) in enumerate(sorted(repos.items()), start=1):
         answer = client.repo(requested)
+        if landing is not None:
+            landing.setdefault("rest", {})[requested] = {
+                "status": answer.status,
+                "not_modified": answer.not_modified,
+                "url": client.relative_url(answer.url),
+                "body": answer.body,
+            }
         if answer.status not in (200, 304):
             reason = (
                 "repository not found (GitHub answered 404)"
@@ -173,6 +185,8 @@ def snapshot_rows(
 
     names = [v[2].full_name for v in fetched.values()]
     metrics_raw = client.repo_metrics(names, now - timedelta(days=COMMIT_WINDOW_DAYS)) if names else {}
+    if landing is not None:
+        landing["graphql"] = metrics_raw
     rows: list[dict[str, Any]] = []
     origin = "live" if session.mode == "live" else session.labels.get("repos", "replay")
     for requested, tool_id, repo, not_modified, renamed in fetched.values():
@@ -266,6 +280,11 @@ def audit_snapshot(day: date, expected: int) -> Any:
     return audit
 
 
+def landing_name(day: date) -> str:
+    """The raw landing of a snapshot day, under ``<raw_uri>/github/``."""
+    return f"{day.isoformat()}/repo_snapshots.json"
+
+
 def snapshot_repos(
     day: date, *, repos: Mapping[str, str] | None = None, source_mode: str | None = None
 ) -> dict[str, Any]:
@@ -277,10 +296,12 @@ def snapshot_repos(
     """
     from pyiceberg.expressions import EqualTo
 
+    from madlake.config import get_settings
     from madlake.lakehouse.deadletter import Rejection, write_dead_letters
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import CommitContext, rows_to_arrow, write_audit_publish
     from madlake.quality.log import audit_recorder
+    from madlake.sources.github.state import JsonStore
 
     ctx = CommitContext.current(source=SOURCE)
     wanted = dict(repos if repos is not None else tracked_repos())
@@ -301,8 +322,12 @@ def snapshot_repos(
             log.warning("Replay figures were recorded on %s; they are stored as the snapshot of %s", recorded_on, day)
         now = datetime.now(UTC)
         log.info("Snapshotting %d GitHub repositories for %s (%s mode)", len(wanted), day, session.mode)
-        rows, rejections = snapshot_rows(session, wanted, day, now)
+        landing: dict[str, Any] = {"day": day.isoformat(), "fetched_at": now.isoformat(), "mode": session.mode}
+        rows, rejections = snapshot_rows(session, wanted, day, now, landing)
         stats = session.client.stats.as_dict()
+    # Raw landing of the answers (replaced by a rerun of the day), for reprocessing without calling GitHub again.
+    raw = JsonStore(f"{get_settings().raw_uri}/github")
+    raw.put(landing_name(day), landing)
     table = load_table(Table.GITHUB_REPO_SNAPSHOTS)
     data = rows_to_arrow(table, rows)
     if data.num_rows:

@@ -287,7 +287,7 @@ class GitHubClient:
             return resp
         raise GitHubApiError(f"{method} {url} failed after {self.max_attempts} attempts; last answer: {last}")
 
-    def _cache_key(self, url: str) -> str:
+    def relative_url(self, url: str) -> str:
         """The ETag cache key: the URL relative to the API root (a replay server's port changes between runs)."""
         return url[len(self.base_url) :] if url.startswith(self.base_url) else url
 
@@ -311,7 +311,7 @@ class GitHubClient:
         for _ in range(max_redirects + 1):
             headers: dict[str, str] = {}
             cache = self.etag_cache if conditional else None
-            cached = cache.get(self._cache_key(url)) if cache is not None else None
+            cached = cache.get(self.relative_url(url)) if cache is not None else None
             if cached is not None:
                 headers["If-None-Match"] = cached[0]
             resp = self._send("GET", url, "core", headers=headers)
@@ -329,7 +329,7 @@ class GitHubClient:
                 return RestAnswer(304, cached[1], url, dict(resp.headers), True, tuple(hops))
             body = resp.json() if resp.content else None
             if resp.status_code == 200 and conditional and self.etag_cache is not None and resp.headers.get("ETag"):
-                self.etag_cache.put(self._cache_key(url), resp.headers["ETag"], body)
+                self.etag_cache.put(self.relative_url(url), resp.headers["ETag"], body)
             return RestAnswer(resp.status_code, body, url, dict(resp.headers), False, tuple(hops))
         raise GitHubApiError(f"GET {path}: more than {max_redirects} redirects")
 
