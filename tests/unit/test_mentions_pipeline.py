@@ -118,3 +118,15 @@ def test_sentiment_outside_range_is_refused() -> None:
     for bad in (-1.01, 1.01, float("nan")):
         with pytest.raises(ValueError, match="outside"):
             sentiment_label(bad)
+
+
+def test_chunks_never_split_one_load_time() -> None:
+    from madlake.pipelines.mentions import Item, _chunks
+
+    def item(i: int, hour: int) -> Item:
+        return Item(f"t1_{i}", "comment", "x", "", T0, T0 + timedelta(hours=hour))
+
+    items = [item(0, 1), item(1, 2), item(2, 2), item(3, 2), item(4, 3), item(5, 4)]
+    chunks = [[i.content_id for i in c] for c in _chunks(items, 2)]
+    assert chunks == [["t1_0", "t1_1", "t1_2", "t1_3"], ["t1_4", "t1_5"]]
+    assert [len(c) for c in _chunks(items, 100)] == [6]

@@ -88,8 +88,18 @@ def _source_rows(since: datetime | None) -> list[Item]:
 
 
 def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+    """Chunks of about ``size`` items in ``loaded_at`` order that never split one ``loaded_at`` value.
+
+    A load stamps thousands of rows with the same ``loaded_at``; a chunk's watermark is its last ``loaded_at``, so
+    splitting those rows between two commits would let a crash in between skip the rest of them for good.
+    """
+    start = 0
+    while start < len(items):
+        end = min(start + size, len(items))
+        while end < len(items) and items[end].loaded_at == items[end - 1].loaded_at:
+            end += 1
+        yield items[start:end]
+        start = end
 
 
 def _context(watermark: datetime) -> CommitContext:
