@@ -12,13 +12,25 @@ Three ways to get a day, one output shape (the ``pypi_downloads`` columns):
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TYPE_CHECKING
+
 from madlake.sources.pypi.models import DownloadRow, FetchResult, parse_rows
 from madlake.sources.pypi.settings import PypiSettings, get_pypi_settings
+
+if TYPE_CHECKING:
+    from madlake.config import Settings
 
 __all__ = ["DownloadRow", "FetchResult", "PypiSettings", "fetch_day", "get_pypi_settings", "parse_rows"]
 
 
-def fetch_day(day, projects, *, settings=None, pypi_settings=None):  # type: ignore[no-untyped-def]
+def fetch_day(
+    day: date,
+    projects: list[str],
+    *,
+    settings: Settings | None = None,
+    pypi_settings: PypiSettings | None = None,
+) -> FetchResult:
     """The raw result rows of ``day`` for ``projects`` from the configured source (see the module docstring).
 
     Raises:
