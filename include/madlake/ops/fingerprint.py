@@ -39,6 +39,11 @@ VOLATILE_COLUMNS: frozenset[str] = frozenset(
         "published_at_run",
         "run_id",
         "snapshot_id",
+        # how a row was fetched, not what it says: the API answered 304 (ETag) on a rerun (github_repo_snapshots)
+        "not_modified",
+        # measured against the clock at run time (source_freshness)
+        "checked_at",
+        "load_lag_hours",
     }
 )
 
