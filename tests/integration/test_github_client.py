@@ -204,6 +204,23 @@ def test_exhausted_primary_quota_waits_for_reset_or_fails_clearly(server: Replay
         client.repo("duckdb/duckdb")
 
 
+def test_graphql_rate_limited_error_waits_for_the_graphql_reset(server: ReplayServer, tmp_path: Path) -> None:
+    waits: list[float] = []
+    reset = int(time.time()) + 20
+    limited = {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]}
+    server.inject(
+        "/graphql",
+        status=200,
+        body=limited,
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset), "X-RateLimit-Resource": "graphql"},
+    )
+    with client_for(server, tmp_path, sleep=waits.append) as client:
+        page = client.stargazer_page("duckdb/duckdb", None)
+    assert page is not None and page["stargazerCount"] == 40521
+    assert len(waits) == 1 and 15 <= waits[0] <= 22
+    assert [s for m, _, s in server.requests if m == "POST"] == [200, 200]
+
+
 def test_server_errors_are_retried_then_reported(server: ReplayServer, tmp_path: Path) -> None:
     waits: list[float] = []
     server.inject("/repos/duckdb/duckdb", status=502, body={"message": "Server Error"}, times=2)

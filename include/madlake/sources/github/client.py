@@ -360,14 +360,27 @@ class GitHubClient:
     def graphql(self, query: str, variables: dict[str, Any], operation_name: str) -> dict[str, Any]:
         """POST a GraphQL query; returns the whole answer (``data`` and possibly ``errors``, e.g. ``NOT_FOUND``).
 
+        GraphQL reports its own primary limit as HTTP 200 with an error of type ``RATE_LIMITED``: the client then
+        waits for the ``graphql`` reset (or 60 s when the headers do not say) and retries, like a REST 403.
+
         Raises:
             GitHubApiError: on a non-200 answer, or when the answer has ``errors`` and no ``data`` at all.
         """
         payload = {"query": query, "variables": variables, "operationName": operation_name}
-        resp = self._send("POST", self.graphql_url, "graphql", json=payload)
-        if resp.status_code != 200:
-            raise GitHubApiError(f"GraphQL {operation_name}: HTTP {resp.status_code}: {resp.text[:300]}")
-        answer = resp.json()
+        for _ in range(self.max_attempts):
+            resp = self._send("POST", self.graphql_url, "graphql", json=payload)
+            if resp.status_code != 200:
+                raise GitHubApiError(f"GraphQL {operation_name}: HTTP {resp.status_code}: {resp.text[:300]}")
+            answer = resp.json()
+            errors = answer.get("errors") if isinstance(answer, dict) else None
+            if not any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors or []):
+                break
+            self.stats.retries += 1
+            if self.stats.remaining.get("graphql") != 0:
+                self._wait(60.0, f"GraphQL {operation_name} RATE_LIMITED")
+            # else: the next _send waits for the reset the headers announced
+        else:
+            raise GitHubApiError(f"GraphQL {operation_name}: still RATE_LIMITED after {self.max_attempts} attempts")
         if not isinstance(answer, dict) or (answer.get("data") is None and answer.get("errors")):
             raise GitHubApiError(f"GraphQL {operation_name}: {str(answer)[:500]}")
         cost = ((answer.get("data") or {}).get("rateLimit") or {}).get("cost")
