@@ -243,7 +243,9 @@ class SiteBuilder:
             )
 
         def pct(v: float | None) -> str:
-            return "n/a" if v is None else f"{v * 100:+.0f}%"
+            if v is None:
+                return "n/a"
+            return f"{v * 100:+.1f}%" if abs(v) < 0.1 else f"{v * 100:+.0f}%"
 
         rows = self.q.run("answer_top_open_source", ("olap_database",))
         add(
@@ -273,19 +275,24 @@ class SiteBuilder:
             },
         )
         rows = self.q.run("answer_rising_falling", ("file_format",))
-        rising = [r for r in rows if (r["growth_yoy"] or 0) > 0]
-        falling = [r for r in reversed(rows) if (r["growth_yoy"] or 0) < 0]
+        rising = [r for r in rows if r["growth"] > 0]
+        falling = [r for r in reversed(rows) if r["growth"] < 0]
+        basis = rows[0]["growth_basis"] if rows else ""
         add(
             "file_formats",
             "File formats rising and falling",
             "file_format",
             rows,
             "Rising: "
-            + (", ".join(f"{r['name']} ({pct(r['growth_yoy'])})" for r in rising[:3]) or "none")
+            + (", ".join(f"{r['name']} ({pct(r['growth'])})" for r in rising[:3]) or "none")
             + ". Falling: "
-            + (", ".join(f"{r['name']} ({pct(r['growth_yoy'])})" for r in falling[:3]) or "none")
-            + ".",
-            table={"head": ["Format", "YoY"], "num": [1], "rows": [[r["name"], pct(r["growth_yoy"])] for r in rows]},
+            + (", ".join(f"{r['name']} ({pct(r['growth'])})" for r in falling[:3]) or "none")
+            + f" ({basis}).",
+            table={
+                "head": ["Format", "YoY" if basis == "year over year" else "3-mo CAGR"],
+                "num": [1],
+                "rows": [[r["name"], pct(r["growth"])] for r in rows],
+            },
         )
         rows = self.q.run("answer_top_then_now", ("mlops", 36))
         now = [r for r in rows if r["period"] == "now"]

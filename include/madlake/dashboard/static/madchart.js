@@ -123,9 +123,12 @@
       return out.length >= 2 ? out : [y0, y1];
     })() : niceTicks(y0, y1, 5);
     if (spec.invert || spec.format === "int") { yt = yt.filter(function (v) { return Math.abs(v - Math.round(v)) < 1e-9; }); }
+    var step = yt.length > 1 ? Math.abs(yt[1] - yt[0]) : 1;
+    var decimals = Math.max(0, Math.min(3, -Math.floor(Math.log10(step) + 1e-9)));
     yt.forEach(function (v) {
       svg("line", { x1: m.l, x2: width - m.r, y1: sy(v), y2: sy(v) }, grid);
-      svg("text", { x: m.l - 6, y: sy(v) + 4, "text-anchor": "end" }, grid).textContent = fmt(v, spec.format);
+      var label = spec.format === "float" && !spec.log ? v.toFixed(decimals) : fmt(v, spec.format);
+      svg("text", { x: m.l - 6, y: sy(v) + 4, "text-anchor": "end" }, grid).textContent = label;
     });
     var xt = spec.x === "date" ? dateTicks(x0, x1) : niceTicks(x0, x1, 6);
     var every = Math.max(1, Math.ceil(xt.length / Math.max(2, Math.floor(width / 90))));
