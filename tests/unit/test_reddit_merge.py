@@ -12,7 +12,7 @@ from madlake.lakehouse.tables import load_table
 from madlake.lakehouse.writes import CommitContext
 from madlake.models.reddit import comment_row, submission_row
 from madlake.names import Table
-from madlake.pipelines.reddit import collapse, merge_rows
+from madlake.pipelines.reddit import merge_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "include" / "madlake" / "sample_data" / "reddit"
@@ -116,15 +116,15 @@ def test_deletion_wins_even_when_it_arrives_before_the_older_copy(lakehouse: Pat
     assert (row["first_seen_at"], row["last_seen_at"]) == (T1, T2)
 
 
-def test_newest_observation_wins_within_one_batch_regardless_of_order() -> None:
+def test_newest_observation_wins_within_one_batch_regardless_of_order(lakehouse: Path) -> None:
     post = real_posts()[0]
     newer = {**post, "score": post["score"] + 100}
-    folded = collapse(
-        [submission_row(newer, source="api", observed_at=T2), submission_row(post, source="api", observed_at=T1)],
-        ("author", "title", "selftext", "raw_json"),
-    )
-    assert folded[post["id"]]["score"] == post["score"] + 100
-    assert (folded[post["id"]]["first_seen_at"], folded[post["id"]]["last_seen_at"]) == (T1, T2)
+    rows = [submission_row(newer, source="api", observed_at=T2), submission_row(post, source="api", observed_at=T1)]
+    result = merge_rows(Table.REDDIT_SUBMISSIONS, rows, CTX, T3)
+    assert (result.incoming, result.inserted) == (1, 1)
+    row = rows_of(Table.REDDIT_SUBMISSIONS)[post["id"]]
+    assert row["score"] == post["score"] + 100
+    assert (row["first_seen_at"], row["last_seen_at"], row["loaded_at"]) == (T1, T2, T3)
 
 
 def test_archive_nulls_do_not_erase_known_values(lakehouse: Path) -> None:

@@ -20,7 +20,7 @@ the DAGs run with ``max_active_runs=1`` and the load and backfill share the Redd
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 from madlake.names import Table
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from madlake.lakehouse.deadletter import Rejection
-    from madlake.lakehouse.writes import CommitContext, WriteResult
+    from madlake.lakehouse.writes import CommitContext
 
 log = logging.getLogger(__name__)
 
@@ -43,60 +45,6 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 #: Bookkeeping columns: a change in these alone is not a content change (``loaded_at`` is not bumped).
 _BOOKKEEPING = ("first_seen_at", "last_seen_at", "loaded_at", "source", "raw_json")
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Reconciliation (pure)
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _combine(older: dict[str, Any], newer: dict[str, Any], text_columns: Sequence[str]) -> dict[str, Any]:
-    """Fold two observations of one id: newest wins (non-null), deletion sticks, seen-times widen."""
-    row = {k: (v if v is not None or k in text_columns else older.get(k)) for k, v in newer.items()}
-    row["first_seen_at"] = min(older["first_seen_at"], newer["first_seen_at"])
-    row["last_seen_at"] = max(older["last_seen_at"], newer["last_seen_at"])
-    row["is_deleted"] = bool(older["is_deleted"] or newer["is_deleted"])
-    row["is_removed"] = bool(older["is_removed"] or newer["is_removed"])
-    if row["is_deleted"] or row["is_removed"]:
-        for c in text_columns:
-            row[c] = None
-    return row
-
-
-def collapse(rows: Iterable[dict[str, Any]], text_columns: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Fold many observations into one row per id, in observation-time order (stable for ties: later input wins)."""
-    out: dict[str, dict[str, Any]] = {}
-    for row in sorted(rows, key=lambda r: r["last_seen_at"]):
-        prev = out.get(row["id"])
-        out[row["id"]] = dict(row) if prev is None else _combine(prev, row, text_columns)
-    return out
-
-
-def reconcile(
-    incoming: dict[str, dict[str, Any]],
-    existing: dict[str, dict[str, Any]],
-    text_columns: Sequence[str],
-    now: datetime,
-) -> tuple[list[dict[str, Any]], int, int]:
-    """The rows to merge: each incoming row folded with its stored version. Returns ``(rows, new, changed)``.
-
-    Rows whose content is unchanged keep their stored ``loaded_at``; if they are entirely unchanged the merge finds
-    nothing to commit.
-    """
-    rows, new, changed = [], 0, 0
-    for rid, inc in incoming.items():
-        old = existing.get(rid)
-        if old is None:
-            rows.append({**inc, "loaded_at": now})
-            new += 1
-            continue
-        first, second = (old, inc) if old["last_seen_at"] <= inc["last_seen_at"] else (inc, old)
-        merged = _combine(first, second, text_columns)
-        content_changed = any(merged.get(k) != old.get(k) for k in merged if k not in _BOOKKEEPING)
-        merged["loaded_at"] = now if content_changed else old["loaded_at"]
-        changed += content_changed
-        rows.append(merged)
-    return rows, new, changed
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -121,42 +69,117 @@ class MergeSummary:
         }
 
 
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:
+    """The DuckDB query folding observations into one row per id (see the module docstring for the rules).
+
+    Reads ``obs`` (incoming rows with ``__src = 1`` and a running ``__ord``, plus the stored versions of the same
+    ids with ``__src = 0``) and ``stored``; binds ``?`` = the wall-clock time for ``loaded_at``. The newest
+    observation is the highest ``(last_seen_at, __src, __ord)``: a tie between a stored and an incoming row goes to
+    the incoming one, and within one batch the later row wins.
+    """
+    special = {"id", "is_deleted", "is_removed", "first_seen_at", "last_seen_at", "loaded_at"}
+    gone = "(bool_or(is_deleted) or bool_or(is_removed))"
+    aggs = []
+    for c in columns:
+        if c in special:
+            continue
+        if c in text_columns:
+            aggs.append(f"case when {gone} then null else arg_max_null({_q(c)}, __rank) end as {_q(c)}")
+        else:
+            aggs.append(f"arg_max({_q(c)}, __rank) as {_q(c)}")  # newest non-null: an archive gap erases nothing
+    content = [c for c in columns if c not in _BOOKKEEPING]
+    changed = " or ".join(f"a.{_q(c)} is distinct from e.{_q(c)}" for c in content)
+    differs = " or ".join(f"a.{_q(c)} is distinct from e.{_q(c)}" for c in columns if c != "loaded_at")
+    select = ", ".join(
+        "case when e.id is null or (" + changed + ") then ?::timestamptz else e.loaded_at end as loaded_at"
+        if c == "loaded_at"
+        else f"a.{_q(c)}"
+        for c in columns
+    )
+    return f"""
+        with ranked as (
+            select *, row_number() over (order by last_seen_at, __src, __ord) as __rank from obs
+        ), agg as (
+            select id, {", ".join(aggs)},
+                   bool_or(is_deleted) as is_deleted, bool_or(is_removed) as is_removed,
+                   min(first_seen_at) as first_seen_at, max(last_seen_at) as last_seen_at
+            from ranked group by id
+        )
+        select {select}, e.id is null as __new, e.id is not null and ({changed}) as __changed,
+               e.id is null or ({differs}) as __differs
+        from agg a left join stored e on a.id = e.id
+    """
+
+
+def _columns_to_arrow(schema: pa.Schema, rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """Dict rows → Arrow column by column (several times faster than a row-wise ``from_pylist`` at 100k rows)."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays([pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema], schema=schema)
+
+
 def merge_rows(
-    table_name: str, rows: Sequence[dict[str, Any]], ctx: CommitContext, now: datetime | None = None
+    table_name: str,
+    rows: Sequence[dict[str, Any]] | pa.Table,
+    ctx: CommitContext,
+    now: datetime | None = None,
 ) -> MergeSummary:
-    """Merge observations ``rows`` (table-shaped dicts) into ``table_name`` under the contract of this module."""
+    """Merge observations ``rows`` (table-shaped dicts or Arrow) into ``table_name`` under this module's contract.
+
+    Reads the month partitions the rows fall into, folds incoming and stored observations per id in DuckDB
+    (:func:`reconcile_sql`), and hands the result to :func:`madlake.lakehouse.writes.merge` scoped to those
+    partitions, which commits nothing when nothing changed.
+    """
+    import duckdb
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import merge, rows_to_arrow, touched_partitions_filter
+    from madlake.lakehouse.writes import conform, merge, touched_partitions_filter
 
     now = now or datetime.now(UTC)
-    text_columns = TEXT_COLUMNS[table_name]
-    incoming = collapse(rows, text_columns)
-    if not incoming:
-        return MergeSummary(table_name, 0, 0, 0, False)
     table = load_table(table_name)
-    probe = pa.table(
-        {"created_at": pa.array([r["created_at"] for r in incoming.values()], type=pa.timestamp("us", tz="UTC"))}
-    )
-    scope = touched_partitions_filter(table, probe)
+    incoming = rows if isinstance(rows, pa.Table) else _columns_to_arrow(table.schema().as_arrow(), rows)
+    if incoming.num_rows == 0:
+        return MergeSummary(table_name, 0, 0, 0, False)
+    incoming = conform(table, incoming)
+    columns = [f.name for f in table.schema().fields]
+    scope = touched_partitions_filter(table, incoming)
     stored = table.scan(row_filter=scope).to_arrow()
-    if stored.num_rows:
-        stored = stored.filter(pc.is_in(stored.column("id"), value_set=pa.array(list(incoming), type=pa.string())))
-    existing = {r["id"]: r for r in stored.to_pylist()}
-    merged, new, changed = reconcile(incoming, existing, text_columns, now)
-    result: WriteResult = merge(table, rows_to_arrow(table, merged), ("id",), ctx, row_filter=scope)
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.register("incoming_rows", incoming)
+        con.register("stored", stored)
+        con.execute(
+            "create temp table obs as "
+            "select *, 1 as __src, row_number() over () as __ord from incoming_rows "
+            "union all by name "
+            "select *, 0 as __src, 0 as __ord from stored where id in (select id from incoming_rows)"
+        )
+        folded = con.sql(reconcile_sql(columns, TEXT_COLUMNS[table_name]), params=[now]).to_arrow_table()
+    finally:
+        con.close()
+    assert folded is not None
+    new = int(pc.sum(folded.column("__new")).as_py() or 0)
+    changed = int(pc.sum(folded.column("__changed")).as_py() or 0)
+    # Rows identical to their stored version (bookkeeping included) need no rewrite; if that is all of them, the
+    # partitions are not even rewritten (a reload of the same landing costs one read).
+    differing = folded.filter(folded.column("__differs")).drop(["__new", "__changed", "__differs"])
+    if differing.num_rows:
+        committed = not merge(table, conform(table, differing), ("id",), ctx, row_filter=scope).skipped
+    else:
+        committed = False
     log.info(
-        "%s: %d incoming id(s): %d new, %d changed, %d unchanged; %s",
-        table_name,
-        len(incoming),
-        new,
-        changed,
-        len(incoming) - new - changed,
-        "committed" if not result.skipped else "nothing to commit",
-    )
-    return MergeSummary(table_name, len(incoming), new, changed, not result.skipped)
+        "%s: %d incoming row(s), %d id(s): %d new, %d changed, %d unchanged; %s",
+        table_name, incoming.num_rows, folded.num_rows, new, changed, folded.num_rows - new - changed,
+        "committed" if committed else "nothing to commit",
+    )  # fmt: skip
+    return MergeSummary(table_name, folded.num_rows, new, changed, committed)
 
 
 # --------------------------------------------------------------------------------------------------------------------
