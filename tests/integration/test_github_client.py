@@ -249,6 +249,9 @@ def test_contributors_count_reads_the_last_page_link(server: ReplayServer, tmp_p
     with client_for(server, tmp_path) as client:
         assert client.contributors_count("duckdb/duckdb") == 647
         assert client.contributors_count("pola-rs/polars") is None  # not recorded: 404
+        # Again: a bare 304 (no Link header) still gives the count, from the headers cached with the body.
+        assert client.contributors_count("duckdb/duckdb") == 647
+    assert [s for _, p, s in server.requests if p.endswith("/duckdb/contributors")] == [200, 304]
 
 
 def test_graphql_batches_repositories_and_reports_unknown_ones(server: ReplayServer, tmp_path: Path) -> None:

@@ -226,7 +226,7 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
     write_star_pages(github.root, "duckdb/duckdb", pages)
     github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
     since = date(2026, 7, 20)
-    github.inject("/graphql", delay_s=3.0, times=100, after=12)
+    github.inject("/graphql", delay_s=1.5, times=100, after=12)
     env = {**os.environ, "MADLAKE_HOME": str(lakehouse), "MADLAKE_PROFILE": "local"}
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, since.isoformat(), DAY2.isoformat()],
@@ -250,6 +250,7 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
     assert 0 < len(partial) < (DAY2 - since).days + 1
 
     github.faults.clear()
+    time.sleep(2.0)  # let the killed child's in-flight (delayed) request finish on the server side
     before = len(github.requests)
     result = backfill_star_history(["duckdb/duckdb"], since, DAY2, source_mode="live")
     assert result["resumed"] == 1

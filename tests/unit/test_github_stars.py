@@ -131,7 +131,7 @@ def test_json_store_is_atomic_and_tolerates_garbage(tmp_path: Path) -> None:
 def test_etag_cache_survives_a_reload(tmp_path: Path) -> None:
     store = JsonStore(tmp_path.as_uri())
     cache = EtagCache(store)
-    cache.put("http://h/repos/A/B", '"abc"', {"stargazers_count": 1})
+    cache.put("/repos/A/B/contributors", '"abc"', [{"login": "x"}], {"Link": '<u?page=9>; rel="last"'})
     cache.save()
     again = EtagCache(store)
-    assert again.get("http://h/repos/a/b") == ('"abc"', {"stargazers_count": 1})
+    assert again.get("/repos/a/b/contributors") == ('"abc"', [{"login": "x"}], {"Link": '<u?page=9>; rel="last"'})

@@ -43,6 +43,8 @@ API_VERSION = "2022-11-28"
 #: Repositories per ``RepoMetrics`` GraphQL query (aliases ``r0..rN``); 25 keeps the query's point cost at 1.
 GRAPHQL_BATCH = 25
 STARGAZER_PAGE_SIZE = 100
+#: Response headers kept with a cached body, because a 304 may omit them (the contributor count is in ``Link``).
+CACHED_HEADERS = ("Link",)
 
 
 class GitHubApiError(RuntimeError):
@@ -326,10 +328,12 @@ class GitHubClient:
                 continue
             if resp.status_code == 304 and cached is not None:
                 self.stats.rest_not_modified += 1
-                return RestAnswer(304, cached[1], url, dict(resp.headers), True, tuple(hops))
+                # A 304 need not repeat entity headers such as Link: use the ones stored with the body.
+                return RestAnswer(304, cached[1], url, {**cached[2], **resp.headers}, True, tuple(hops))
             body = resp.json() if resp.content else None
             if resp.status_code == 200 and conditional and self.etag_cache is not None and resp.headers.get("ETag"):
-                self.etag_cache.put(self.relative_url(url), resp.headers["ETag"], body)
+                kept = {k: resp.headers[k] for k in CACHED_HEADERS if k in resp.headers}
+                self.etag_cache.put(self.relative_url(url), resp.headers["ETag"], body, kept)
             return RestAnswer(resp.status_code, body, url, dict(resp.headers), False, tuple(hops))
         raise GitHubApiError(f"GET {path}: more than {max_redirects} redirects")
 

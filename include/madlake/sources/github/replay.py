@@ -268,8 +268,8 @@ class ReplayServer:
                 out = dict(headers)
                 if status == 200:
                     out["ETag"] = etag
-                if not_modified:
-                    status, data = 304, b""
+                if not_modified:  # like GitHub: a bare 304 (ETag, no Link or other entity headers)
+                    status, data, out = 304, b"", {"ETag": etag}
                 rate = server._rate_headers(resource, count=not not_modified)
                 for key, value in rate.items():
                     out.setdefault(key, value)

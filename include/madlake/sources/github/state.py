@@ -105,12 +105,13 @@ class EtagCache:
             self.entries = (store.get(self.NAME) or {}).get("entries", {})
         self._dirty = False
 
-    def get(self, url: str) -> tuple[str, Any] | None:
+    def get(self, url: str) -> tuple[str, Any, dict[str, str]] | None:
+        """``(etag, body, kept headers)`` of the last 200 answer for ``url``."""
         entry = self.entries.get(url.lower())
-        return (entry["etag"], entry["body"]) if entry else None
+        return (entry["etag"], entry["body"], entry.get("headers") or {}) if entry else None
 
-    def put(self, url: str, etag: str, body: Any) -> None:
-        self.entries[url.lower()] = {"etag": etag, "body": body}
+    def put(self, url: str, etag: str, body: Any, headers: dict[str, str] | None = None) -> None:
+        self.entries[url.lower()] = {"etag": etag, "body": body, "headers": dict(headers or {})}
         self._dirty = True
 
     def save(self) -> None:
