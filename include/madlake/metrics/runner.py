@@ -343,7 +343,7 @@ class LocalSession:
     def run(self, mart: str) -> pa.Table:
         """Compute model ``mart`` (and whatever it needs) and return its rows as Arrow."""
         self._ensure(mart)
-        return self.con.execute(f'select * from "{mart}"').to_arrow_table()
+        return self.con.sql(f'select * from "{mart}"').to_arrow_table()
 
     def invalidate(self, names: Iterable[str]) -> None:
         """Forget the given tables and every model built on them, so the next :meth:`run` re-reads them."""

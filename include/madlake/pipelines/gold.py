@@ -8,10 +8,11 @@ Which days: the run day, plus the earlier days whose trailing windows include in
 gold commit (Reddit mentions processed late), at most :data:`MAX_LATE_DAYS` back. A backfill passes ``start``/``end``
 explicitly. Cost is bounded by the range and the window sizes (28/90/365 days), not by the length of history.
 
-Failure semantics: each gold table is written through write-audit-publish; a failed audit raises
-:class:`~madlake.lakehouse.writes.AuditFailedError`, leaves main untouched and keeps the audit branch. A table written
-before the failure stays published (it passed its own audit); the Airflow retry recomputes the whole range, which is
-safe because every write is a replace of the range.
+Failure semantics: the rows of each stage (1: ``tool_daily_metrics``; 2: rankings, breakouts, index) are audited
+before anything of that stage is written; a failed audit raises :class:`~madlake.lakehouse.writes.AuditFailedError`,
+publishes nothing of the stage and records the failure in ``audit_results``. A stage written before the failure stays
+published (it passed its audit); the Airflow retry recomputes the whole range, which is safe because every write is a
+replace of the range (one commit per table; a commit race is retried by reloading and redoing the replace).
 """
 
 from __future__ import annotations
@@ -222,42 +223,83 @@ def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
 
 
 def _build_local(start: date, end: date) -> dict[str, int]:
+    """Compute, audit and publish stage by stage; a stage is published only if all of its tables passed their audit.
+
+    The audit runs on the exact rows about to be written (conformed to the table schema), before any commit, so a
+    failed audit publishes nothing of its stage. Each table is then replaced for the range in one commit, and the
+    audit outcomes of the run go to ``audit_results`` in one append. (Fewer commits than a branch per table: commit
+    cost grows with table metadata, and the daily run must not get slower as history accumulates.)
+    """
     from datetime import datetime as dt
 
     import pyarrow as pa
 
     from madlake.lakehouse.tables import ensure_tables, load_table
-    from madlake.lakehouse.writes import CommitContext, write_audit_publish
+    from madlake.lakehouse.writes import AuditFailedError, CommitContext, conform, replace_partition
     from madlake.metrics.runner import MARTS, STAGES, LocalSession
-    from madlake.quality.log import audit_recorder
 
     ensure_tables(GOLD_TABLES)
     ctx = CommitContext.current(source="gold")
-    recorder = audit_recorder(ctx)
+    key = f"{start}_{end}"
+    outcomes: list[tuple[str, int, AuditReport, bool]] = []
     written: dict[str, int] = {}
-    with LocalSession(start, end) as session:
-        for stage in STAGES:
-            for mart in stage:
-                name = MARTS[mart]
-                rows = session.run(mart)
-                now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
-                rows = rows.set_column(rows.column_names.index("computed_at"), "computed_at", now)
-                expected = None
-                if name == Table.TOOL_DAILY_METRICS:
-                    n_tools = session.con.execute("select count(*) from stg_catalog__tools").fetchone()[0]  # type: ignore[index]
-                    expected = n_tools * ((end - start).days + 1)
-                table = load_table(name)
-
-                def audit(staged: pa.Table, tbl: IcebergTable, snap: int, _expected: int | None = expected) -> AuditReport:
-                    return audit_gold(staged, tbl, snap, _expected)
-
-                write_audit_publish(table, rows, _row_filter(name, start, end), f"{start}_{end}", audit, ctx,
-                                    recorder=recorder)
-                written[name] = rows.num_rows
-                log.info("%s: %d rows for %s..%s (read %s)", name, rows.num_rows, start, end, session.rows_read)
-            # The next stage reads what this one wrote.
-            session.invalidate([MARTS[m] for m in stage])
+    try:
+        with LocalSession(start, end) as session:
+            for stage in STAGES:
+                staged: list[tuple[str, IcebergTable, pa.Table]] = []
+                for mart in stage:
+                    name = MARTS[mart]
+                    table = load_table(name)
+                    rows = session.run(mart)
+                    now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
+                    rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
+                    expected = None
+                    if name == Table.TOOL_DAILY_METRICS:
+                        n_tools = session.con.execute("select count(*) from stg_catalog__tools").fetchone()[0]  # type: ignore[index]
+                        expected = n_tools * ((end - start).days + 1)
+                    snap = table.current_snapshot()
+                    report = audit_gold(rows, table, snap.snapshot_id if snap else 0, expected)
+                    outcomes.append((name, snap.snapshot_id if snap else 0, report, False))
+                    staged.append((name, table, rows))
+                failed = [(n, r) for n, _, r, _ in outcomes if not r.success]
+                if failed:
+                    name, report = failed[0]
+                    raise AuditFailedError(f"madlake.{name}", "(not written)", report)
+                for name, table, rows in staged:
+                    result = replace_partition(table, rows, _row_filter(name, start, end), ctx)
+                    written[name] = rows.num_rows
+                    i = next(i for i, o in enumerate(outcomes) if o[0] == name)
+                    outcomes[i] = (name, result.snapshot_id or 0, outcomes[i][2], True)
+                    log.info("%s: %d rows for %s..%s published", name, rows.num_rows, start, end)
+                log.info("Rows read by the models so far: %s", session.rows_read)
+                # The next stage reads what this one wrote.
+                session.invalidate([MARTS[m] for m in stage])
+    finally:
+        _record_audits(ctx, key, outcomes)
     return written
+
+
+def _record_audits(ctx: Any, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
+    """Append the run's audit outcomes to ``audit_results`` in one commit (and log failures)."""
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import _retry_commits, rows_to_arrow
+
+    if not outcomes:
+        return
+    now = datetime.now(UTC)
+    rows = []
+    for name, snapshot_id, report, published in outcomes:
+        for r in report.results:
+            if not r.success:
+                log.error("audit %s %s: %s FAILED (%s)", name, partition_key, r.expectation, r.observed)
+            rows.append({"table_name": f"madlake.{name}", "partition_key": partition_key, "branch": "main",
+                         "snapshot_id": snapshot_id, "run_id": ctx.run_id, "expectation": r.expectation,
+                         "success": r.success, "observed": r.observed[:4000], "audited_at": now,
+                         "published": published, "rows": report.rows})
+    table = load_table(Table.AUDIT_RESULTS)
+    data = rows_to_arrow(table, rows)
+    _retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")
+    log.info("audit_results: %d expectations recorded for %d gold tables", len(rows), len(outcomes))
 
 
 def _build_athena(start: date, end: date) -> dict[str, int]:

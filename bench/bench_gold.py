@@ -1,0 +1,127 @@
+"""Gold metrics: the daily rebuild must cost the same with 3 years of history as with 1 month (ratio <= 1.2).
+
+Two local lakehouses of generated sample data (every catalog tool, labeled sample): one with 1 month of sources and
+gold, one with 3 years, both with old snapshots expired as ``lakehouse_maintenance`` leaves them (monthly tags kept).
+In each, the daily run for the last day (recompute, audit, publish all four gold tables) is timed ``REPEATS`` times,
+interleaved; the medians are compared. For scale, the 3-year backfill time and the rows each run reads are printed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+END = date(2026, 3, 31)
+REPEATS = 5
+TARGET_RATIO = 1.2
+
+
+def _use(home: Path) -> None:
+    from madlake.lakehouse.catalog import reset_catalog_cache
+
+    os.environ["MADLAKE_HOME"] = str(home)
+    os.environ["MADLAKE_PROFILE"] = "local"
+    reset_catalog_cache()
+
+
+def _build(home: Path, start: date) -> dict[str, float]:
+    from madlake.metrics.sample import write_sample_sources
+    from madlake.pipelines.gold import build_gold, month_chunks
+    from madlake.pipelines.tools import init_lakehouse, load_dim_tools
+
+    _use(home)
+    init_lakehouse()
+    load_dim_tools()
+    t0 = time.perf_counter()
+    # Sources land month by month, as the daily ingests would leave them (one commit per month here).
+    for s, e in month_chunks(start, END):
+        write_sample_sources(s, e)
+    t1 = time.perf_counter()
+    build_gold(END, start=start, end=END - timedelta(days=1))
+    t2 = time.perf_counter()
+    return {"sources_s": t1 - t0, "gold_backfill_s": t2 - t1}
+
+
+def _maintain(home: Path) -> None:
+    """Expire old snapshots (tags kept) as the ``lakehouse_maintenance`` DAG does, so both lakehouses are in steady
+    state: table metadata then holds the monthly tags plus recent snapshots, not every backfill commit."""
+    from madlake.ops.maintenance import MaintenancePolicy, expire_snapshots
+    from madlake.pipelines.tools import init_lakehouse
+
+    _use(home)
+    policy = MaintenancePolicy(snapshot_retention=timedelta(0), retain_last=3)
+    from madlake.lakehouse.tables import load_table
+
+    for name in init_lakehouse():
+        expire_snapshots(load_table(name.split(".")[-1]), policy)
+
+
+def _daily_once(home: Path) -> float:
+    from madlake.pipelines.gold import build_gold
+
+    _use(home)
+    t = time.perf_counter()
+    build_gold(END, start=END, end=END, follow_late=False)
+    return time.perf_counter() - t
+
+
+def _rows_read(home: Path) -> dict[str, int]:
+    from madlake.metrics.runner import STAGES, LocalSession
+
+    _use(home)
+    with LocalSession(END, END) as session:
+        for stage in STAGES:
+            for mart in stage:
+                session.run(mart)
+        return dict(session.rows_read)
+
+
+def main() -> None:
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("madlake", "pyiceberg", "airflow"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    import shutil
+
+    saved = {k: os.environ.get(k) for k in ("MADLAKE_HOME", "MADLAKE_PROFILE")}
+    root = Path(tempfile.mkdtemp(prefix="bench-gold-"))
+    try:
+        month_setup = _build(root / "one_month", END - timedelta(days=30))
+        years_setup = _build(root / "three_years", END - timedelta(days=3 * 365))
+        for home in (root / "one_month", root / "three_years"):
+            _maintain(home)
+            _daily_once(home)  # warm-up: imports, first registrations
+        base_runs, big_runs = [], []
+        for _ in range(REPEATS):  # interleaved, so both sides see the same machine load
+            base_runs.append(_daily_once(root / "one_month"))
+            big_runs.append(_daily_once(root / "three_years"))
+        base, big = statistics.median(base_runs), statistics.median(big_runs)
+        base_read, big_read = _rows_read(root / "one_month"), _rows_read(root / "three_years")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    ratio = big / base
+    print("generated sample data, every catalog tool; daily run = recompute + audit + publish 4 gold tables")
+    print(f"setup 1 month : sources {month_setup['sources_s']:.1f}s, gold backfill {month_setup['gold_backfill_s']:.1f}s")
+    print(f"setup 3 years : sources {years_setup['sources_s']:.1f}s, gold backfill {years_setup['gold_backfill_s']:.1f}s")
+    print(f"daily rebuild, 1 month of history : median {base:.2f}s  runs {', '.join(f'{t:.2f}' for t in base_runs)}")
+    print(f"daily rebuild, 3 years of history : median {big:.2f}s  runs {', '.join(f'{t:.2f}' for t in big_runs)}")
+    print(f"rows read, 1 month : {base_read}")
+    print(f"rows read, 3 years : {big_read}")
+    print(f"ratio 3 years / 1 month = {ratio:.2f} (target <= {TARGET_RATIO})  "
+          f"{'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+    print(f"3-year backfill / one daily run = {years_setup['gold_backfill_s'] / big:.0f}x")
+    if ratio > TARGET_RATIO:
+        raise RuntimeError(f"daily rebuild grows with history: ratio {ratio:.2f} > {TARGET_RATIO}")
+
+
+if __name__ == "__main__":
+    main()
