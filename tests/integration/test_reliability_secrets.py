@@ -8,6 +8,7 @@ written anywhere. A run that fails on a 401 is included, since error paths are w
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from madlake.names import Dag
@@ -57,7 +58,7 @@ def _recording_github_server(root: Path) -> Any:
     from madlake.sources.github.replay import ReplayServer
 
     class Recording(ReplayServer):
-        seen_auth: list[str] = []
+        seen_auth: ClassVar[list[str]] = []
 
         def _handler(self) -> Any:
             base = super()._handler()
@@ -116,10 +117,8 @@ def _texts_under(root: Path) -> Iterator[tuple[str, str]]:
             continue
         data = path.read_bytes()
         if path.suffix == ".gz":
-            try:
+            with contextlib.suppress(OSError):
                 data = gzip.decompress(data)
-            except OSError:
-                pass
         yield str(path), data.decode("utf-8", errors="replace")
 
 
