@@ -482,3 +482,12 @@ def test_site_works_offline_from_file_urls(site, browser) -> None:
         page.goto((site["dir"] / path).resolve().as_uri())
         assert page.errors() == [], path
         assert page.eval("document.querySelectorAll('path.series').length") > 0, path
+
+
+def test_cli_builds_the_site_into_a_folder_and_records_snapshots(sample_lakehouse, tmp_path: Path, capsys) -> None:
+    from madlake.cli import main
+
+    assert main(["dashboard", "build", "--out", str(tmp_path / "out")]) == 0
+    assert str(tmp_path / "out" / "index.html") in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "out" / "site.json").read_text())
+    assert manifest["snapshots"]["tool_daily_metrics"] is not None  # the build can be reproduced at these snapshots

@@ -198,6 +198,8 @@ class SiteBuilder:
             "answers": summary.answers,
             "pages": summary.pages,
             "query_p95_ms": summary.query_ms,
+            # the Iceberg snapshot each table was read at: rebuild this exact site with LocalEngine(snapshot_ids=...)
+            "snapshots": getattr(self.q.engine, "snapshots", {}),
         }
         (self.out / "site.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         log.info(
