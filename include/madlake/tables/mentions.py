@@ -7,7 +7,7 @@ Written by :mod:`madlake.pipelines.mentions`. Rows of an item are replaced as a 
 from __future__ import annotations
 
 from pyiceberg.schema import Schema
-from pyiceberg.types import DoubleType, IntegerType, NestedField, StringType, TimestamptzType
+from pyiceberg.types import DoubleType, LongType, NestedField, StringType, TimestamptzType
 
 from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
@@ -21,7 +21,7 @@ REDDIT_MENTIONS = TableSpec(
         NestedField(3, "subreddit", StringType(), required=True),
         NestedField(4, "tool_id", StringType(), required=True, doc="dim_tools.tool_id"),
         # measures
-        NestedField(5, "mention_count", IntegerType(), required=True, doc="occurrences of the tool in title+body"),
+        NestedField(5, "mention_count", LongType(), required=True, doc="occurrences of the tool in title+body"),
         NestedField(6, "sentiment_score", DoubleType(), required=True, doc="[-1, 1]"),
         NestedField(
             7,
