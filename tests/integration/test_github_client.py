@@ -221,6 +221,25 @@ def test_graphql_rate_limited_error_waits_for_the_graphql_reset(server: ReplaySe
     assert [s for m, _, s in server.requests if m == "POST"] == [200, 200]
 
 
+def test_a_spent_budget_announced_by_a_success_is_waited_out_before_the_next_call(
+    server: ReplayServer, tmp_path: Path
+) -> None:
+    waits: list[float] = []
+    reset = int(time.time()) + 12
+    server.inject(
+        "/repos/duckdb/duckdb",
+        status=200,
+        body=repo_body("duckdb/duckdb", 40521),
+        headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset), "X-RateLimit-Resource": "core"},
+    )
+    with client_for(server, tmp_path, sleep=waits.append) as client:
+        assert client.repo("duckdb/duckdb").status == 200
+        assert waits == []
+        assert client.repo("pola-rs/polars").status == 200  # waits for the reset first, then calls once
+    assert len(waits) == 1 and 8 <= waits[0] <= 14
+    assert [p for _, p, _ in server.requests] == ["/repos/duckdb/duckdb", "/repos/pola-rs/polars"]
+
+
 def test_server_errors_are_retried_then_reported(server: ReplayServer, tmp_path: Path) -> None:
     waits: list[float] = []
     server.inject("/repos/duckdb/duckdb", status=502, body={"message": "Server Error"}, times=2)

@@ -114,6 +114,20 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
     ).to_pylist() == [{"n": 1}]
 
 
+def test_an_invalid_answer_is_dead_lettered_and_the_rest_of_the_day_loads(github: ReplayServer) -> None:
+    from madlake.pipelines.github import snapshot_repos
+    from madlake.sql.engine import get_engine
+
+    write(github.root, "repos/pola-rs/polars.json", {"full_name": "pola-rs/polars", "stargazers_count": "many"})
+    github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
+    summary = snapshot_repos(DAY1, repos={"duckdb/duckdb": "duckdb", "pola-rs/polars": "polars"}, source_mode="live")
+    assert (summary["rows"], summary["rejected"]) == (1, 1)
+    dead = get_engine().query("select record_id, reason, raw_payload from rejected_records").to_pylist()
+    assert dead[0]["record_id"] == "pola-rs/polars"
+    assert dead[0]["reason"].startswith("invalid /repos answer") and "stargazers_count" in dead[0]["reason"]
+    assert '"many"' in dead[0]["raw_payload"]
+
+
 def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: ReplayServer) -> None:
     from madlake.pipelines.github import snapshot_repos
 
