@@ -272,3 +272,53 @@ def test_ignores_incomplete_landings(lakehouse: Path) -> None:
     (crashed / "r_dataengineering.jsonl.gz").write_bytes(b"\x1f\x8b partial")
     assert len(list_landings(get_settings().raw_uri, DAY)) == 1
     assert pipeline.load(DAY)["landings"] == 1
+
+
+def test_listings_paginate_with_the_after_cursor(lakehouse: Path, tmp_path: Path) -> None:
+    from madlake.config import get_settings
+    from madlake.sources.reddit.client import Credentials, RedditFetcher, make_reddit
+    from madlake.sources.reddit.landing import LandingWriter
+
+    # The real 100-post listing split into two pages (60 + 40) chained by `after`, as Reddit pages it.
+    listing = json.loads((SAMPLE / "r" / "LocalLLaMA" / "new.json").read_text())
+    children = listing["data"]["children"]
+    first = {**listing, "data": {**listing["data"], "children": children[:60], "after": children[59]["data"]["name"]}}
+    second = {**listing, "data": {**listing["data"], "children": children[60:], "after": None}}
+    root = tmp_path / "paged"
+    (root / "r" / "LocalLLaMA").mkdir(parents=True)
+    (root / "r" / "LocalLLaMA" / "new.json").write_text(json.dumps(first))
+    (root / "r" / "LocalLLaMA" / f"new@after={children[59]['data']['name']}.json").write_text(json.dumps(second))
+    expected = [c["data"]["id"] for c in children]
+
+    def fetch(limit: int, query_keys: tuple[str, ...]) -> tuple[list[str], list[dict]]:
+        writer = LandingWriter(get_settings().raw_uri, DAY, datetime.now(UTC))
+        with ReplayServer(root, query_keys=query_keys) as server:
+            fetcher = RedditFetcher(make_reddit(Credentials("i", "s", "t"), server.url), writer)
+            ids = fetcher.fetch_new("LocalLLaMA", limit)
+            queries = [r.query for r in server.requests if r.method == "GET"]
+        writer.finish(fetcher.stats.summary())
+        return ids, queries
+
+    ids, queries = fetch(100, ("after",))
+    assert ids == expected
+    assert [(q.get("limit"), q.get("after")) for q in queries] == [("100", None), ("40", children[59]["data"]["name"])]
+    ids, queries = fetch(70, ("after",))
+    assert ids == expected[:70] and [q["limit"] for q in queries] == ["70", "10"]
+    # a server that ignores the cursor (answers page 1 again) cannot make the loop run for ever
+    ids, queries = fetch(500, ())
+    assert ids == expected[:60] and len(queries) == 2
+
+
+def test_asset_triggered_load_covers_the_days_of_the_ingest_events() -> None:
+    from types import SimpleNamespace
+
+    events = {
+        "raw://madlake/reddit": [
+            SimpleNamespace(extra={"day": "2025-08-08", "landing": "s3://x"}),
+            SimpleNamespace(extra={"day": "2025-08-07"}),
+            SimpleNamespace(extra={}),
+        ]
+    }
+    assert pipeline.days_to_load({"triggering_asset_events": events}) == [date(2025, 8, 7), date(2025, 8, 8)]
+    explicit = {"dag_run": SimpleNamespace(conf={"date": "2024-02-29"}), "triggering_asset_events": events}
+    assert pipeline.days_to_load(explicit) == [date(2024, 2, 29)]

@@ -116,7 +116,8 @@ def reddit_session(mode: str, replay_dir: Path | None = None) -> Iterator[praw.R
         replay_dir = get_settings().replay_path("reddit")
     if not replay_dir.is_dir():
         raise FileNotFoundError(f"Reddit replay folder {replay_dir} does not exist (MADLAKE_REPLAY_DIR)")
-    with ReplayServer(replay_dir) as server:
+    # Later pages of a listing, when recorded, live beside the first: r/<sub>/new@after=t3_<id>.json
+    with ReplayServer(replay_dir, query_keys=("after",)) as server:
         yield make_reddit(Credentials("replay-client", "replay-secret", "madlake-replay/0.1"), server.url)
 
 
