@@ -13,8 +13,9 @@ The merge contract (:func:`merge_rows`), shared by the load and the backfill:
 
 Retry semantics: the ingest writes a new immutable landing per attempt (an interrupted attempt leaves no manifest and
 is ignored); the load and the backfill are pure functions of the landings/dumps and the table, so Airflow may retry
-them any number of times. The read-reconcile-merge is not atomic against a *concurrent* writer of the same table:
-the DAGs run with ``max_active_runs=1`` and the load and backfill share the Reddit tables' pool slot.
+them any number of times. The read-reconcile-merge is not atomic against a *concurrent* writer of the same ids
+(the merge retries lost commit races, but on a table state read before the race): each Reddit DAG runs with
+``max_active_runs=1``; do not backfill a month while a load of the same month runs.
 """
 
 from __future__ import annotations
@@ -203,9 +204,9 @@ def ingest(
     """Fetch the newest ``limit`` submissions of each subreddit and their comment trees into a new raw landing.
 
     ``threads`` adds submission ids whose comment trees are fetched whatever the listings say (e.g. a megathread
-    being backfilled). Failed requests are skipped, landed with their error and listed in the summary; the run
-    fails only if it could fetch nothing at all (then the landing is still written, for inspection, but the
-    summary's ``landing`` is what the load would read).
+    being backfilled). Failed requests are skipped, landed with their error and listed in the summary and the
+    manifest. The landing is always completed (it records what failed); the task fails only if no request at all
+    was answered, so that Airflow retries it (a landing of errors alone loads nothing).
 
     Returns a JSON-able summary: ``landing`` URI, counts, ``skipped`` requests.
 
