@@ -118,9 +118,15 @@
     }
     var grid = svg("g", { "class": "grid" }, root);
     var yt = spec.log ? (function () {
-      var out = [];
-      for (var e = Math.floor(fy0); e <= Math.ceil(fy1); e++) { var v = Math.pow(10, e); if (v >= y0 / 1.0001 && v <= y1 * 1.0001) { out.push(v); } }
-      return out.length >= 2 ? out : [y0, y1];
+      var decades = [], steps = [];
+      for (var e = Math.floor(fy0); e <= Math.ceil(fy1); e++) {
+        [1, 2, 5].forEach(function (k) {
+          var v = k * Math.pow(10, e);
+          if (v >= y0 / 1.0001 && v <= y1 * 1.0001) { steps.push(v); if (k === 1) { decades.push(v); } }
+        });
+      }
+      if (decades.length >= 3) { return decades; }
+      return steps.length >= 3 ? steps : niceTicks(y0, y1, 4);  // a narrow range: plain ticks, still log-placed
     })() : niceTicks(y0, y1, 5);
     if (spec.invert || spec.format === "int") { yt = yt.filter(function (v) { return Math.abs(v - Math.round(v)) < 1e-9; }); }
     var step = yt.length > 1 ? Math.abs(yt[1] - yt[0]) : 1;
