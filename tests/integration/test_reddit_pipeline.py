@@ -322,3 +322,33 @@ def test_asset_triggered_load_covers_the_days_of_the_ingest_events() -> None:
     assert pipeline.days_to_load({"triggering_asset_events": events}) == [date(2025, 8, 7), date(2025, 8, 8)]
     explicit = {"dag_run": SimpleNamespace(conf={"date": "2024-02-29"}), "triggering_asset_events": events}
     assert pipeline.days_to_load(explicit) == [date(2024, 2, 29)]
+
+
+def test_praws_rate_limiter_paces_requests_on_reddits_headers(lakehouse: Path) -> None:
+    import time
+
+    from madlake.config import get_settings
+    from madlake.sources.reddit.client import Credentials, RedditFetcher, make_reddit
+    from madlake.sources.reddit.landing import LandingWriter
+
+    exhausted = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "100", "x-ratelimit-reset": "1"}
+    writer = LandingWriter(get_settings().raw_uri, DAY, datetime.now(UTC))
+    with ReplayServer(SAMPLE, faults=[Fault("/r/*", status=None, headers=exhausted)]) as server:
+        fetcher = RedditFetcher(make_reddit(Credentials("i", "s", "t"), server.url), writer)
+        fetcher.fetch_new("dataengineering")
+        start = time.perf_counter()
+        fetcher.fetch_thread("npxcqc", "r_dataengineering")
+        waited = time.perf_counter() - start
+    writer.finish(fetcher.stats.summary())
+    assert waited >= 0.9, f"praw did not wait for the rate-limit window ({waited:.2f}s)"
+
+
+def test_ingest_fails_when_nothing_at_all_answers(lakehouse: Path, tmp_path: Path) -> None:
+    from madlake.config import get_settings
+    from madlake.sources.reddit.landing import list_landings
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(RuntimeError, match="every request failed"):
+        pipeline.ingest(DAY, subreddits=["dataengineering", "analytics"], replay_dir=tmp_path / "empty")
+    (landing,) = list_landings(get_settings().raw_uri, DAY)  # the landing still says what failed
+    assert [s["status"] for s in landing.manifest["skipped"]] == [404, 404]
