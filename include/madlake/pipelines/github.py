@@ -82,7 +82,9 @@ def open_session(source_mode: str | None = None, *, sleep: Any = None) -> Iterat
 
     settings = get_settings()
     mode = source_mode or settings.effective_source_mode
-    cache = EtagCache(JsonStore.default())
+    if mode not in ("replay", "live"):
+        raise ValueError(f"source mode must be 'replay' or 'live', got {mode!r}")
+    cache = EtagCache(JsonStore.default(), name=f"etag_cache_{mode}.json")
     kwargs: dict[str, Any] = {"etag_cache": cache}
     if sleep is not None:
         kwargs["sleep"] = sleep

@@ -33,6 +33,7 @@ from madlake.names import Conn
 
 if TYPE_CHECKING:
     import httpx
+
     from madlake.sources.github.state import EtagCache
 
 log = logging.getLogger(__name__)

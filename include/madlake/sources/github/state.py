@@ -38,9 +38,10 @@ class JsonStore:
         return cls(f"{get_settings().raw_uri}/github/state")
 
     def _io(self) -> Any:
+        from pyiceberg.io import load_file_io
+
         from madlake.config import get_settings
         from madlake.lakehouse.catalog import catalog_properties
-        from pyiceberg.io import load_file_io
 
         return load_file_io(catalog_properties(get_settings()), location=self.root_uri)
 
@@ -96,13 +97,12 @@ class EtagCache:
     the client then reuses the cached body. Load once per run, :meth:`save` once at the end.
     """
 
-    NAME = "etag_cache.json"
-
-    def __init__(self, store: JsonStore | None = None) -> None:
+    def __init__(self, store: JsonStore | None = None, name: str = "etag_cache.json") -> None:
         self.store = store
+        self.name = name
         self.entries: dict[str, dict[str, Any]] = {}
         if store is not None:
-            self.entries = (store.get(self.NAME) or {}).get("entries", {})
+            self.entries = (store.get(name) or {}).get("entries", {})
         self._dirty = False
 
     def get(self, url: str) -> tuple[str, Any, dict[str, str]] | None:
@@ -116,5 +116,5 @@ class EtagCache:
 
     def save(self) -> None:
         if self.store is not None and self._dirty:
-            self.store.put(self.NAME, {"entries": self.entries})
+            self.store.put(self.name, {"entries": self.entries})
             self._dirty = False
