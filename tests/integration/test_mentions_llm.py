@@ -146,19 +146,17 @@ def test_guidance_backend_constrains_the_output_to_the_tools_asked(tmp_path: Pat
 
 def test_connection_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     conn = {"conn_type": "generic", "host": "http://127.0.0.1:8000/v1", "password": "secret-key",
-            "extra": {"model": "qwen3", "max_calls": 7, "backend": "guidance"}}  # fmt: skip
+            "extra": {"model": "qwen3", "max_calls": 7}}  # fmt: skip
     monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_LLM", json.dumps(conn))
     config = llm_config_from_connection()
     assert config is not None
-    assert (config.base_url, config.model, config.max_calls, config.backend) == (
-        "http://127.0.0.1:8000/v1",
-        "qwen3",
-        7,
-        "guidance",
-    )
+    got = (config.base_url, config.model, config.max_calls, config.backend)
+    assert got == ("http://127.0.0.1:8000/v1", "qwen3", 7, "openai")
     assert "secret-key" not in repr(config)
     monkeypatch.delenv("AIRFLOW_CONN_MADLAKE_LLM")
     assert llm_config_from_connection() is None
+    with pytest.raises(ValueError, match="model_path"):  # the guidance backend runs a local model file
+        LLMEnricher(LLMConfig(base_url="-", model="m", backend="guidance"))
     assert Budget(1, 10).calls == 0
 
 

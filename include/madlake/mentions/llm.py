@@ -2,12 +2,14 @@
 
 * **Endpoint**: Airflow connection ``madlake_llm`` (``madlake.names.Conn.LLM``): host = base URL (e.g.
   ``https://api.openai.com/v1`` or a local vLLM/Ollama ``http://127.0.0.1:8000/v1``), password = API key,
-  ``extra.model`` = model name. Optional extras: ``backend`` (``openai`` default | ``guidance``), ``max_calls`` and
-  ``max_tokens`` (per-run budget), ``timeout`` (s), ``max_retries``.
+  ``extra.model`` = model name. Optional extras: ``max_calls`` and ``max_tokens`` (per-run budget), ``timeout`` (s),
+  ``max_retries``; ``backend: guidance`` with ``model_path`` (a local GGUF file) runs a local model in-process
+  through guidance instead of calling the endpoint (needs ``llama-cpp-python``, not installed by default).
 * **Structured output**: ``client.chat.completions.parse(response_format=<pydantic model>)``; the model is built per
   text with ``tool_id`` restricted to an enum of the tools asked about (``extra="forbid"``: strict JSON schema), so a
   compliant server cannot even produce another tool, and the answer is validated again by pydantic on our side.
-  The ``guidance`` backend runs the same schema through ``guidance.json`` (constrained decoding for local models).
+  The ``guidance`` backend runs the same schema through ``guidance.json``: constrained decoding on a local model, so
+  every generated token stays inside the schema (tested with ``guidance.models.Mock``).
 * **Prompt injection**: the system prompt says the text is data; the text is sent JSON-encoded inside the user
   message (it cannot close a delimiter); the output contract is the schema, whatever the text says; the system
   prompt is never echoed into any stored column except through a validated summary of at most 400 characters.
@@ -63,6 +65,7 @@ class LLMConfig:
     model: str
     api_key: str = field(repr=False, default="")
     backend: Literal["openai", "guidance"] = "openai"
+    model_path: str | None = None  # guidance backend: the local model file (GGUF)
     max_calls: int = 1_000
     max_tokens: int = 2_000_000
     timeout: float = 60.0
@@ -90,7 +93,8 @@ def llm_config_from_connection(conn_id: str = Conn.LLM) -> LLMConfig | None:
         base_url = f"https://{base_url}"
     return LLMConfig(
         base_url=base_url, model=str(extra["model"]), api_key=conn.password or "not-needed",
-        backend=extra.get("backend", "openai"), max_calls=int(extra.get("max_calls", 1_000)),
+        backend=extra.get("backend", "openai"), model_path=extra.get("model_path"),
+        max_calls=int(extra.get("max_calls", 1_000)),
         max_tokens=int(extra.get("max_tokens", 2_000_000)), timeout=float(extra.get("timeout", 60)),
         max_retries=int(extra.get("max_retries", 4)),
     )  # fmt: skip
@@ -181,9 +185,9 @@ class OpenAIBackend:
 class GuidanceBackend:
     """The same schema through ``guidance.json``: constrained decoding on a local model (or ``guidance.models.Mock``).
 
-    ``lm`` is any guidance model: ``guidance.models.LlamaCpp(path)`` or ``Transformers(name)`` for a local model
-    (the grammar keeps every token inside the schema, so ``tool_id`` can only be a listed id). With a remote
-    OpenAI-compatible model guidance forwards the schema as a strict ``json_schema`` response format instead.
+    ``lm`` is a local guidance model, e.g. ``guidance.models.LlamaCpp(path)``: the grammar keeps every token inside
+    the schema, so ``tool_id`` can only be a listed id and the JSON is always well formed. Remote endpoints go
+    through :class:`OpenAIBackend` (their server enforces the same strict schema).
     """
 
     def __init__(self, lm: Any, model_name: str) -> None:
@@ -203,6 +207,24 @@ class GuidanceBackend:
         return schema.model_validate_json(raw), len(raw) // 4
 
 
+def _local_guidance_model(config: LLMConfig) -> Any:
+    """A local llama.cpp model for the guidance backend.
+
+    Raises:
+        ValueError: no ``model_path`` in the connection extra.
+        RuntimeError: llama-cpp-python is not installed.
+    """
+    if not config.model_path:
+        raise ValueError("backend=guidance needs extra.model_path: the local model file (GGUF) to run")
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError as exc:
+        raise RuntimeError("backend=guidance runs a local model and needs llama-cpp-python installed") from exc
+    import guidance
+
+    return guidance.models.LlamaCpp(config.model_path)
+
+
 @dataclass
 class LLMEnricher:
     """Enrich (text, tools) with the LLM, through the cache and the budget; fall back to the lexicon per tool."""
@@ -217,11 +239,7 @@ class LLMEnricher:
     def __post_init__(self) -> None:
         if self.backend is None:
             if self.config.backend == "guidance":
-                import guidance
-
-                lm = guidance.models.OpenAI(self.config.model, api_key=self.config.api_key,
-                                            base_url=self.config.base_url)  # fmt: skip
-                self.backend = GuidanceBackend(lm, self.config.model)
+                self.backend = GuidanceBackend(_local_guidance_model(self.config), self.config.model)
             else:
                 self.backend = OpenAIBackend(self.config)
         if self.cache is None:  # not ``or``: an empty cache is falsy (it has a length)
