@@ -24,6 +24,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.ops.cli",
     "madlake.metrics.ask",
     "madlake.pipelines.pypi",
+    "madlake.pipelines.github",
     "madlake.dashboard.cli",
 )
 

@@ -295,3 +295,28 @@ def test_replay_mode_serves_the_recordings_and_reuses_etags_across_runs(
     assert (first["repos_requested"], first["rows"], first["rejected"]) == (2, 2, 0)  # unrecorded: skipped
     assert (first["not_modified"], second["not_modified"]) == (0, 2)
     assert [r["origin"] for r in snapshot(DAY1)] == ["replay", "replay"]
+
+
+def test_cli_snapshot_and_stars_without_airflow(github: ReplayServer, capsys: pytest.CaptureFixture[str]) -> None:
+    from madlake.cli import main
+
+    assert (
+        main(
+            [
+                "github",
+                "stars",
+                "--since",
+                SINCE.isoformat(),
+                "--until",
+                DAY2.isoformat(),
+                "--repo",
+                "duckdb/duckdb",
+                "--source-mode",
+                "live",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert f"{SINCE}..{DAY2}: 1 repositories" in out and "22 days merged" in out
+    assert stars_table("duckdb/duckdb") == expected_days(duckdb_pages(github.root), SINCE, DAY2)
