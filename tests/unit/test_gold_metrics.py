@@ -330,3 +330,28 @@ def test_backfill_tags_each_month_and_as_of_reads_reproduce_it(small_lake: Path)
     assert snapshot_ids_at("monthly-2026-02") == feb
     with pytest.raises(KeyError, match="monthly-2020-01"):
         snapshot_ids_at("monthly-2020-01")
+
+
+def test_a_failed_audit_publishes_nothing_and_is_recorded(small_lake: Path) -> None:
+    from pyiceberg.expressions import AlwaysTrue
+
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import AuditFailedError, CommitContext, replace_partition
+    from madlake.pipelines.gold import build_gold
+    from madlake.sql.engine import LocalEngine
+
+    build_gold(DAY, start=DAY, end=DAY)
+    before = _rows(Table.TOOL_DAILY_METRICS)
+    # A broken catalog load: the same tool twice in dim_tools -> duplicate (metric_date, tool_id) keys.
+    dim = load_table(Table.DIM_TOOLS)
+    rows = dim.scan().to_arrow()
+    import pyarrow as pa
+
+    replace_partition(dim, pa.concat_tables([rows, rows.slice(0, 1)]), AlwaysTrue(), CommitContext.current("test"))
+    with pytest.raises(AuditFailedError, match="duplicated keys"):
+        build_gold(DAY, start=DAY - timedelta(days=1), end=DAY)
+    assert _rows(Table.TOOL_DAILY_METRICS) == before  # neither day was written
+    log = LocalEngine().query("select expectation, success, published from audit_results "
+                              "where table_name = 'madlake.tool_daily_metrics' and not success").to_pylist()
+    assert log == [{"expectation": "key (metric_date, tool_id) unique", "success": False, "published": False},
+                   {"expectation": "one row per tool per day", "success": False, "published": False}]

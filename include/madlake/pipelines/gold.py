@@ -255,7 +255,7 @@ def _build_local(start: date, end: date) -> dict[str, int]:
                     rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
                     expected = None
                     if name == Table.TOOL_DAILY_METRICS:
-                        n_tools = session.con.execute("select count(*) from stg_catalog__tools").fetchone()[0]  # type: ignore[index]
+                        n_tools = session.con.execute("select count(distinct tool_id) from stg_catalog__tools").fetchone()[0]  # type: ignore[index]
                         expected = n_tools * ((end - start).days + 1)
                     snap = table.current_snapshot()
                     report = audit_gold(rows, table, snap.snapshot_id if snap else 0, expected)
