@@ -352,3 +352,21 @@ def test_ingest_fails_when_nothing_at_all_answers(lakehouse: Path, tmp_path: Pat
         pipeline.ingest(DAY, subreddits=["dataengineering", "analytics"], replay_dir=tmp_path / "empty")
     (landing,) = list_landings(get_settings().raw_uri, DAY)  # the landing still says what failed
     assert [s["status"] for s in landing.manifest["skipped"]] == [404, 404]
+
+
+def test_client_errors_are_skipped_without_retrying(lakehouse: Path) -> None:
+    from madlake.config import get_settings
+    from madlake.sources.reddit.client import Credentials, RedditFetcher, make_reddit
+    from madlake.sources.reddit.landing import LandingWriter
+
+    sleeps: list[float] = []
+    writer = LandingWriter(get_settings().raw_uri, DAY, datetime.now(UTC))
+    faults = [Fault("/comments/npxcqc*", status=400, times=None), Fault("/comments/pfwuyg*", status=502, times=1)]
+    with ReplayServer(SAMPLE, faults=faults) as server:
+        fetcher = RedditFetcher(make_reddit(Credentials("i", "s", "t"), server.url), writer, sleep=sleeps.append)
+        counts = [fetcher.fetch_thread(i, "threads") for i in ("npxcqc", "pfwuyg")]
+        requested = [r.path for r in server.requests if r.method == "GET"]
+    writer.finish(fetcher.stats.summary())
+    assert counts == [0, 166]  # 400: skipped at once; 502: retried by prawcore, then answered
+    assert requested.count("/comments/npxcqc") == 1 and sleeps == []
+    assert [(s["path"], s["status"]) for s in fetcher.stats.skipped] == [("comments/npxcqc", 400)]

@@ -208,6 +208,9 @@ class RedditFetcher:
                 response = getattr(exc, "response", None)
                 last_status = getattr(response, "status_code", 0) or 0
                 last_reason = f"{type(exc).__name__}: {exc}"
+                if 400 <= last_status < 500 and last_status != 408:  # a client error: the same request fails again
+                    self._land_error(part, endpoint, path, params, fetched_at, last_status, last_reason)
+                    raise SkippedRequestError(last_status, last_reason) from exc
                 wait = self.backoff * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311 - jitter
             else:
                 self.writer.write(
