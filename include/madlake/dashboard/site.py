@@ -217,7 +217,8 @@ class SiteBuilder:
         out: list[dict[str, Any]] = []
 
         def add(key: str, question: str, category: str, rows: list[dict[str, Any]], detail: str, **extra: Any) -> None:
-            answer = rows[0]["name"] if rows else "no data yet"
+            answer = extra.get("answer") or (rows[0]["name"] if rows else "no data yet")
+            answer_tool = rows[0]["tool_id"] if rows and not extra.get("answer") else None
             chart = None
             if rows and extra.get("chart", True):
                 history = self.q.run("category_rank_history", (category,))
@@ -238,6 +239,7 @@ class SiteBuilder:
                     "category_label": category_label(category),
                     "rows": rows,
                     "answer": answer,
+                    "answer_tool": answer_tool,
                     "detail": detail if rows else "",
                     "chart": chart,
                     "table": extra.get("table"),
@@ -267,45 +269,54 @@ class SiteBuilder:
             "Fastest-growing NoSQL database",
             "nosql_database",
             rows,
-            f"{pct(rows[0]['growth_yoy'])} year over year, {pct(rows[0]['cagr_3m'])} a month over the last 3 months"
+            f"{pct(rows[0]['growth'])} ({rows[0]['growth_basis']}); then "
+            + ", ".join(f"{r['name']} ({pct(r['growth'])})" for r in rows[1:3])
             if rows
             else "",
             table={
-                "head": ["Tool", "YoY", "3-month CAGR"],
-                "num": [1, 2],
-                "rows": [[r["name"], pct(r["growth_yoy"]), pct(r["cagr_3m"])] for r in rows],
+                "head": ["Tool", "Growth", "Basis"],
+                "num": [1],
+                "rows": [[r["name"], pct(r["growth"]), r["growth_basis"]] for r in rows],
             },
         )
         rows = self.q.run("answer_rising_falling", ("file_format",))
-        rising = [r for r in rows if r["growth"] > 0]
-        falling = [r for r in reversed(rows) if r["growth"] < 0]
-        basis = rows[0]["growth_basis"] if rows else ""
+        rising = [r for r in rows if r["trend"] == "rising"]
+        falling = [r for r in reversed(rows) if r["trend"] == "falling"]
         add(
             "file_formats",
             "File formats rising and falling",
             "file_format",
-            rows,
+            rising or rows,
             "Rising: "
-            + (", ".join(f"{r['name']} ({pct(r['growth'])})" for r in rising[:3]) or "none")
+            + (", ".join(f"{r['name']} ({pct(r['cagr_3m'])}/month)" for r in rising[:3]) or "none")
             + ". Falling: "
-            + (", ".join(f"{r['name']} ({pct(r['growth'])})" for r in falling[:3]) or "none")
-            + f" ({basis}).",
+            + (", ".join(f"{r['name']} ({pct(r['cagr_3m'])}/month)" for r in falling[:3]) or "none")
+            + ". Trend = 3-month CAGR of the popularity score beyond ±1 %/month.",
+            answer=None if rising else (("none rising" if falling else "all flat") if rows else None),
             table={
-                "head": ["Format", "YoY" if basis == "year over year" else "3-mo CAGR"],
-                "num": [1],
-                "rows": [[r["name"], pct(r["growth"])] for r in rows],
+                "head": ["Format", "Trend", "3-mo CAGR"],
+                "num": [2],
+                "rows": [[r["name"], r["trend"], pct(r["cagr_3m"])] for r in rows],
             },
         )
         rows = self.q.run("answer_top_then_now", ("mlops", 36))
         now = [r for r in rows if r["period"] == "now"]
         then = [r for r in rows if r["period"] == "then"]
+        if then and then[0]["then_is_target"]:
+            then_text = f"Three years ago ({then[0]['month']:%B %Y}): {then[0]['name']}."
+        elif then:
+            then_text = (
+                f"Three years ago: no data yet; the oldest month on record ({then[0]['month']:%B %Y}): "
+                f"{then[0]['name']}."
+            )
+        else:
+            then_text = "Three years ago: no data yet."
         add(
             "mlops_then_now",
             "Top MLOps framework three years ago and today",
             "mlops",
             now,
-            (f"Today ({now[0]['month']:%B %Y}): {now[0]['name']}. " if now else "")
-            + (f"In {then[0]['month']:%B %Y}: {then[0]['name']}." if then else "No history that old yet."),
+            (f"Today ({now[0]['month']:%B %Y}): {now[0]['name']}. " if now else "") + then_text,
             table={
                 "head": [
                     "#",
@@ -324,20 +335,29 @@ class SiteBuilder:
             },
         )
         rows = self.q.run("answer_loved_criticised", ("orchestration", 5))
+        critic = max(rows, key=lambda r: r["negative_share_28d"] or 0) if rows else None
         add(
             "orchestration_sentiment",
             "Most loved and most criticised orchestrator (Reddit, 28 days)",
             "orchestration",
             rows,
-            f"Most loved: {rows[0]['name']} ({rows[0]['sentiment_28d']:+.2f}); most criticised: "
-            f"{rows[-1]['name']} ({rows[-1]['sentiment_28d']:+.2f})."
-            if rows
+            f"Most loved: {rows[0]['name']} (sentiment {rows[0]['sentiment_28d']:+.2f}); most criticised: "
+            f"{critic['name']} ({(critic['negative_share_28d'] or 0) * 100:.0f}% negative mentions)."
+            if rows and critic
             else "",
             chart=False,
             table={
-                "head": ["Tool", "Sentiment", "Mentions"],
-                "num": [1, 2],
-                "rows": [[r["name"], f"{r['sentiment_28d']:+.2f}", str(r["mentions_28d"])] for r in rows],
+                "head": ["Tool", "Sentiment", "Negative", "Mentions"],
+                "num": [1, 2, 3],
+                "rows": [
+                    [
+                        r["name"],
+                        f"{r['sentiment_28d']:+.2f}",
+                        f"{(r['negative_share_28d'] or 0) * 100:.0f}%",
+                        str(r["mentions_28d"]),
+                    ]
+                    for r in rows
+                ],
             },
         )
         return out
