@@ -40,7 +40,7 @@ def test_demo_loads_snapshots_and_star_history_from_replay(lakehouse: Path) -> N
     )
     tracked = {r.lower(): t for r, t in load_catalog().github_repos().items()}
     expected = sorted(r for r in recorded if r.lower() in tracked)
-    assert [r["repo"] for r in snap] == expected and len(snap) == META["repos"]
+    assert [r["repo"] for r in snap] == expected and len(expected) >= 30
     assert {r["snapshot_date"] for r in snap} == {date(2026, 8, 22)}
     assert {r["origin"] for r in snap} == {"replay"}
     duck = next(r for r in snap if r["repo"] == "duckdb/duckdb")
