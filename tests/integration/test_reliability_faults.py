@@ -67,12 +67,13 @@ class FaultProxy:
 
     def _pick(self, path: str) -> ProxyFault | None:
         with self._lock:
-            for f in self.faults:
-                if fnmatch.fnmatchcase(path, f.pattern):
-                    f.seen += 1
-                    if f.seen > f.after and f.fired < f.times:
-                        f.fired += 1
-                        return f
+            matching = [f for f in self.faults if fnmatch.fnmatchcase(path, f.pattern)]
+            for f in matching:
+                f.seen += 1  # every matching request counts towards every fault's ``after``
+            for f in matching:
+                if f.seen > f.after and f.fired < f.times:
+                    f.fired += 1
+                    return f
         return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -348,4 +349,125 @@ def test_llm_faults_are_retried_and_every_item_is_enriched(tmp_path: Path, monke
     assert set(proxy.injected()) == {"429", "500", "stall", "truncate"}, proxy.log
     assert clean[Table.REDDIT_MENTIONS].rows > 0
     assert faulty_result["llm"]["fallbacks"] == 0, "an item silently fell back to the lexicon"
+    assert not problems, problems
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# GitHub: the httpx client in live mode, its API root taken from connection github_default
+# --------------------------------------------------------------------------------------------------------------------
+
+GITHUB_DAY = date(2026, 8, 22)
+
+
+def test_github_faults_are_retried_and_every_repository_is_snapshotted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madlake.config import get_settings
+    from madlake.names import Table
+    from madlake.pipelines.github import snapshot_repos
+    from madlake.sources.github.replay import ReplayServer
+
+    monkeypatch.setenv("MADLAKE_PROFILE", "local")
+    root = get_settings().replay_path("github")
+    proxies: list[FaultProxy] = []
+
+    def run(label: str, with_faults: bool) -> dict[str, Any]:
+        from madlake.lakehouse.tables import ensure_tables
+
+        ensure_tables()
+        faults = (
+            [
+                ProxyFault("/repos/*", "429", retry_after=1, after=2),
+                ProxyFault("/graphql", "500", times=2),
+                ProxyFault("/repos/*", "truncate", after=6),
+            ]
+            if with_faults
+            else []
+        )
+        with ReplayServer(root) as server, FaultProxy(server.url, faults) as proxy:
+            proxies.append(proxy)
+            conn = {"conn_type": "generic", "host": proxy.url, "password": "test-token"}
+            monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
+            return snapshot_repos(GITHUB_DAY, source_mode="live")
+
+    tables = [Table.GITHUB_REPO_SNAPSHOTS, Table.REJECTED_RECORDS]
+    clean, faulty, _clean_result, _faulty_result = run_both(tmp_path, monkeypatch, tables, run)
+    proxy = proxies[-1]
+    problems = compare(clean, faulty)
+    record(
+        "source_faults_github",
+        faults_injected=proxy.injected(),
+        requests=len(proxy.log),
+        retry_after_honoured=proxy.honoured_retry_after(),
+        rows_clean=clean[Table.GITHUB_REPO_SNAPSHOTS].rows,
+        rows_with_faults=faulty[Table.GITHUB_REPO_SNAPSHOTS].rows,
+        differences=len(problems),
+        stall="not injected: the GitHub client's 30 s timeout is not configurable per connection",
+    )
+    assert set(proxy.injected()) == {"429", "500", "truncate"}, proxy.log
+    assert clean[Table.GITHUB_REPO_SNAPSHOTS].rows > 0
+    assert proxy.honoured_retry_after(), proxy.retry_after_gaps
+    assert not problems, problems
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# PyPI: ClickPy (ClickHouse HTTP interface) through httpx
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def test_pypi_faults_fail_the_attempt_clearly_and_the_retry_loads_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ClickPy's client makes one request per day and does not retry: each fault must fail the attempt with a clear
+    error and write nothing, and the next attempt (Airflow's task retry, with exponential backoff) loads the day."""
+    from madlake.names import Table
+    from madlake.pipelines.pypi import load_day, tracked_projects
+
+    from tests.integration.pypi_standins import ClickHouseStandIn
+    from tests.integration.test_pypi_sources import DAY, clickpy_rows
+
+    monkeypatch.setenv("MADLAKE_PROFILE", "local")
+    monkeypatch.setenv("MADLAKE_SOURCE_MODE", "live")
+    monkeypatch.setenv("MADLAKE_PYPI_SOURCE", "clickpy")
+    monkeypatch.setenv("MADLAKE_PYPI_HTTP_TIMEOUT_S", "1.5")
+    failures: list[str] = []
+    proxies: list[FaultProxy] = []
+    unchanged_after_failure: list[bool] = []
+
+    def run(label: str, with_faults: bool) -> dict[str, Any]:
+        from madlake.ops.fingerprint import fingerprint_lakehouse
+
+        kinds = ["429", "500", "stall", "truncate"] if with_faults else []
+        faults = [ProxyFault("/*", kind, after=i) for i, kind in enumerate(kinds)]
+        with ClickHouseStandIn(user="play") as server, FaultProxy(server.url, faults) as proxy:
+            proxies.append(proxy)
+            server.load(clickpy_rows(tracked_projects()))
+            conn = {"conn_type": "http", "host": proxy.url, "login": "play"}
+            monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_CLICKPY", json.dumps(conn))
+            for _ in kinds:  # each attempt meets the next fault
+                before = fingerprint_lakehouse([Table.PYPI_DOWNLOADS])
+                with pytest.raises(Exception) as failed:
+                    load_day(DAY)
+                failures.append(f"{type(failed.value).__name__}: {failed.value}"[:200])
+                unchanged_after_failure.append(fingerprint_lakehouse([Table.PYPI_DOWNLOADS]) == before)
+            return load_day(DAY)
+
+    tables = [Table.PYPI_DOWNLOADS]
+    clean, faulty, clean_result, faulty_result = run_both(tmp_path, monkeypatch, tables, run)
+    proxy = proxies[-1]
+    problems = compare(clean, faulty)
+    record(
+        "source_faults_pypi_clickpy",
+        faults_injected=proxy.injected(),
+        failed_attempts=len(failures),
+        failures_wrote_nothing=all(unchanged_after_failure),
+        rows_clean=clean[Table.PYPI_DOWNLOADS].rows,
+        rows_after_retry=faulty[Table.PYPI_DOWNLOADS].rows,
+        differences=len(problems),
+        errors=failures,
+    )
+    assert set(proxy.injected()) == {"429", "500", "stall", "truncate"}, proxy.log
+    assert len(failures) == 4 and all(unchanged_after_failure)
+    assert "HTTP 429" in failures[0] and "HTTP 500" in failures[1], failures
+    assert clean_result["rows"] == faulty_result["rows"] > 0
     assert not problems, problems
