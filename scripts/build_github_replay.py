@@ -168,7 +168,7 @@ def main() -> None:
         }
         _write(args.out / "repos" / f"{old}.json", moved)
         _write(
-            args.out / "repos" / f"{old}.json.headers",
+            args.out / "repos" / f"{old}.headers.json",
             {"status": 301, "headers": {"Location": f"{{base}}/repositories/{repo_id}"}},
         )
         _write(args.out / "repositories" / f"{repo_id}.json", repo_body(new, row, repo_id))

@@ -81,13 +81,13 @@ def make_recordings(root: Path) -> Path:
     )
     write(
         root,
-        "repos/hwchase17/langchain.json.headers",
+        "repos/hwchase17/langchain.headers.json",
         {"status": 301, "headers": {"Location": "{base}/repositories/552661142"}},
     )
     write(root, "repos/duckdb/duckdb/contributors.json", [{"login": "hannes", "contributions": 9000}])
     write(
         root,
-        "repos/duckdb/duckdb/contributors.json.headers",
+        "repos/duckdb/duckdb/contributors.headers.json",
         {
             "status": 200,
             "headers": {

@@ -84,3 +84,20 @@ def test_recordings_stay_small_and_say_what_is_real() -> None:
     provenance = (root / "PROVENANCE.md").read_text()
     for phrase in ("reconstructed", "synthesized", "EvanLi/Github-Ranking", "scripts/build_github_replay.py"):
         assert phrase in provenance
+
+
+def test_bundled_renames_are_followed(lakehouse: Path) -> None:
+    from madlake.pipelines.github import snapshot_repos
+    from madlake.sql.engine import get_engine
+
+    day = date(2026, 8, 22)
+    summary = snapshot_repos(
+        day, repos={"hwchase17/langchain": "langchain", "ggerganov/llama.cpp": "llamacpp"}, source_mode="replay"
+    )
+    assert summary["renamed"] == 2
+    rows = get_engine().query("select repo, renamed_from, stars from github_repo_snapshots order by repo").to_pylist()
+    assert [(r["repo"], r["renamed_from"]) for r in rows] == [
+        ("ggml-org/llama.cpp", "ggerganov/llama.cpp"),
+        ("langchain-ai/langchain", "hwchase17/langchain"),
+    ]
+    assert [r["stars"] for r in rows] == [125069, 144741]  # the real 2026-08-22 figures of the new names

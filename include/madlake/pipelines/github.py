@@ -95,7 +95,9 @@ def open_session(source_mode: str | None = None, *, sleep: Any = None) -> Iterat
         root = settings.replay_path("github")
         meta = _replay_meta(root)
         repos = {
-            p.relative_to(root / "repos").with_suffix("").as_posix().lower() for p in (root / "repos").glob("*/*.json")
+            p.relative_to(root / "repos").with_suffix("").as_posix().lower()
+            for p in (root / "repos").glob("*/*.json")
+            if not p.name.endswith(".headers.json")
         }
         stars = {
             p.parent.relative_to(root / "graphql" / "Stargazers").as_posix().lower()

@@ -4,15 +4,15 @@ Layout of ``$MADLAKE_REPLAY_DIR/github/`` (paths match the API; lookups are case
 
     _meta.json                                   recorded_on, what is real and what is sample (labels per dataset)
     repos/<owner>/<repo>.json                    GET /repos/{owner}/{repo}: the body of the answer
-    repos/<owner>/<repo>.json.headers            optional: {"status": 301, "headers": {"Location": "{base}/..."}}
+    repos/<owner>/<repo>.headers.json            optional: {"status": 301, "headers": {"Location": "{base}/..."}}
     repositories/<id>.json                       GET /repositories/{id} (where a rename redirects to)
-    repos/<owner>/<repo>/contributors.json       GET .../contributors (query string ignored) (+ .headers for Link)
+    repos/<owner>/<repo>/contributors.json       GET .../contributors, query ignored (+ .headers.json with Link)
     graphql/RepoMetrics/<owner>/<repo>.json      the ``repository`` object one alias of the RepoMetrics batch returns
     graphql/Stargazers/<owner>/<repo>/first.json the ``repository`` object of the first Stargazers page
     graphql/Stargazers/<owner>/<repo>/<quote(cursor)>.json   the page after that cursor (urllib quote, safe="")
 
 Protocol behaviour reproduced: ``ETag`` on every 200 and ``304`` for a matching ``If-None-Match`` (not counted
-against the budget); ``X-RateLimit-*`` headers per resource (``core``, ``graphql``); redirects from ``.headers``
+against the budget); ``X-RateLimit-*`` headers per resource (``core``, ``graphql``); redirects from ``.headers.json``
 sidecars (``{base}`` becomes this server's URL); GraphQL aliases of a batch assembled from per-repository files, with
 ``NOT_FOUND`` errors for unknown names; GraphQL follows REST renames (as GitHub does). Anything not recorded is a 404
 with GitHub's error body.
@@ -128,7 +128,7 @@ class ReplayServer:
         if path is None:
             return None
         status, headers = 200, {}
-        sidecar = self._file(rel + ".headers")
+        sidecar = self._file(rel.removesuffix(".json") + ".headers.json")
         if sidecar is not None:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
             status = int(meta.get("status", 200))
