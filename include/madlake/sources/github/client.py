@@ -267,7 +267,7 @@ class GitHubClient:
                 wait = self._retry_after(resp)
                 if wait is None and resp.headers.get("X-RateLimit-Remaining") == "0":
                     wait = self._reset_at.get(got, time.time() + 60) - time.time() + 1
-                elif wait is None and "rate limit" in text.lower():
+                elif wait is None and (resp.status_code == 429 or "rate limit" in text.lower()):
                     wait = secondary_wait
                     secondary_wait *= 2
                 if wait is None:
