@@ -16,7 +16,7 @@ JSON; the good ones load. **Idempotent**: loading the same landings again commit
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Table, asset_uri, raw_asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
 
@@ -30,6 +30,11 @@ from madlake.orchestration.defaults import START_DATE, default_args
     default_args=default_args(),
     tags=["reddit", "load", "iceberg"],
     doc_md=__doc__,
+    params={
+        "date": Param(
+            None, type=["null", "string"], format="date", description="load this day's landings (manual runs)"
+        ),
+    },
 )
 def reddit_load() -> None:
     @task(outlets=[Asset(asset_uri(Table.REDDIT_SUBMISSIONS)), Asset(asset_uri(Table.REDDIT_COMMENTS))])
