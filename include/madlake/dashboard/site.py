@@ -490,7 +490,13 @@ class SiteBuilder:
             ),
         ]
         mentions = []
+        seen: set[str] = set()
+        per_pick: dict[str, int] = {}
         for m in self.q.run("tool_mentions", (tool_id,)):
+            if m["content_id"] in seen or per_pick.get(m["pick"], 0) >= 3:
+                continue
+            seen.add(m["content_id"])
+            per_pick[m["pick"]] = per_pick.get(m["pick"], 0) + 1
             link = m.get("permalink")
             url = None
             if link:

@@ -1,5 +1,6 @@
--- Example Reddit mentions of one tool with their summaries and thread links: the newest, most positive and most
--- negative of the last 90 days before the tool's newest mention.
+-- Example Reddit mentions of one tool with their summaries and thread links, from the 90 days before the tool's newest
+-- mention: the most positive (score > 0.05), the most negative (score < -0.05) and the newest, up to 6 candidates each
+-- (the page shows 3 of each and never the same item twice).
 -- params: tool_id
 with p as (select ? as tool_id),
 m as (
@@ -9,16 +10,20 @@ recent as (
     select * from m where m.created_at >= (select max(created_at) from m) - interval '90' day
 ),
 picked as (
-    select *, 'newest' as pick, row_number() over (order by created_at desc) as k from recent
+    select *, 'most positive' as pick, 1 as pick_order,
+           row_number() over (order by sentiment_score desc, created_at desc) as k
+    from recent where sentiment_score > 0.05
     union all
-    select *, 'most positive' as pick, row_number() over (order by sentiment_score desc) as k from recent
+    select *, 'most negative' as pick, 2 as pick_order,
+           row_number() over (order by sentiment_score asc, created_at desc) as k
+    from recent where sentiment_score < -0.05
     union all
-    select *, 'most negative' as pick, row_number() over (order by sentiment_score asc) as k from recent
+    select *, 'newest' as pick, 3 as pick_order, row_number() over (order by created_at desc) as k from recent
 )
 select x.pick, x.content_id, x.content_type, x.subreddit, x.created_at, x.sentiment_score, x.sentiment_label,
        x.summary, coalesce(s.permalink, c.permalink) as permalink
 from picked x
 left join reddit_submissions s on x.content_type = 'submission' and s.fullname = x.content_id
 left join reddit_comments c on x.content_type = 'comment' and c.fullname = x.content_id
-where x.k <= 3
-order by x.pick, x.k
+where x.k <= 6
+order by x.pick_order, x.k
