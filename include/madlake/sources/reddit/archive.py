@@ -1,8 +1,11 @@
 """Pushshift / Arctic Shift subreddit dumps: ``<subreddit>_submissions.zst`` and ``<subreddit>_comments.zst``.
 
-Each dump is zstandard-compressed NDJSON (one Reddit record per line) written with a long window, so it is
-decompressed as a stream with ``max_window_size`` = 2 GiB and read line by line: memory stays bounded by the read
-chunk plus one line, whatever the dump's size. Works on a local path, ``file://`` or ``s3://`` URI.
+Each dump is zstandard-compressed NDJSON (one Reddit record per line) written with a long window (``--long=31``),
+so it is decompressed as a stream with ``max_window_size`` = 2 GiB and read line by line. This reader holds one
+4 MiB chunk and one partial line; the zstd decoder additionally keeps the frame's history, which grows with the data
+read up to min(dump size, 2 GiB) because a long-window frame may refer that far back (a property of the dump, not of
+this code: bare decompression peaks the same, see ``bench/bench_reddit.py``).
+Works on a local path, ``file://`` or ``s3://`` URI.
 
 The archives' schema differs from the API's (numeric strings for ``created_utc``, no ``name``/``depth``,
 ``retrieved_on``/``retrieved_utc``, Arctic Shift's ``_meta``); :mod:`madlake.models.reddit` accepts both, and
