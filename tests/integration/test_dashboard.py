@@ -491,3 +491,14 @@ def test_cli_builds_the_site_into_a_folder_and_records_snapshots(sample_lakehous
     assert str(tmp_path / "out" / "index.html") in capsys.readouterr().out
     manifest = json.loads((tmp_path / "out" / "site.json").read_text())
     assert manifest["snapshots"]["tool_daily_metrics"] is not None  # the build can be reproduced at these snapshots
+
+
+def test_publish_target_follows_the_profile(monkeypatch, tmp_path: Path) -> None:
+    from madlake.config import Settings
+    from madlake.dashboard.publish import dashboard_uri
+
+    monkeypatch.delenv("MADLAKE_DASHBOARD_URI", raising=False)
+    assert dashboard_uri(Settings(profile="local", home=tmp_path)) == str(tmp_path.resolve() / "dashboard")
+    assert dashboard_uri(Settings(profile="aws", s3_warehouse="s3://lake/wh/")) == "s3://lake/wh/dashboard"
+    monkeypatch.setenv("MADLAKE_DASHBOARD_URI", "s3://site-bucket/mad/")
+    assert dashboard_uri(Settings(profile="aws", s3_warehouse="s3://lake/wh")) == "s3://site-bucket/mad"
