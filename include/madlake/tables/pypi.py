@@ -37,6 +37,9 @@ PYPI_DOWNLOADS = TableSpec(
     partition=(("download_date", "day"),),
     sort=("project",),
     key=GRAIN,
+    # One commit per day adds a manifest; merging keeps the manifest count (and so the cost of the next day's
+    # delete-and-append and of the trailing-week scan) flat as days accumulate.
+    properties={"commit.manifest-merge.enabled": "true", "commit.manifest.min-count-to-merge": "8"},
     doc=(
         "Daily PyPI download counts of the tracked packages, by version, installer, Python minor version, OS, country "
         "and CI flag. One run per day replaces that day through write-audit-publish (rows that fail the audit are "
