@@ -154,8 +154,11 @@ class SiteBuilder:
                     "leaders": [{"name": names.get(t, t)} for t in leaders[:3]],
                 }
             )
-        for tool in tools:
+        log.info("Rendered %d category pages", len(categories))
+        for i, tool in enumerate(tools, 1):
             self.tool_page(tool, leaders_of.get(tool["primary_category"], []), ctx)
+            if i % 25 == 0 or i == len(tools):
+                log.info("Rendered %d/%d tool pages", i, len(tools))
         answers = self.answers()
         breakouts = self.q.run("recent_breakouts", (28,))
         tool_rows = [
