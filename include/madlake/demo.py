@@ -55,6 +55,11 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.REDDIT_LOAD, days=(date(2025, 8, 8),), note="merge the landing into reddit_submissions/comments"),
     DemoStep(Dag.REDDIT_MENTIONS, conf={"method": "lexicon"},
              note="tool mentions + offline VADER sentiment for every item loaded since the last run"),
+    DemoStep(
+        Dag.GOLD_METRICS,
+        conf={"start": "2025-08-01", "end": "2026-08-22"},
+        note="gold metrics, rankings, popularity index, breakouts from the first Reddit to the last GitHub day",
+    ),
     # After gold_metrics: source_freshness, then the static dashboard from the gold tables (path printed at the end).
     DemoStep(Dag.DASHBOARD_PUBLISH, note="source_freshness + static dashboard site from the gold tables"),
     # Keep last: compacts what the steps above wrote and reports files/bytes before and after.
@@ -64,7 +69,8 @@ DEMO_STEPS: list[DemoStep] = [
 
 #: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
 DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report", "madlake.pipelines.mentions:demo_report",
-                           "madlake.pipelines.pypi:demo_report", "madlake.dashboard.tasks:demo_report"]
+                           "madlake.pipelines.pypi:demo_report", "madlake.dashboard.tasks:demo_report",
+                           "madlake.metrics.ask:demo_report"]
 
 
 @contextlib.contextmanager

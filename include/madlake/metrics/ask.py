@@ -116,8 +116,8 @@ def run_query(
     return engine.query(sql, values or None)
 
 
-def answers_text(engine: SqlEngine | None = None) -> str:
-    """Every question with its answer table (used at the end of ``madlake demo``)."""
+def answers_text(engine: SqlEngine | None = None, params: dict[str, dict[str, str]] | None = None) -> str:
+    """Every question with its answer table (used at the end of ``madlake demo``); ``params`` by query name."""
     from madlake.sql.engine import format_result
 
     if engine is None:
@@ -130,11 +130,13 @@ def answers_text(engine: SqlEngine | None = None) -> str:
     blocks = []
     for q in list_queries():
         try:
-            result = format_result(run_query(q.name, engine=engine), "table")
+            result = format_result(run_query(q.name, (params or {}).get(q.name), engine=engine), "table")
         except Exception as exc:  # noqa: BLE001 - one failing answer must not hide the others; the error is shown
             log.exception("query %s failed", q.name)
             result = f"(failed: {exc})"
-        blocks.append(f"{q.question}\n{result}")
+        shown = {**q.params, **(params or {}).get(q.name, {})}
+        suffix = f"  [{', '.join(f'{k}={v}' for k, v in shown.items())}]" if shown else ""
+        blocks.append(f"{q.question}{suffix}\n{result}")
     return "\n\n".join(blocks)
 
 
@@ -166,3 +168,24 @@ def register(sub: Any) -> None:
     p.add_argument("--as-of", metavar="TAG", help="read the gold tables at a monthly publish tag, e.g. monthly-2026-03")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.set_defaults(handler=_cmd)
+
+
+def demo_report() -> list[str]:
+    """Lines for ``madlake demo``: every MAD question with its answer from the gold tables (labelled sample data)."""
+    from madlake.sql.engine import LocalEngine
+
+    if "popularity_index" not in LocalEngine().available_tables():
+        return []
+    span = LocalEngine().query(
+        "select max(metric_date) as last, bool_or(is_sample) as sample from tool_daily_metrics").to_pylist()[0]
+    if span["last"] is None:
+        return []
+    label = " (includes SAMPLE DATA: generated from real totals)" if span["sample"] else ""
+    header = f"Answers to the MAD questions, gold data as of {span['last']}{label}  (madlake ask lists them):"
+    # The demo's Reddit data covers a few subreddits: ask about the category they discuss most.
+    busiest = LocalEngine().query(
+        "select c.category from tool_daily_metrics m join dim_tools t using (tool_id) cross join unnest(t.categories) "
+        "as c(category) where m.metric_date = (select max(metric_date) from tool_daily_metrics where mentions_28d > 0) "
+        "group by c.category order by sum(m.mentions_28d) desc, c.category limit 1").to_pylist()
+    params = {"most_loved_and_criticised": {"category": busiest[0]["category"], "min_mentions": "1"}} if busiest else None
+    return ["", header, "", *answers_text(params=params).splitlines()]

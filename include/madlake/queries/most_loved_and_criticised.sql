@@ -1,9 +1,10 @@
 -- question: Which tools of a category are the most loved and the most criticised on Reddit?
--- method: on the latest day of tool_daily_metrics, tools of the category with at least 5 mentions in 28 days; most
--- loved = highest mention-weighted mean sentiment (28 days), most criticised = highest share of negative mentions.
--- params: category=orchestration
+-- method: on the latest day of tool_daily_metrics with Reddit mentions, tools of the category with at least
+-- min_mentions mentions in 28 days; most loved = highest mention-weighted mean sentiment (28 days), most criticised =
+-- highest share of negative mentions (only tools with some negative mentions), then lowest sentiment.
+-- params: category=orchestration min_mentions=5
 with latest as (
-    select max(metric_date) as metric_date from tool_daily_metrics
+    select max(metric_date) as metric_date from tool_daily_metrics where mentions_28d > 0
 ),
 
 tools as (
@@ -22,11 +23,11 @@ scored as (
         m.metric_date,
         m.is_sample,
         row_number() over (order by m.sentiment_28d desc, t.tool_name) as love_rank,
-        row_number() over (order by m.negative_share_28d desc, t.tool_name) as critic_rank
+        row_number() over (order by m.negative_share_28d desc, m.sentiment_28d, t.tool_name) as critic_rank
     from tool_daily_metrics as m
     inner join latest as l on l.metric_date = m.metric_date
     inner join tools as t on t.tool_id = m.tool_id
-    where m.mentions_28d >= 5 and m.sentiment_28d is not null
+    where m.mentions_28d >= cast(? as bigint) and m.sentiment_28d is not null
 ),
 
 final as (
@@ -40,7 +41,7 @@ final as (
         round(sentiment_28d, 3) as sentiment_28d, round(negative_share_28d, 3) as negative_share_28d,
         metric_date, is_sample
     from scored
-    where critic_rank <= 3
+    where critic_rank <= 3 and negative_share_28d > 0
 )
 
 select * from final

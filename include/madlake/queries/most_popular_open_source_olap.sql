@@ -21,5 +21,5 @@ final as (
 )
 
 select * from final
-order by score desc, tool_name
+order by rank_in_category
 limit 5
