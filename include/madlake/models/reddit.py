@@ -71,6 +71,8 @@ def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 Timestamp = Annotated[datetime, BeforeValidator(_epoch)]
 OptStr = Annotated[str | None, BeforeValidator(_opt_str)]
 
@@ -90,6 +92,15 @@ class _Thing(BaseModel):
     removed_by_category: OptStr = None
     removed: bool | None = None
     spam: bool | None = None
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_lone_surrogates(cls, v: Any) -> Any:
+        # JSON can carry a lone UTF-16 surrogate ("\udcf0", a split emoji) that no UTF-8 table can store: keep the
+        # record and mark the damage with U+FFFD (a valid pair arrives as one code point and is untouched).
+        if isinstance(v, str) and _SURROGATE.search(v):
+            return _SURROGATE.sub("\ufffd", v)
+        return v
 
     @field_validator("id", mode="before")
     @classmethod
@@ -163,7 +174,9 @@ class Comment(_Thing):
 
 
 def _raw(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    # Lone surrogates stay as their JSON escape (valid JSON, storable UTF-8, the record as received).
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8") if _SURROGATE.search(text) else text
 
 
 def _author(author: str | None) -> str | None:

@@ -109,7 +109,9 @@ class LandingWriter:
         if error is not None:
             line["error"] = error
         gz = self._open[part][1]
-        gz.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+        # A lone surrogate (valid JSON "\\udcff", e.g. a split emoji) cannot be UTF-8: write it back as that escape.
+        text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+        gz.write(text.encode("utf-8", errors="backslashreplace") + b"\n")
         self.counts[part] = self.counts.get(part, 0) + 1
 
     def finish(self, summary: dict[str, Any]) -> str:
