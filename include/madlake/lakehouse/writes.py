@@ -5,8 +5,9 @@ Failure semantics, shared by all three:
 * Every commit carries ``madlake.dag-id``, ``madlake.run-id`` and ``madlake.source`` snapshot properties.
 * Data files are written before the metadata commit. A process killed in between leaves unreferenced files and no
   visible change; ``lakehouse_maintenance`` removes such orphans.
-* A commit that loses a race (another writer committed first) raises ``CommitFailedException`` (or, after pyiceberg's
-  own rebase-and-retry found the other commit touched the same rows, ``ValidationException``); the helpers reload
+* A commit that loses a race (another writer committed first) raises one of the errors :func:`is_commit_conflict`
+  recognises (``CommitFailedException``, ``ValidationException``, a stale-sequence-number ``ValueError``); the
+  helpers reload
   the table and redo the *whole* operation (re-reading what a merge depends on), up to ``attempts`` times. Redoing is
   safe because each operation is a pure function of its input and the table state it read.
 """
@@ -132,14 +133,26 @@ def _name(table: IcebergTable) -> str:
     return ".".join(table.name())
 
 
-def _retry_commits(operation: Callable[[], T], table: IcebergTable, what: str, attempts: int = 8) -> T:
+def is_commit_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` means "another writer committed first", so reloading the table and redoing is safe.
+
+    pyiceberg 0.12 signals this three ways: ``CommitFailedException`` (a requirement failed), ``ValidationException``
+    (its own rebase found the other commit touched the same rows), and a plain ``ValueError`` when the catalog
+    re-applies a snapshot whose sequence number a concurrent commit (e.g. to another branch) has already used.
+    """
     from pyiceberg.exceptions import CommitFailedException, ValidationException
 
+    if isinstance(exc, CommitFailedException | ValidationException):
+        return True
+    return isinstance(exc, ValueError) and "older than last sequence number" in str(exc)
+
+
+def _retry_commits(operation: Callable[[], T], table: IcebergTable, what: str, attempts: int = 8) -> T:
     for attempt in range(1, attempts + 1):
         try:
             return operation()
-        except (CommitFailedException, ValidationException) as exc:
-            if attempt == attempts:
+        except Exception as exc:
+            if not is_commit_conflict(exc) or attempt == attempts:
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
             log.warning("%s on %s lost a commit race (%s); retrying in %.2fs", what, table.name(), exc, delay)
@@ -340,23 +353,26 @@ def merge(
                 f"(select *, row_number() over (partition by {key_sql} order by __ord desc) as __rn "
                 f" from (select *, row_number() over () as __ord from incoming_raw)) where __rn = 1"
             )
-            merged = con.sql(
-                f"select {select_new} from incoming n left join existing e on {join_on} "
-                f"union all select {col_list} from existing e where not exists "
-                f"(select 1 from incoming n where {join_on}) order by {key_sql}"
-            ).to_arrow_table()
-            matched = con.sql(f"select count(*) from incoming n join existing e on {join_on}").fetchall()[0]
-            # Unchanged? compare order-free by sorting on the key, both sides in the table's schema.
-            same = False
-            if existing.num_rows == merged.num_rows:
-                ex_sorted = con.sql(f"select {col_list} from existing order by {key_sql}").to_arrow_table()
-                same = conform(table, ex_sorted).equals(conform(table, merged))
+            # The incoming keys' new versions (preserved columns taken from the stored row).
+            con.execute(
+                f"create temp table upserts as select {select_new} from incoming n left join existing e on {join_on}"
+            )
+            # Nothing changes when every new version already exists verbatim (a hash set difference, no sorting).
+            changed = con.sql(
+                f"select count(*) from (select {col_list} from upserts except all select {col_list} from existing)"
+            ).fetchall()[0][0]
+            matched = con.sql(f"select count(*) from incoming n join existing e on {join_on}").fetchall()[0][0]
+            merged = None
+            if changed:
+                merged = con.sql(
+                    f"select {col_list} from upserts union all select {col_list} from existing e "
+                    f"where not exists (select 1 from incoming n where {join_on}) order by {key_sql}"
+                ).to_arrow_table()
         finally:
             con.close()
-        n_matched = int(matched[0]) if matched else 0
-        n_in = df.num_rows
-        if same:
-            log.info("Merge into %s: %d incoming rows change nothing; no commit", table.name(), n_in)
+        n_matched = int(matched)
+        if merged is None:
+            log.info("Merge into %s: %d incoming rows change nothing; no commit", table.name(), df.num_rows)
             snap = table.current_snapshot()
             return WriteResult(_name(table), 0, snap.snapshot_id if snap else None, updated=0, inserted=0, skipped=True)
         out = conform(table, merged)
@@ -461,7 +477,6 @@ def write_audit_publish_once(
         PublishRefusedError: main moved since the branch was cut (another run published); redo from the start,
             which :func:`write_audit_publish` does.
     """
-    from pyiceberg.exceptions import CommitFailedException
 
     timings = timings if timings is not None else {}
     df = conform(table, df)
@@ -509,7 +524,9 @@ def write_audit_publish_once(
             # set_current_snapshot asserts main == the snapshot we just read; the catalog enforces it atomically.
             with table.manage_snapshots() as ms:
                 ms.set_current_snapshot(snapshot_id=staged)
-        except CommitFailedException as exc:
+        except Exception as exc:
+            if not is_commit_conflict(exc):
+                raise
             raise PublishRefusedError(f"{table_name}: main moved during publish of {partition_key}: {exc}") from exc
         with table.manage_snapshots() as ms:
             ms.remove_branch(branch)
@@ -537,8 +554,6 @@ def write_audit_publish(
     Concurrent runs for different partitions therefore both land: the loser of the publish race rebases (re-stages
     and re-audits against the new main) instead of overwriting the winner's publish.
     """
-    from pyiceberg.exceptions import CommitFailedException, ValidationException
-
     timings: dict[str, float] = {}
     for attempt in range(1, attempts + 1):
         try:
@@ -546,8 +561,8 @@ def write_audit_publish(
                 table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
             )
             return PublishResult(**{**result.__dict__, "attempts": attempt})
-        except (PublishRefusedError, CommitFailedException, ValidationException) as exc:
-            if attempt == attempts:
+        except Exception as exc:
+            if not (isinstance(exc, PublishRefusedError) or is_commit_conflict(exc)) or attempt == attempts:
                 raise
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter
             log.warning(
