@@ -134,6 +134,8 @@ def test_a_failed_audit_leaves_main_untouched_and_keeps_the_branch(replay_dir: P
     failed = {r["expectation"] for r in audit_rows(D0) if not r["success"]}
     assert {"downloads > 0", "country_code is two letters or null"} <= failed
     assert any(e.startswith("unique grain") for e in failed)
+    (dup,) = [r["observed"] for r in audit_rows(D0) if r["expectation"].startswith("unique grain") and not r["success"]]
+    assert f"{rows[0]['project']} | {rows[0]['version']}" in dup  # the duplicated grain is quoted, readable
     assert not any(r["published"] for r in audit_rows(D0) if not r["success"])
     # fixing the input and rerunning publishes and replaces the kept branch
     write_day(replay_dir, D0)
@@ -199,6 +201,9 @@ def test_malformed_rows_go_to_dead_letters_and_the_rest_is_published(replay_dir:
 def test_two_days_written_concurrently_both_land(replay_dir: Path) -> None:
     from madlake.pipelines.pypi import load_day
 
+    from madlake.pipelines.tools import init_lakehouse
+
+    init_lakehouse()  # the catalog and tables exist before workers run (tools_catalog does this)
     days = [D0, D0 + timedelta(days=1)]
     expected = {d: len(write_day(replay_dir, d)) for d in days}
     errors: list[BaseException] = []

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 NOT_NULL = ("download_date", "project", "version", "downloads", "source")
 BAND_LABEL = "day total within band of trailing 7-day median"
+GRAIN_LABEL = f"unique grain ({', '.join(GRAIN)})"
 COVERAGE_LABEL = "tracked packages present or listed absent"
 _NULL = "\u2205"  # marks a null inside the grain key
 
@@ -47,6 +48,40 @@ def grain_key(staged: pa.Table) -> pa.Array:
 
     parts = [pc.fill_null(pc.cast(staged.column(c), "string"), _NULL) for c in GRAIN]
     return pc.binary_join_element_wise(*parts, "\x1f")
+
+
+#: The columns the expectations read (the others are dimensions, only part of the grain).
+AUDITED_COLUMNS = ("download_date", "project", "version", "downloads", "source", "country_code")
+
+
+def audit_frame(staged: pa.Table, grain: pa.Array) -> pa.Table:
+    """What great-expectations validates: the audited columns, strings dictionary-encoded, plus ``_grain_id``.
+
+    ``_grain_id`` numbers the distinct grains (equal grain, equal id), so "unique grain" is a uniqueness check on an
+    integer. Dictionary columns become pandas categoricals; both keep GE's per-batch fingerprint (a hash of every
+    value) cheap: on 300k rows the audit drops from ~3 s to ~0.3 s against plain string columns.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = {}
+    for name in AUDITED_COLUMNS:
+        col = staged.column(name)
+        columns[name] = pc.dictionary_encode(col) if pa.types.is_string(col.type) else col
+    encoded = pc.dictionary_encode(grain)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    columns["_grain_id"] = encoded.indices
+    return pa.table(columns)
+
+
+def duplicate_grains(grain: pa.Array, limit: int = 3) -> list[str]:
+    """Up to ``limit`` grain keys that occur more than once (readable, for the audit log)."""
+    import pyarrow as pa
+
+    counts = pa.table({"g": grain}).group_by("g").aggregate([("g", "count")])
+    dupes = counts.filter(pa.compute.greater(counts.column("g_count"), 1)).column("g").to_pylist()
+    return [d.replace("\x1f", " | ") for d in dupes[:limit]]
 
 
 def trailing_totals(table: IcebergTable, snapshot_id: int | None, day: date, days: int = 7) -> dict[date, int]:
@@ -83,7 +118,7 @@ def expectations_for(
 
     configs = [expectation("expect_column_values_to_not_be_null", column=c) for c in NOT_NULL]
     configs += [
-        expectation("expect_column_values_to_be_unique", label=f"unique grain ({', '.join(GRAIN)})", column="_grain"),
+        expectation("expect_column_values_to_be_unique", label=GRAIN_LABEL, column="_grain_id"),
         expectation("expect_column_values_to_be_between", label="downloads > 0", column="downloads", min_value=1),
         expectation(
             "expect_column_values_to_match_regex",
@@ -145,10 +180,16 @@ def build_audit(day: date, tracked: Sequence[str], settings: PypiSettings) -> Au
         # The branch was cut from main, so its other days are main's: the trailing week as published.
         history = trailing_totals(table, snapshot_id, day)
         configs, skipped = expectations_for(day, tracked, settings, history)
-        frame = staged.append_column("_grain", grain_key(staged))
-        report = run_expectations(frame, configs, suite_name=f"pypi_downloads_{day.isoformat()}")
+        grain = grain_key(staged)
+        report = run_expectations(audit_frame(staged, grain), configs, suite_name=f"pypi_downloads_{day.isoformat()}")
+        ge_results = [
+            ExpectationResult(r.expectation, r.success, f"{r.observed}; duplicated: {duplicate_grains(grain)}")
+            if r.expectation == GRAIN_LABEL and not r.success
+            else r
+            for r in report.results
+        ]
         cover, absent = coverage(staged, tracked, settings)
-        results = (*report.results, *([skipped] if skipped else []), cover)
+        results = (*ge_results, *([skipped] if skipped else []), cover)
         total = int(staged.column("downloads").to_numpy().sum()) if staged.num_rows else 0
         return AuditReport(
             results=results,
