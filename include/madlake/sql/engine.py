@@ -91,9 +91,11 @@ class LocalEngine:
             select = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
             # DDL cannot take bound parameters; the paths come from table metadata and are quoted as literals.
             files_sql = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+            # hive_partitioning off: DuckDB would otherwise take identity-partition columns from the (URL-encoded)
+            # directory names instead of the files, turning a value's spaces into '+'.
             self.con.execute(
                 f"create or replace view {quoted} as select {select} "
-                f"from read_parquet({files_sql}, union_by_name = true)"
+                f"from read_parquet({files_sql}, union_by_name = true, hive_partitioning = false)"
             )
         else:
             # Object-store files (no httpfs offline), merge-on-read files, or columns added after every file was
