@@ -62,7 +62,7 @@ READ_WINDOWS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
     Table.GITHUB_STARS_DAILY: ("star_date", ((-27, 0),)),
     # rankings: the run days and the days 28 and 365 before; breakouts: 90 days of history; the index: month ends.
     Table.TOOL_DAILY_METRICS: ("metric_date", ((-365, -365), (-90, 0))),
-    Table.POPULARITY_INDEX: ("month", ((-400, 0),)),
+    # popularity_index: the months 1, 3 and 12 before each month of the run (see read_filter).
 }
 
 #: The columns the models use from each source table, in the Trino types they need. A source table that does not
@@ -223,8 +223,11 @@ def athena_merge(mart: str, start: date, end: date) -> str:
 
 def read_filter(table: str, start: date, end: date) -> Any:
     """The pyiceberg row filter of what a run over ``[start, end]`` reads of ``table`` (``AlwaysTrue`` if unbounded)."""
-    from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, GreaterThanOrEqual, LessThan, Or
+    from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, GreaterThanOrEqual, In, LessThan, Or
 
+    if table == Table.POPULARITY_INDEX:
+        # Growth compares with exactly 1, 3 and 12 months earlier: read those months, nothing in between.
+        return In("month", sorted({_add_months(m, -k).isoformat() for m in _months(start, end) for k in (1, 3, 12)}))
     if table not in READ_WINDOWS:
         return AlwaysTrue()
     column, windows = READ_WINDOWS[table]
@@ -233,8 +236,6 @@ def read_filter(table: str, start: date, end: date) -> Any:
     for before, after in windows:
         lo = start + timedelta(days=before)
         hi = end + timedelta(days=after + 1)  # exclusive
-        if table == Table.POPULARITY_INDEX:
-            lo = lo.replace(day=1)
         if is_ts:
             lo_v: Any = datetime.combine(lo, datetime.min.time(), tzinfo=UTC).isoformat()
             hi_v: Any = datetime.combine(hi, datetime.min.time(), tzinfo=UTC).isoformat()
@@ -244,11 +245,37 @@ def read_filter(table: str, start: date, end: date) -> Any:
     return expr
 
 
+def _months(start: date, end: date) -> list[date]:
+    out, m = [], start.replace(day=1)
+    while m <= end:
+        out.append(m)
+        m = _add_months(m, 1)
+    return out
+
+
+def _add_months(month: date, k: int) -> date:
+    index = month.year * 12 + month.month - 1 + k
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@lru_cache(maxsize=None)
+def used_columns(table: str) -> frozenset[str]:
+    """Every column name the models mention that could belong to ``table`` (scans read only these)."""
+    import sqlglot
+    from sqlglot import exp
+
+    names: set[str] = set()
+    for model in load_models().values():
+        if table in model.tables:
+            names |= {c.name for c in sqlglot.parse_one(model.sql, read=SOURCE_DIALECT).find_all(exp.Column)}
+    return frozenset(names)
+
+
 class LocalSession:
     """A DuckDB session computing models for the days ``[start, end]`` over the local Iceberg tables.
 
     Tables are registered on first use from a filtered pyiceberg scan (``snapshot_ids`` pins a table to an old
-    snapshot, for "as of" recomputation); models are materialized once as temp tables. :meth:`refresh` re-reads a
+    snapshot, for "as of" recomputation); models are materialized once as temp tables. :meth:`invalidate` forgets a
     table after it was written (the marts of stage two read the ``tool_daily_metrics`` stage one wrote).
     """
 
@@ -299,7 +326,9 @@ class LocalSession:
             self._tables.add(name)
             return
         snapshot_id = self.snapshot_ids.get(name)
-        scan = table.scan(row_filter=read_filter(name, self.start, self.end), snapshot_id=snapshot_id)
+        columns = tuple(f.name for f in table.schema().fields if f.name in used_columns(name))
+        scan = table.scan(row_filter=read_filter(name, self.start, self.end), snapshot_id=snapshot_id,
+                          selected_fields=columns or ("*",))
         data = scan.to_arrow()
         data = self._with_contract_columns(name, data)
         self.con.register(f"__arrow_{name}", data)

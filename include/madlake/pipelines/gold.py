@@ -266,7 +266,12 @@ def _build_local(start: date, end: date) -> dict[str, int]:
                     name, report = failed[0]
                     raise AuditFailedError(f"madlake.{name}", "(not written)", report)
                 for name, table, rows in staged:
-                    result = replace_partition(table, rows, _row_filter(name, start, end), ctx)
+                    row_filter = _row_filter(name, start, end)
+                    if rows.num_rows == 0 and table.scan(row_filter=row_filter, limit=1).to_arrow().num_rows == 0:
+                        log.info("%s: nothing for %s..%s before or after; no commit", name, start, end)
+                        written[name] = 0
+                        continue
+                    result = replace_partition(table, rows, row_filter, ctx)
                     written[name] = rows.num_rows
                     i = next(i for i, o in enumerate(outcomes) if o[0] == name)
                     outcomes[i] = (name, result.snapshot_id or 0, outcomes[i][2], True)

@@ -29,6 +29,11 @@ RANKED_SIGNALS = ("downloads_28d", "mentions_28d", "stars", "new_stars_28d")
 #: The popularity index's signals; each has a ``<signal>_component`` and a ``<signal>_value`` column.
 INDEX_SIGNALS = ("downloads", "mentions", "stars", "new_stars")
 
+#: Gold tables are replaced a few days at a time, daily: keep the metadata log short (pyiceberg copies the whole table
+#: metadata several times per commit, so its size is what a daily commit costs; snapshots are expired by maintenance,
+#: except the monthly tags).
+_PROPERTIES = {"write.metadata.previous-versions-max": "10"}
+
 TOOL_DAILY_METRICS = TableSpec(
     name=Table.TOOL_DAILY_METRICS,
     schema=Schema(
@@ -57,6 +62,7 @@ TOOL_DAILY_METRICS = TableSpec(
     ),
     partition=(("metric_date", "month"),),
     sort=("metric_date", "tool_id"),
+    properties=_PROPERTIES,
     key=("metric_date", "tool_id"),
     doc="One row per tool per day: downloads, mentions, sentiment and GitHub signals as of that day "
     "(a tool with several packages or repos sums them).",
@@ -79,6 +85,7 @@ CATEGORY_DAILY_RANKINGS = TableSpec(
     ),
     partition=(("metric_date", "month"),),
     sort=("metric_date", "category", "signal", "rank"),
+    properties=_PROPERTIES,
     key=("metric_date", "category", "signal", "tool_id"),
     doc="Per category per day per signal: each tool's value, share of the category, rank and rank change "
     "(positive = climbed) against 28 and 365 days earlier.",
@@ -110,6 +117,7 @@ POPULARITY_INDEX = TableSpec(
     ),
     partition=(("month", "year"),),
     sort=("month", "category", "rank_in_category"),
+    properties=_PROPERTIES,
     key=("month", "tool_id", "category"),
     doc="Monthly composite popularity score per tool and category (method versioned in docs/metrics.md): each signal "
     "divided by the mean of the category's leaders, log-scaled and weighted; every component kept as a column.",
@@ -128,6 +136,7 @@ TOOL_BREAKOUTS = TableSpec(
     ),
     partition=(("metric_date", "year"),),
     sort=("metric_date", "tool_id"),
+    properties=_PROPERTIES,
     key=("metric_date", "tool_id"),
     doc="A tool breaks out on a day when two or more of its daily signals are more than 2 standard deviations above "
     "their trailing 90-day mean.",
