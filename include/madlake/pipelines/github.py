@@ -497,6 +497,12 @@ def backfill_star_history(
 
     if since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
+    from madlake.catalog.models import GITHUB_REPO_RE
+
+    # Names from params become URL paths: refuse anything but owner/name (no '..', '?', spaces, extra segments).
+    bad = [r for r in repos or () if not GITHUB_REPO_RE.match(str(r)) or {".", ".."} & set(str(r).split("/"))]
+    if bad:
+        raise ValueError(f"invalid GitHub repository name(s) {bad!r}: expected owner/name")
     ctx = CommitContext.current(source=SOURCE)
     catalog = {r.lower(): t for r, t in tracked_repos().items()}
     table = load_table(Table.GITHUB_STARS_DAILY)

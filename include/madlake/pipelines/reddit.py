@@ -21,6 +21,7 @@ them any number of times. The read-reconcile-merge is not atomic against a *conc
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -220,7 +221,11 @@ def ingest(
 
     settings = get_settings()
     mode = mode or settings.effective_source_mode
-    names = list(subreddits) if subreddits else tracked_subreddits()
+    # Names and ids from params become URL paths and landing file names: refuse anything but plain names.
+    names = tracked_subreddits(",".join(subreddits)) if subreddits else tracked_subreddits()
+    bad_threads = [t for t in threads if not re.fullmatch(r"[0-9a-z]{1,16}", str(t))]
+    if bad_threads:
+        raise ValueError(f"invalid Reddit submission id(s) in threads: {bad_threads!r} (base36, e.g. 1mkowrw)")
     writer = LandingWriter(settings.raw_uri, day, datetime.now(UTC), run_id=run_id)
     log.info(
         "Reddit ingest for %s (%s mode): %d subreddit(s), limit %d, landing %s",

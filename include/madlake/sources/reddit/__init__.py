@@ -35,5 +35,6 @@ def tracked_subreddits(override: str | None = None) -> list[str]:
         return list(DEFAULT_SUBREDDITS)
     bad = [n for n in names if not _NAME.match(n)]
     if bad:
-        raise ValueError(f"MADLAKE_SUBREDDITS has invalid subreddit name(s): {bad}")
+        source = "MADLAKE_SUBREDDITS" if override is None else "subreddits"
+        raise ValueError(f"{source} has invalid subreddit name(s): {bad!r}")
     return list(dict.fromkeys(names))
