@@ -110,14 +110,20 @@ def main() -> None:
                 os.environ[k] = v
     ratio = big / base
     print("generated sample data, every catalog tool; daily run = recompute + audit + publish 4 gold tables")
-    print(f"setup 1 month : sources {month_setup['sources_s']:.1f}s, gold backfill {month_setup['gold_backfill_s']:.1f}s")
-    print(f"setup 3 years : sources {years_setup['sources_s']:.1f}s, gold backfill {years_setup['gold_backfill_s']:.1f}s")
+    print(
+        f"setup 1 month : sources {month_setup['sources_s']:.1f}s, gold backfill {month_setup['gold_backfill_s']:.1f}s"
+    )
+    print(
+        f"setup 3 years : sources {years_setup['sources_s']:.1f}s, gold backfill {years_setup['gold_backfill_s']:.1f}s"
+    )
     print(f"daily rebuild, 1 month of history : median {base:.2f}s  runs {', '.join(f'{t:.2f}' for t in base_runs)}")
     print(f"daily rebuild, 3 years of history : median {big:.2f}s  runs {', '.join(f'{t:.2f}' for t in big_runs)}")
     print(f"rows read, 1 month : {base_read}")
     print(f"rows read, 3 years : {big_read}")
-    print(f"ratio 3 years / 1 month = {ratio:.2f} (target <= {TARGET_RATIO})  "
-          f"{'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+    print(
+        f"ratio 3 years / 1 month = {ratio:.2f} (target <= {TARGET_RATIO})  "
+        f"{'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}"
+    )
     print(f"3-year backfill / one daily run = {years_setup['gold_backfill_s'] / big:.0f}x")
     if ratio > TARGET_RATIO:
         raise RuntimeError(f"daily rebuild grows with history: ratio {ratio:.2f} > {TARGET_RATIO}")

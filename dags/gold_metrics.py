@@ -22,7 +22,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import Asset, Param, dag, task
-
 from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
 
@@ -48,7 +47,9 @@ for _name in SOURCES[1:]:
     max_active_runs=1,
     default_args=default_args(execution_timeout=timedelta(hours=2)),
     params={
-        "date": Param(None, type=["null", "string"], format="date", description="recompute this day (default: yesterday)"),
+        "date": Param(
+            None, type=["null", "string"], format="date", description="recompute this day (default: yesterday)"
+        ),
         "start": Param(None, type=["null", "string"], format="date", description="backfill: first day"),
         "end": Param(None, type=["null", "string"], format="date", description="backfill: last day"),
     },

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from madlake.names import Table
 
 DAY = date(2026, 3, 31)
@@ -41,14 +40,36 @@ def _tools() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     base = {"aliases": [], "npm_packages": [], "homepage": None, "loaded_at": now}
     rows = [
-        {**base, "tool_id": "alpha", "name": "Alpha", "categories": ["olap_database"], "primary_category":
-         "olap_database", "pypi_packages": ["alpha-core", "alpha-client"], "github_repos": ["a/alpha", "a/alpha-ui"],
-         "open_source": True},
-        {**base, "tool_id": "beta", "name": "Beta", "categories": ["olap_database", "query_engine"],
-         "primary_category": "olap_database", "pypi_packages": ["beta"], "github_repos": ["b/beta"],
-         "open_source": True},
-        {**base, "tool_id": "gamma", "name": "Gamma", "categories": ["olap_database"], "primary_category":
-         "olap_database", "pypi_packages": [], "github_repos": [], "open_source": False},
+        {
+            **base,
+            "tool_id": "alpha",
+            "name": "Alpha",
+            "categories": ["olap_database"],
+            "primary_category": "olap_database",
+            "pypi_packages": ["alpha-core", "alpha-client"],
+            "github_repos": ["a/alpha", "a/alpha-ui"],
+            "open_source": True,
+        },
+        {
+            **base,
+            "tool_id": "beta",
+            "name": "Beta",
+            "categories": ["olap_database", "query_engine"],
+            "primary_category": "olap_database",
+            "pypi_packages": ["beta"],
+            "github_repos": ["b/beta"],
+            "open_source": True,
+        },
+        {
+            **base,
+            "tool_id": "gamma",
+            "name": "Gamma",
+            "categories": ["olap_database"],
+            "primary_category": "olap_database",
+            "pypi_packages": [],
+            "github_repos": [],
+            "open_source": False,
+        },
     ]
     replace_partition(table, rows_to_arrow(table, rows), AlwaysTrue(), CommitContext.current(source="test"))
 
@@ -64,26 +85,53 @@ def _pypi(day: date, project: str, pip: int, ci: int, mirror: int) -> list[dict[
 
 def _mention(day: date, tool: str, count: int, score: float, label: str, processed: datetime | None = None) -> dict:
     created = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=13)
-    return {"content_id": f"t1_{tool}{day:%m%d}{count}{label}", "content_type": "comment", "subreddit": "dataengineering",
-            "created_at": created, "tool_id": tool, "mention_count": count, "sentiment_score": score,
-            "sentiment_label": label, "method": "lexicon", "processed_at": processed or created + timedelta(hours=1)}
+    return {
+        "content_id": f"t1_{tool}{day:%m%d}{count}{label}",
+        "content_type": "comment",
+        "subreddit": "dataengineering",
+        "created_at": created,
+        "tool_id": tool,
+        "mention_count": count,
+        "sentiment_score": score,
+        "sentiment_label": label,
+        "method": "lexicon",
+        "processed_at": processed or created + timedelta(hours=1),
+    }
 
 
 def _snapshot(day: date, repo: str, tool: str, stars: int, tag: str | None = None, tag_day: date | None = None) -> dict:
     release_at = datetime.combine(tag_day, datetime.min.time(), tzinfo=UTC) if tag_day else None
-    return {"snapshot_date": day, "repo": repo, "requested_repo": repo, "tool_id": tool, "stars": stars,
-            "forks": stars // 10, "open_issues": 5, "latest_release_tag": tag, "latest_release_at": release_at,
-            "origin": "replay", "not_modified": False, "fetched_at": datetime.combine(day, datetime.min.time(), tzinfo=UTC)}
+    return {
+        "snapshot_date": day,
+        "repo": repo,
+        "requested_repo": repo,
+        "tool_id": tool,
+        "stars": stars,
+        "forks": stars // 10,
+        "open_issues": 5,
+        "latest_release_tag": tag,
+        "latest_release_at": release_at,
+        "origin": "replay",
+        "not_modified": False,
+        "fetched_at": datetime.combine(day, datetime.min.time(), tzinfo=UTC),
+    }
 
 
 def _stars(day: date, repo: str, tool: str, new: int) -> dict:
-    return {"repo": repo, "star_date": day, "new_stars": new, "cumulative_stars": 0, "tool_id": tool,
-            "origin": "live", "loaded_at": datetime(2026, 4, 1, tzinfo=UTC)}
+    return {
+        "repo": repo,
+        "star_date": day,
+        "new_stars": new,
+        "cumulative_stars": 0,
+        "tool_id": tool,
+        "origin": "live",
+        "loaded_at": datetime(2026, 4, 1, tzinfo=UTC),
+    }
 
 
 @pytest.fixture
 def small_lake(lakehouse: Path) -> Path:
-    """40 days (2026-02-20..2026-03-31) of known inputs for alpha (2 packages, 2 repos), beta, and gamma (no sources)."""
+    """40 days (2026-02-20..2026-03-31) of known inputs: alpha (2 packages, 2 repos), beta, gamma (no sources)."""
     _tools()
     start = DAY - timedelta(days=39)
     pypi, mentions, snaps, stars = [], [], [], []
@@ -93,10 +141,16 @@ def small_lake(lakehouse: Path) -> Path:
         pypi += _pypi(d, "alpha-client", 10, 1, 0)
         pypi += _pypi(d, "beta", 500, 50, 3)
         pypi += _pypi(d, "not-tracked", 99999, 0, 0)
-        snaps += [_snapshot(d, "a/alpha", "alpha", 1000 + 10 * i, "v1", date(2025, 11, 1)),
-                  _snapshot(d, "a/alpha-ui", "alpha", 100, "ui-2", date(2026, 3, 20)),
-                  _snapshot(d, "b/beta", "beta", 5000 + i)]
-        stars += [_stars(d, "a/alpha", "alpha", 10), _stars(d, "a/alpha-ui", "alpha", 0), _stars(d, "b/beta", "beta", 1)]
+        snaps += [
+            _snapshot(d, "a/alpha", "alpha", 1000 + 10 * i, "v1", date(2025, 11, 1)),
+            _snapshot(d, "a/alpha-ui", "alpha", 100, "ui-2", date(2026, 3, 20)),
+            _snapshot(d, "b/beta", "beta", 5000 + i),
+        ]
+        stars += [
+            _stars(d, "a/alpha", "alpha", 10),
+            _stars(d, "a/alpha-ui", "alpha", 0),
+            _stars(d, "b/beta", "beta", 1),
+        ]
         if i % 2 == 0:
             mentions.append(_mention(d, "alpha", 2, 0.5, "positive"))
         mentions.append(_mention(d, "beta", 1, -0.7, "very_negative"))
@@ -254,8 +308,10 @@ def test_late_mentions_extend_the_recomputed_range(small_lake: Path) -> None:
     build_gold(DAY, start=DAY, end=DAY)
     assert gold_range(DAY) == (DAY, DAY)
     late_day = DAY - timedelta(days=6)
-    _write(Table.REDDIT_MENTIONS, [_mention(late_day, "gamma", 3, 0.9, "very_positive",
-                                            processed=datetime.now(UTC) + timedelta(seconds=1))])
+    _write(
+        Table.REDDIT_MENTIONS,
+        [_mention(late_day, "gamma", 3, 0.9, "very_positive", processed=datetime.now(UTC) + timedelta(seconds=1))],
+    )
     assert gold_range(DAY) == (late_day, DAY)
     result = build_gold(DAY)
     assert result["start"] == late_day.isoformat()
@@ -296,20 +352,34 @@ def test_breakout_needs_two_signals_above_two_sigma(lakehouse: Path) -> None:
 
 def test_audit_rejects_duplicate_keys_and_impossible_values(lakehouse: Path) -> None:
     import pyarrow as pa
-
     from madlake.lakehouse.tables import load_table
     from madlake.pipelines.gold import audit_gold
 
     table = load_table(Table.TOOL_DAILY_METRICS)
-    bad = pa.table({"metric_date": [DAY, DAY], "tool_id": ["x", "x"], "downloads": [5, 5],
-                    "downloads_excl_ci": [9, 1], "downloads_7d": [1, 1], "downloads_28d": [1, 1],
-                    "mentions": [0, 0], "mentions_28d": [0, 0], "new_stars_28d": [0, 0],
-                    "sentiment_28d": [0.1, 1.5], "positive_share_28d": [0.5, 0.5], "negative_share_28d": [0.1, 0.1]})
+    bad = pa.table(
+        {
+            "metric_date": [DAY, DAY],
+            "tool_id": ["x", "x"],
+            "downloads": [5, 5],
+            "downloads_excl_ci": [9, 1],
+            "downloads_7d": [1, 1],
+            "downloads_28d": [1, 1],
+            "mentions": [0, 0],
+            "mentions_28d": [0, 0],
+            "new_stars_28d": [0, 0],
+            "sentiment_28d": [0.1, 1.5],
+            "positive_share_28d": [0.5, 0.5],
+            "negative_share_28d": [0.1, 0.1],
+        }
+    )
     report = audit_gold(bad, table, 0, expected_rows=2)
     failed = {r.expectation for r in report.results if not r.success}
     assert failed == {"key (metric_date, tool_id) unique", "downloads_excl_ci <= downloads", "sentiment_28d in [-1, 1]"}
-    good = bad.slice(1, 1).set_column(3, "downloads_excl_ci", pa.array([1])).set_column(
-        9, "sentiment_28d", pa.array([0.2]))
+    good = (
+        bad.slice(1, 1)
+        .set_column(3, "downloads_excl_ci", pa.array([1]))
+        .set_column(9, "sentiment_28d", pa.array([0.2]))
+    )
     assert audit_gold(good, table, 0, expected_rows=1).success
 
 
@@ -319,7 +389,9 @@ def test_backfill_tags_each_month_and_as_of_reads_reproduce_it(small_lake: Path)
     from madlake.sql.engine import LocalEngine
 
     result = build_gold(DAY, start=date(2026, 2, 20), end=DAY)
-    assert "popularity_index@monthly-2026-02" in result["tags"] and "tool_daily_metrics@monthly-2026-03" in result["tags"]
+    assert (
+        "popularity_index@monthly-2026-02" in result["tags"] and "tool_daily_metrics@monthly-2026-03" in result["tags"]
+    )
     feb = snapshot_ids_at("monthly-2026-02")
     old = LocalEngine(snapshot_ids=feb).query("select max(metric_date) as d from tool_daily_metrics").to_pylist()
     assert old == [{"d": date(2026, 2, 28)}]
@@ -333,12 +405,11 @@ def test_backfill_tags_each_month_and_as_of_reads_reproduce_it(small_lake: Path)
 
 
 def test_a_failed_audit_publishes_nothing_and_is_recorded(small_lake: Path) -> None:
-    from pyiceberg.expressions import AlwaysTrue
-
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import AuditFailedError, CommitContext, replace_partition
     from madlake.pipelines.gold import build_gold
     from madlake.sql.engine import LocalEngine
+    from pyiceberg.expressions import AlwaysTrue
 
     build_gold(DAY, start=DAY, end=DAY)
     before = _rows(Table.TOOL_DAILY_METRICS)
@@ -351,7 +422,15 @@ def test_a_failed_audit_publishes_nothing_and_is_recorded(small_lake: Path) -> N
     with pytest.raises(AuditFailedError, match="duplicated keys"):
         build_gold(DAY, start=DAY - timedelta(days=1), end=DAY)
     assert _rows(Table.TOOL_DAILY_METRICS) == before  # neither day was written
-    log = LocalEngine().query("select expectation, success, published from audit_results "
-                              "where table_name = 'madlake.tool_daily_metrics' and not success").to_pylist()
-    assert log == [{"expectation": "key (metric_date, tool_id) unique", "success": False, "published": False},
-                   {"expectation": "one row per tool per day", "success": False, "published": False}]
+    log = (
+        LocalEngine()
+        .query(
+            "select expectation, success, published from audit_results "
+            "where table_name = 'madlake.tool_daily_metrics' and not success"
+        )
+        .to_pylist()
+    )
+    assert log == [
+        {"expectation": "key (metric_date, tool_id) unique", "success": False, "published": False},
+        {"expectation": "one row per tool per day", "success": False, "published": False},
+    ]

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from sqlglot import exp
-
 from madlake.names import Table
+from sqlglot import exp
 
 END = date(2026, 3, 31)
 START = END - timedelta(days=75)
@@ -59,7 +58,8 @@ def test_models_are_lowercase_trino_with_staging_before_marts() -> None:
             assert len(model.tables) == 1, f"{name}: one staging model per source table"
         if name.startswith("fct_"):
             assert not any(t in (Table.PYPI_DOWNLOADS, Table.REDDIT_MENTIONS) for t in model.tables), (
-                f"{name}: marts read sources through staging models")
+                f"{name}: marts read sources through staging models"
+            )
 
 
 def test_athena_statements_parse_as_trino_merges() -> None:
@@ -113,12 +113,15 @@ def test_gold_tables_are_complete_and_labeled_sample(sample_lake: Path) -> None:
 
     engine = LocalEngine()
     n_tools = len(load_catalog().tools)
-    per_day = engine.query("select metric_date, count(*) as n, bool_and(is_sample) as s from tool_daily_metrics "
-                           "group by metric_date").to_pylist()
+    per_day = engine.query(
+        "select metric_date, count(*) as n, bool_and(is_sample) as s from tool_daily_metrics group by metric_date"
+    ).to_pylist()
     assert len(per_day) == 45 and {r["n"] for r in per_day} == {n_tools} and all(r["s"] for r in per_day)
     months = engine.query("select month, max(as_of_date) as d from popularity_index group by month order by month")
-    assert months.to_pylist() == [{"month": date(2026, 2, 1), "d": date(2026, 2, 28)},
-                                  {"month": date(2026, 3, 1), "d": END}]
+    assert months.to_pylist() == [
+        {"month": date(2026, 2, 1), "d": date(2026, 2, 28)},
+        {"month": date(2026, 3, 1), "d": END},
+    ]
 
 
 def test_views_parse_as_trino_ddl_and_run_on_duckdb(sample_lake: Path) -> None:
@@ -130,8 +133,9 @@ def test_views_parse_as_trino_ddl_and_run_on_duckdb(sample_lake: Path) -> None:
         assert isinstance(tree, exp.Create) and tree.kind == "VIEW"
     assert create_views() == list(view_sql())
     engine = local_engine()
-    leaders = engine.query("select category, count(*) as n, min(rank_in_category) as r from v_category_leaders_latest "
-                           "group by category").to_pylist()
+    leaders = engine.query(
+        "select category, count(*) as n, min(rank_in_category) as r from v_category_leaders_latest group by category"
+    ).to_pylist()
     assert leaders and all(r["r"] == 1 for r in leaders)
 
 
@@ -147,10 +151,16 @@ def test_every_question_parses_runs_and_answers(sample_lake: Path) -> None:
     answers = {name: run_query(name).to_pylist() for name in queries}
     assert all(answers[n] for n in queries), {n: len(a) for n, a in answers.items()}
     # The OLAP answer is the open-source olap_database tool with the highest score in the latest month.
-    expected = LocalEngine().query(
-        "select p.tool_id, t.name from popularity_index p join dim_tools t using (tool_id) "
-        "where p.category = 'olap_database' and t.open_source and p.month = (select max(month) from popularity_index) "
-        "order by p.score desc limit 1").to_pylist()[0]
+    expected = (
+        LocalEngine()
+        .query(
+            "select p.tool_id, t.name from popularity_index p join dim_tools t using (tool_id) "
+            "where p.category = 'olap_database' and t.open_source "
+            "and p.month = (select max(month) from popularity_index) "
+            "order by p.score desc limit 1"
+        )
+        .to_pylist()[0]
+    )
     assert answers["most_popular_open_source_olap"][0]["tool_name"] == expected["name"]
     scores = [r["score"] for r in answers["most_popular_open_source_olap"]]
     assert scores == sorted(scores, reverse=True)

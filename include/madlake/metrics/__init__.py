@@ -1,1 +1,1 @@
-"""Gold metrics: SQL models (Trino dialect) run by DuckDB locally and by Athena in AWS, the analyst queries and views."""
+"""Gold metrics: SQL models (Trino dialect) run by DuckDB locally and by Athena in AWS; analyst queries and views."""

@@ -59,8 +59,9 @@ def _parse(path: Path) -> Query:
     for item in " ".join(header.get("params", [])).split():
         k, _, v = item.partition("=")
         params[k] = v
-    return Query(path.stem, " ".join(header["question"]), " ".join(header.get("method", [])),
-                 text.strip().rstrip(";"), params)
+    return Query(
+        path.stem, " ".join(header["question"]), " ".join(header.get("method", [])), text.strip().rstrip(";"), params
+    )
 
 
 def list_queries() -> list[Query]:
@@ -131,7 +132,7 @@ def answers_text(engine: SqlEngine | None = None, params: dict[str, dict[str, st
     for q in list_queries():
         try:
             result = format_result(run_query(q.name, (params or {}).get(q.name), engine=engine), "table")
-        except Exception as exc:  # noqa: BLE001 - one failing answer must not hide the others; the error is shown
+        except Exception as exc:
             log.exception("query %s failed", q.name)
             result = f"(failed: {exc})"
         shown = {**q.params, **(params or {}).get(q.name, {})}
@@ -145,10 +146,10 @@ def _cmd(args: argparse.Namespace) -> int:
 
     if not args.name:
         for q in list_queries():
-            params = f"  [params: {', '.join(f'{k}={v}' for k, v in q.params.items())}]" if q.params else ""
-            print(f"{q.name:34} {q.question}{params}")
+            shown = f"  [params: {', '.join(f'{k}={v}' for k, v in q.params.items())}]" if q.params else ""
+            print(f"{q.name:34} {q.question}{shown}")
         return 0
-    params = {}
+    params: dict[str, str] = {}
     for item in args.param or []:
         k, sep, v = item.partition("=")
         if not sep:
@@ -176,16 +177,27 @@ def demo_report() -> list[str]:
 
     if "popularity_index" not in LocalEngine().available_tables():
         return []
-    span = LocalEngine().query(
-        "select max(metric_date) as last, bool_or(is_sample) as sample from tool_daily_metrics").to_pylist()[0]
+    span = (
+        LocalEngine()
+        .query("select max(metric_date) as last, bool_or(is_sample) as sample from tool_daily_metrics")
+        .to_pylist()[0]
+    )
     if span["last"] is None:
         return []
     label = " (includes SAMPLE DATA: generated from real totals)" if span["sample"] else ""
     header = f"Answers to the MAD questions, gold data as of {span['last']}{label}  (madlake ask lists them):"
     # The demo's Reddit data covers a few subreddits: ask about the category they discuss most.
-    busiest = LocalEngine().query(
-        "select c.category from tool_daily_metrics m join dim_tools t using (tool_id) cross join unnest(t.categories) "
-        "as c(category) where m.metric_date = (select max(metric_date) from tool_daily_metrics where mentions_28d > 0) "
-        "group by c.category order by sum(m.mentions_28d) desc, c.category limit 1").to_pylist()
-    params = {"most_loved_and_criticised": {"category": busiest[0]["category"], "min_mentions": "1"}} if busiest else None
+    busiest = (
+        LocalEngine()
+        .query(
+            "select c.category from tool_daily_metrics m join dim_tools t using (tool_id) "
+            "cross join unnest(t.categories) as c(category) "
+            "where m.metric_date = (select max(metric_date) from tool_daily_metrics where mentions_28d > 0) "
+            "group by c.category order by sum(m.mentions_28d) desc, c.category limit 1"
+        )
+        .to_pylist()
+    )
+    params = (
+        {"most_loved_and_criticised": {"category": busiest[0]["category"], "min_mentions": "1"}} if busiest else None
+    )
     return ["", header, "", *answers_text(params=params).splitlines()]

@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +97,11 @@ SOURCE_CONTRACTS: dict[str, dict[str, str]] = {
         "origin": "varchar",
     },
     Table.GITHUB_STARS_DAILY: {
-        "repo": "varchar", "star_date": "date", "new_stars": "bigint", "tool_id": "varchar", "origin": "varchar",
+        "repo": "varchar",
+        "star_date": "date",
+        "new_stars": "bigint",
+        "tool_id": "varchar",
+        "origin": "varchar",
     },
 }
 
@@ -258,7 +262,7 @@ def _add_months(month: date, k: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def used_columns(table: str) -> frozenset[str]:
     """Every column name the models mention that could belong to ``table`` (scans read only these)."""
     import sqlglot
@@ -294,7 +298,9 @@ class LocalSession:
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
         self.con.execute("set threads to 2")
         self.con.execute("set timezone = 'UTC'")
-        self.con.execute("create temp table run_params as select ?::date as start_date, ?::date as end_date", [start, end])
+        self.con.execute(
+            "create temp table run_params as select ?::date as start_date, ?::date as end_date", [start, end]
+        )
         self._tables: set[str] = set()
         self._models: set[str] = set()
         self.rows_read: dict[str, int] = {}
@@ -319,7 +325,7 @@ class LocalSession:
         except NoSuchTableError:
             if name not in SOURCE_CONTRACTS:
                 raise ModelError(f"table {name} does not exist; run tools_catalog (lakehouse init) first") from None
-            cols = ", ".join(f"cast(null as {typ}) as \"{col}\"" for col, typ in SOURCE_CONTRACTS[name].items())
+            cols = ", ".join(f'cast(null as {typ}) as "{col}"' for col, typ in SOURCE_CONTRACTS[name].items())
             self.con.execute(f'create or replace temp view "{name}" as ' + transpile(f"select {cols} limit 0"))
             log.warning("Source table %s does not exist yet: read as empty", name)
             self.rows_read[name] = 0
@@ -327,8 +333,11 @@ class LocalSession:
             return
         snapshot_id = self.snapshot_ids.get(name)
         columns = tuple(f.name for f in table.schema().fields if f.name in used_columns(name))
-        scan = table.scan(row_filter=read_filter(name, self.start, self.end), snapshot_id=snapshot_id,
-                          selected_fields=columns or ("*",))
+        scan = table.scan(
+            row_filter=read_filter(name, self.start, self.end),
+            snapshot_id=snapshot_id,
+            selected_fields=columns or ("*",),
+        )
         data = scan.to_arrow()
         data = self._with_contract_columns(name, data)
         self.con.register(f"__arrow_{name}", data)
@@ -345,8 +354,14 @@ class LocalSession:
         if not missing:
             return data
         log.warning("Source table %s lacks columns %s; they are read as null", name, ", ".join(missing))
-        types = {"date": pa.date32(), "varchar": pa.string(), "boolean": pa.bool_(), "bigint": pa.int64(),
-                 "double": pa.float64(), "timestamp with time zone": pa.timestamp("us", tz="UTC")}
+        types = {
+            "date": pa.date32(),
+            "varchar": pa.string(),
+            "boolean": pa.bool_(),
+            "bigint": pa.int64(),
+            "double": pa.float64(),
+            "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+        }
         for c in missing:
             data = data.append_column(c, pa.nulls(data.num_rows, type=types[contract[c]]))
         return data

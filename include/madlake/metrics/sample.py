@@ -60,24 +60,60 @@ def contract_spec(name: str) -> TableSpec:
         return specs[name]
     s, ln, d, ts, dbl, b = StringType, LongType, DateType, TimestamptzType, DoubleType, BooleanType
     columns: dict[str, list[tuple[str, Any, bool]]] = {
-        Table.PYPI_DOWNLOADS: [("download_date", d, True), ("project", s, True), ("version", s, True),
-                               ("installer", s, False), ("ci", b, False), ("downloads", ln, True), ("source", s, True)],
-        Table.REDDIT_MENTIONS: [("content_id", s, True), ("content_type", s, True), ("subreddit", s, False),
-                                ("created_at", ts, True), ("tool_id", s, True), ("mention_count", ln, True),
-                                ("sentiment_score", dbl, False), ("sentiment_label", s, False), ("summary", s, False),
-                                ("method", s, False), ("processed_at", ts, False)],
-        Table.GITHUB_REPO_SNAPSHOTS: [("snapshot_date", d, True), ("repo", s, True), ("tool_id", s, False),
-                                      ("stars", ln, False), ("forks", ln, False), ("open_issues", ln, False),
-                                      ("latest_release_tag", s, False), ("latest_release_at", ts, False)],
-        Table.GITHUB_STARS_DAILY: [("repo", s, True), ("star_date", d, True), ("new_stars", ln, False),
-                                   ("cumulative_stars", ln, False), ("tool_id", s, False),
-                                   ("origin", s, True)],
+        Table.PYPI_DOWNLOADS: [
+            ("download_date", d, True),
+            ("project", s, True),
+            ("version", s, True),
+            ("installer", s, False),
+            ("ci", b, False),
+            ("downloads", ln, True),
+            ("source", s, True),
+        ],
+        Table.REDDIT_MENTIONS: [
+            ("content_id", s, True),
+            ("content_type", s, True),
+            ("subreddit", s, False),
+            ("created_at", ts, True),
+            ("tool_id", s, True),
+            ("mention_count", ln, True),
+            ("sentiment_score", dbl, False),
+            ("sentiment_label", s, False),
+            ("summary", s, False),
+            ("method", s, False),
+            ("processed_at", ts, False),
+        ],
+        Table.GITHUB_REPO_SNAPSHOTS: [
+            ("snapshot_date", d, True),
+            ("repo", s, True),
+            ("tool_id", s, False),
+            ("stars", ln, False),
+            ("forks", ln, False),
+            ("open_issues", ln, False),
+            ("latest_release_tag", s, False),
+            ("latest_release_at", ts, False),
+        ],
+        Table.GITHUB_STARS_DAILY: [
+            ("repo", s, True),
+            ("star_date", d, True),
+            ("new_stars", ln, False),
+            ("cumulative_stars", ln, False),
+            ("tool_id", s, False),
+            ("origin", s, True),
+        ],
     }
-    partition = {Table.PYPI_DOWNLOADS: ("download_date", "day"), Table.REDDIT_MENTIONS: ("created_at", "month"),
-                 Table.GITHUB_REPO_SNAPSHOTS: ("snapshot_date", "month"), Table.GITHUB_STARS_DAILY: ("star_date", "month")}
+    partition = {
+        Table.PYPI_DOWNLOADS: ("download_date", "day"),
+        Table.REDDIT_MENTIONS: ("created_at", "month"),
+        Table.GITHUB_REPO_SNAPSHOTS: ("snapshot_date", "month"),
+        Table.GITHUB_STARS_DAILY: ("star_date", "month"),
+    }
     fields = [NestedField(i + 1, n, t(), required=r) for i, (n, t, r) in enumerate(columns[name])]
-    return TableSpec(name=name, schema=Schema(*fields), partition=(partition[name],),  # type: ignore[arg-type]
-                     doc=f"{name} (gold contract columns; stand-in until its pipeline registers the table)")
+    return TableSpec(
+        name=name,
+        schema=Schema(*fields),
+        partition=(partition[name],),  # type: ignore[arg-type]
+        doc=f"{name} (gold contract columns; stand-in until its pipeline registers the table)",
+    )
 
 
 def _neutral(arrow_type: pa.DataType, n: int) -> pa.Array:
@@ -142,7 +178,7 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
         spike = np.ones(n)
         if n > 120 and rng.random() < 0.15:
             at = int(rng.integers(100, n))
-            spike[at:at + 3] = rng.uniform(3.5, 6.0)
+            spike[at : at + 3] = rng.uniform(3.5, 6.0)
         # PyPI: three rows per package and day (pip, CI, mirror).
         for pkg in tool.pypi:
             monthly = base["pypi_downloads_month"].get(pkg) or float(rng.lognormal(11, 2))
@@ -151,9 +187,16 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
             ci = np.maximum(0, daily * 0.2).astype(np.int64)
             mirror = np.full(n, max(1, int(rng.integers(50, 400))), dtype=np.int64)
             for installer, is_ci, values in (("pip", False, user), ("pip", True, ci), ("bandersnatch", False, mirror)):
-                add(Table.PYPI_DOWNLOADS, download_date=days, project=[pkg] * n, version=["sample"] * n,
-                    installer=[installer] * n, ci=[is_ci] * n, downloads=values.tolist(),
-                    source=["replay-sample"] * n)
+                add(
+                    Table.PYPI_DOWNLOADS,
+                    download_date=days,
+                    project=[pkg] * n,
+                    version=["sample"] * n,
+                    installer=[installer] * n,
+                    ci=[is_ci] * n,
+                    downloads=values.tolist(),
+                    source=["replay-sample"] * n,
+                )
         # Reddit: one mention row per tool and day with mentions (count ~ Poisson).
         scale = math.log10(1 + sum(base["pypi_downloads_month"].get(p, 0) for p in tool.pypi) + 1e5)
         lam = np.maximum(0.05, (scale - 4.0) * 1.2) * trend * spike
@@ -161,13 +204,34 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
         bias = rng.normal(0.15, 0.2)
         for j in np.nonzero(counts)[0]:
             score = float(np.clip(rng.normal(bias, 0.25), -1, 1))
-            label = ("very_positive" if score > 0.6 else "positive" if score > 0.2 else "neutral" if score >= -0.2
-                     else "negative" if score >= -0.6 else "very_negative")
-            created = datetime.combine(days[j], datetime.min.time(), tzinfo=UTC) + timedelta(hours=int(rng.integers(24)))
-            add(Table.REDDIT_MENTIONS, content_id=[f"sample-{tool.id}-{days[j]:%Y%m%d}"], content_type=["comment"],
-                subreddit=["dataengineering"], created_at=[created], tool_id=[tool.id], mention_count=[int(counts[j])],
-                sentiment_score=[score], sentiment_label=[label], summary=["sample"], method=["sample"],
-                processed_at=[created + timedelta(hours=1)])
+            label = (
+                "very_positive"
+                if score > 0.6
+                else "positive"
+                if score > 0.2
+                else "neutral"
+                if score >= -0.2
+                else "negative"
+                if score >= -0.6
+                else "very_negative"
+            )
+            created = datetime.combine(days[j], datetime.min.time(), tzinfo=UTC) + timedelta(
+                hours=int(rng.integers(24))
+            )
+            add(
+                Table.REDDIT_MENTIONS,
+                content_id=[f"sample-{tool.id}-{days[j]:%Y%m%d}"],
+                content_type=["comment"],
+                subreddit=["dataengineering"],
+                created_at=[created],
+                tool_id=[tool.id],
+                mention_count=[int(counts[j])],
+                sentiment_score=[score],
+                sentiment_label=[label],
+                summary=["sample"],
+                method=["sample"],
+                processed_at=[created + timedelta(hours=1)],
+            )
         # GitHub: a daily snapshot per repo and the daily new stars.
         for repo in tool.github:
             stars_end = base["github_stars"].get(repo.lower()) or float(rng.lognormal(8.5, 1.3))
@@ -181,13 +245,28 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
             release_idx = (np.arange(n) + offset) // period
             first_day = np.arange(n) - (np.arange(n) + offset) % period
             release_at = [datetime.combine(days[max(0, k)], datetime.min.time(), tzinfo=UTC) for k in first_day]
-            add(Table.GITHUB_REPO_SNAPSHOTS, snapshot_date=days, repo=[repo] * n, tool_id=[tool.id] * n,
-                requested_repo=[repo] * n, origin=["sample"] * n,
-                stars=noisy.tolist(), forks=(noisy * 0.12).astype(np.int64).tolist(),
+            add(
+                Table.GITHUB_REPO_SNAPSHOTS,
+                snapshot_date=days,
+                repo=[repo] * n,
+                tool_id=[tool.id] * n,
+                requested_repo=[repo] * n,
+                origin=["sample"] * n,
+                stars=noisy.tolist(),
+                forks=(noisy * 0.12).astype(np.int64).tolist(),
                 open_issues=(noisy * 0.02).astype(np.int64).tolist(),
-                latest_release_tag=[f"v1.{k}.0" for k in release_idx], latest_release_at=release_at)
-            add(Table.GITHUB_STARS_DAILY, repo=[repo] * n, star_date=days, origin=["sample"] * n, new_stars=new.tolist(),
-                cumulative_stars=noisy.tolist(), tool_id=[tool.id] * n)
+                latest_release_tag=[f"v1.{k}.0" for k in release_idx],
+                latest_release_at=release_at,
+            )
+            add(
+                Table.GITHUB_STARS_DAILY,
+                repo=[repo] * n,
+                star_date=days,
+                origin=["sample"] * n,
+                new_stars=new.tolist(),
+                cumulative_stars=noisy.tolist(),
+                tool_id=[tool.id] * n,
+            )
         if i % 40 == 39:
             log.info("sample history: %d of %d tools generated", i + 1, len(catalog.tools))
     return out
@@ -202,8 +281,12 @@ def write_sample_sources(start: date, end: date, seed: int = 7) -> dict[str, int
 
     ctx = CommitContext.current(source="sample")
     columns = generate(start, end, seed=seed)
-    date_columns = {Table.PYPI_DOWNLOADS: "download_date", Table.REDDIT_MENTIONS: "created_at",
-                    Table.GITHUB_REPO_SNAPSHOTS: "snapshot_date", Table.GITHUB_STARS_DAILY: "star_date"}
+    date_columns = {
+        Table.PYPI_DOWNLOADS: "download_date",
+        Table.REDDIT_MENTIONS: "created_at",
+        Table.GITHUB_REPO_SNAPSHOTS: "snapshot_date",
+        Table.GITHUB_STARS_DAILY: "star_date",
+    }
     written = {}
     for name, cols in columns.items():
         table = ensure_table(contract_spec(name))

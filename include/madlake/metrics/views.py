@@ -44,7 +44,7 @@ def local_engine(settings: Settings | None = None, snapshot_ids: dict[str, int] 
     for name, sql in view_sql().items():
         duck = transpile(sql)
         for table in referenced_tables(duck) & known:
-            if table not in engine._registered:  # noqa: SLF001 - LocalEngine registers lazily; views need it eagerly
+            if table not in engine._registered:
                 engine.register(table, snapshot_id=(snapshot_ids or {}).get(table))
         engine.con.execute(f'create or replace view "{name}" as {duck}')
     return engine

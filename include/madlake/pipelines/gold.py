@@ -91,12 +91,18 @@ def late_start(day: date) -> date | None:
     import pyarrow.compute as pc
 
     earliest: datetime = pc.min(rows.column("created_at")).as_py()
-    log.info("%d Reddit mentions before %s were processed after the last gold run; recomputing from %s",
-             rows.num_rows, day, earliest.date())
+    log.info(
+        "%d Reddit mentions before %s were processed after the last gold run; recomputing from %s",
+        rows.num_rows,
+        day,
+        earliest.date(),
+    )
     return earliest.astimezone(UTC).date()
 
 
-def gold_range(day: date, start: date | None = None, end: date | None = None, follow_late: bool = True) -> tuple[date, date]:
+def gold_range(
+    day: date, start: date | None = None, end: date | None = None, follow_late: bool = True
+) -> tuple[date, date]:
     """The days a run recomputes: the explicit ``[start, end]`` (backfills), else ``day`` extended back to late data."""
     if start or end:
         s, e = start or day, end or day
@@ -116,24 +122,36 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     Table.TOOL_DAILY_METRICS: [
         ("downloads_excl_ci <= downloads", "select count(*) from staged where downloads_excl_ci > downloads"),
         ("downloads_7d <= downloads_28d", "select count(*) from staged where downloads_7d > downloads_28d"),
-        ("counts are non-negative", "select count(*) from staged where least(downloads, downloads_28d, mentions, "
-         "mentions_28d, new_stars_28d) < 0"),
+        (
+            "counts are non-negative",
+            "select count(*) from staged where least(downloads, downloads_28d, mentions, "
+            "mentions_28d, new_stars_28d) < 0",
+        ),
         ("sentiment_28d in [-1, 1]", "select count(*) from staged where abs(sentiment_28d) > 1.000001"),
-        ("shares in [0, 1]", "select count(*) from staged where positive_share_28d + negative_share_28d > 1.000001 "
-         "or least(positive_share_28d, negative_share_28d) < 0"),
+        (
+            "shares in [0, 1]",
+            "select count(*) from staged where positive_share_28d + negative_share_28d > 1.000001 "
+            "or least(positive_share_28d, negative_share_28d) < 0",
+        ),
     ],
     Table.CATEGORY_DAILY_RANKINGS: [
         ("share in [0, 1]", "select count(*) from staged where share < 0 or share > 1.000001"),
-        ("ranks are 1..n per category and signal", "select count(*) from (select metric_date, category, signal, "
-         "count(*) n, max(rank) r, min(rank) m from staged group by metric_date, category, signal) "
-         "where r <> n or m <> 1"),
+        (
+            "ranks are 1..n per category and signal",
+            "select count(*) from (select metric_date, category, signal, "
+            "count(*) n, max(rank) r, min(rank) m from staged group by metric_date, category, signal) "
+            "where r <> n or m <> 1",
+        ),
     ],
     Table.TOOL_BREAKOUTS: [
         ("n_signals >= 2", "select count(*) from staged where n_signals < 2"),
     ],
     Table.POPULARITY_INDEX: [
-        ("score = sum of components", "select count(*) from staged where abs(score - (downloads_component + "
-         "mentions_component + stars_component + new_stars_component)) > 1e-6"),
+        (
+            "score = sum of components",
+            "select count(*) from staged where abs(score - (downloads_component + "
+            "mentions_component + stars_component + new_stars_component)) > 1e-6",
+        ),
         ("score >= 0", "select count(*) from staged where score < 0"),
     ],
 }
@@ -163,8 +181,13 @@ def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_r
             n = con.execute(sql).fetchone()[0]  # type: ignore[index]
             results.append(ExpectationResult(expectation, n == 0, f"{n} violating rows"))
         if expected_rows is not None:
-            results.append(ExpectationResult("one row per tool per day", rows.num_rows == expected_rows,
-                                             f"{rows.num_rows} rows, expected {expected_rows}"))
+            results.append(
+                ExpectationResult(
+                    "one row per tool per day",
+                    rows.num_rows == expected_rows,
+                    f"{rows.num_rows} rows, expected {expected_rows}",
+                )
+            )
     finally:
         con.close()
     return AuditReport(tuple(results), rows=rows.num_rows)
@@ -184,7 +207,9 @@ def _row_filter(table: str, start: date, end: date) -> Any:
     return And(GreaterThanOrEqual("metric_date", start.isoformat()), LessThanOrEqual("metric_date", end.isoformat()))
 
 
-def build_gold(day: date, start: date | None = None, end: date | None = None, follow_late: bool = True) -> dict[str, Any]:
+def build_gold(
+    day: date, start: date | None = None, end: date | None = None, follow_late: bool = True
+) -> dict[str, Any]:
     """Recompute the gold tables for the days the run affects and publish them (see the module docstring).
 
     Returns:
@@ -255,7 +280,9 @@ def _build_local(start: date, end: date) -> dict[str, int]:
                     rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
                     expected = None
                     if name == Table.TOOL_DAILY_METRICS:
-                        n_tools = session.con.execute("select count(distinct tool_id) from stg_catalog__tools").fetchone()[0]  # type: ignore[index]
+                        n_tools = session.con.execute(
+                            "select count(distinct tool_id) from stg_catalog__tools"
+                        ).fetchone()[0]  # type: ignore[index]
                         expected = n_tools * ((end - start).days + 1)
                     snap = table.current_snapshot()
                     report = audit_gold(rows, table, snap.snapshot_id if snap else 0, expected)
@@ -297,10 +324,21 @@ def _record_audits(ctx: Any, partition_key: str, outcomes: list[tuple[str, int, 
         for r in report.results:
             if not r.success:
                 log.error("audit %s %s: %s FAILED (%s)", name, partition_key, r.expectation, r.observed)
-            rows.append({"table_name": f"madlake.{name}", "partition_key": partition_key, "branch": "main",
-                         "snapshot_id": snapshot_id, "run_id": ctx.run_id, "expectation": r.expectation,
-                         "success": r.success, "observed": r.observed[:4000], "audited_at": now,
-                         "published": published, "rows": report.rows})
+            rows.append(
+                {
+                    "table_name": f"madlake.{name}",
+                    "partition_key": partition_key,
+                    "branch": "main",
+                    "snapshot_id": snapshot_id,
+                    "run_id": ctx.run_id,
+                    "expectation": r.expectation,
+                    "success": r.success,
+                    "observed": r.observed[:4000],
+                    "audited_at": now,
+                    "published": published,
+                    "rows": report.rows,
+                }
+            )
     table = load_table(Table.AUDIT_RESULTS)
     data = rows_to_arrow(table, rows)
     _retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")

@@ -44,7 +44,9 @@ TOOL_DAILY_METRICS = TableSpec(
             4, "downloads_excl_ci", LongType(), required=False, doc="downloads minus CI and mirrors (bandersnatch, ...)"
         ),
         NestedField(5, "downloads_7d", LongType(), required=False, doc="downloads (excl. CI/mirrors), 7 days to date"),
-        NestedField(6, "downloads_28d", LongType(), required=False, doc="downloads (excl. CI/mirrors), 28 days to date"),
+        NestedField(
+            6, "downloads_28d", LongType(), required=False, doc="downloads (excl. CI/mirrors), 28 days to date"
+        ),
         NestedField(7, "mentions", LongType(), required=False, doc="Reddit mentions created that day"),
         NestedField(8, "mentions_28d", LongType(), required=False),
         NestedField(9, "sentiment_28d", DoubleType(), required=False, doc="mean sentiment [-1,1] weighted by mentions"),
@@ -113,7 +115,9 @@ POPULARITY_INDEX = TableSpec(
         NestedField(17, "cagr_3m", DoubleType(), required=False, doc="(score / score 3 months earlier)^(1/3) - 1"),
         NestedField(18, "is_sample", BooleanType(), required=True),
         NestedField(19, "computed_at", TimestamptzType(), required=True),
-        NestedField(20, "as_of_date", DateType(), required=True, doc="the day the values are as of (month end once final)"),
+        NestedField(
+            20, "as_of_date", DateType(), required=True, doc="the day the values are as of (month end once final)"
+        ),
     ),
     partition=(("month", "year"),),
     sort=("month", "category", "rank_in_category"),
