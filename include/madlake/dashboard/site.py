@@ -222,6 +222,9 @@ class SiteBuilder:
         def add(key: str, question: str, category: str, rows: list[dict[str, Any]], detail: str, **extra: Any) -> None:
             answer = extra.get("answer") or (rows[0]["name"] if rows else "no data yet")
             answer_tool = rows[0]["tool_id"] if rows and not extra.get("answer") else None
+            if rows and answer_tool and "score" in rows[0] and not rows[0]["score"]:
+                # the leader scores 0: every tool of the category had no signal that month; naming one would mislead
+                answer, answer_tool = "no signal this month", None
             chart = None
             if rows and extra.get("chart", True):
                 history = self.q.run("category_rank_history", (category,))
@@ -295,7 +298,19 @@ class SiteBuilder:
             + ". Falling: "
             + (", ".join(f"{r['name']} ({pct(r['cagr_3m'])}/month)" for r in falling[:3]) or "none")
             + ". Trend = 3-month CAGR of the popularity score beyond ±1 %/month.",
-            answer=None if rising else (("none rising" if falling else "all flat") if rows else None),
+            answer=None
+            if rising
+            else (
+                (
+                    "none rising"
+                    if falling
+                    else "all flat"
+                    if any(r["trend"] == "flat" for r in rows)
+                    else "not enough history yet"
+                )
+                if rows
+                else None
+            ),
             table={
                 "head": ["Format", "Trend", "3-mo CAGR"],
                 "num": [2],
@@ -305,7 +320,9 @@ class SiteBuilder:
         rows = self.q.run("answer_top_then_now", ("mlops", 36))
         now = [r for r in rows if r["period"] == "now"]
         then = [r for r in rows if r["period"] == "then"]
-        if then and then[0]["then_is_target"]:
+        if then and not then[0]["score"]:
+            then_text = f"{then[0]['month']:%B %Y}: no tool has a signal."
+        elif then and then[0]["then_is_target"]:
             then_text = f"Three years ago ({then[0]['month']:%B %Y}): {then[0]['name']}."
         elif then:
             then_text = (
@@ -319,7 +336,12 @@ class SiteBuilder:
             "Top MLOps framework three years ago and today",
             "mlops",
             now,
-            (f"Today ({now[0]['month']:%B %Y}): {now[0]['name']}. " if now else "") + then_text,
+            (
+                f"Today ({now[0]['month']:%B %Y}): {now[0]['name'] if now[0]['score'] else 'no tool has a signal'}. "
+                if now
+                else ""
+            )
+            + then_text,
             table={
                 "head": [
                     "#",
