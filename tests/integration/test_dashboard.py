@@ -502,3 +502,27 @@ def test_publish_target_follows_the_profile(monkeypatch, tmp_path: Path) -> None
     assert dashboard_uri(Settings(profile="aws", s3_warehouse="s3://lake/wh/")) == "s3://lake/wh/dashboard"
     monkeypatch.setenv("MADLAKE_DASHBOARD_URI", "s3://site-bucket/mad/")
     assert dashboard_uri(Settings(profile="aws", s3_warehouse="s3://lake/wh")) == "s3://site-bucket/mad"
+
+
+def test_answers_agree_with_the_analyst_queries(site, sample_lakehouse) -> None:
+    """The overview and ``madlake ask`` answer the same questions with the same definitions: same leaders."""
+    from madlake.metrics.ask import run_query
+
+    answers = {a["key"]: a for a in site["manifest"]["answers"]}
+
+    def first(name: str, params: dict[str, str] | None = None) -> dict:
+        rows = run_query(name, params).to_pylist()
+        assert rows, name
+        return rows[0]
+
+    assert answers["olap_open_source"]["answer"] == first("most_popular_open_source_olap")["tool_name"]
+    assert answers["nosql_fastest"]["answer"] == first("fastest_growing_nosql")["tool_name"]
+    today = [r for r in run_query("top_mlops_then_and_now").to_pylist() if r["period"] == "today"]
+    assert answers["mlops_then_now"]["answer"] == today[0]["tool_name"]
+    rising = [r["tool_name"] for r in run_query("file_formats_rising_falling").to_pylist() if r["trend"] == "rising"]
+    assert answers["file_formats"]["answer"] == (rising[0] if rising else answers["file_formats"]["answer"])
+    verdicts = run_query("most_loved_and_criticised", {"category": "orchestration"}).to_pylist()
+    loved = next(r for r in verdicts if r["verdict"] == "most loved" and r["rank"] == 1)
+    criticised = next(r for r in verdicts if r["verdict"] == "most criticised" and r["rank"] == 1)
+    assert answers["orchestration_sentiment"]["answer"] == loved["tool_name"]
+    assert f"most criticised: {criticised['tool_name']} (" in answers["orchestration_sentiment"]["detail"]
