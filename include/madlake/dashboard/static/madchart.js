@@ -95,7 +95,7 @@
     var height = spec.height || (width < 500 ? 220 : 260);
     var m = { l: 52, r: 12, t: 10, b: 28 };
     var root = svg("svg", { viewBox: "0 0 " + width + " " + height, width: "100%", role: "img",
-      "aria-label": spec.title || "chart", "class": "madchart" }, figure);
+      "aria-label": spec.title || figure.getAttribute("aria-label") || "chart", "class": "madchart" }, figure);
     var xs = [], ys = [];
     series.forEach(function (s) { s.points.forEach(function (p) { if (p[1] !== null && !isNaN(p[1])) { xs.push(p[0]); ys.push(p[1]); } }); });
     figure.setAttribute("data-series-count", String(series.length));
@@ -169,7 +169,7 @@
     var guide = svg("line", { y1: m.t, y2: height - m.b, "class": "guide", visibility: "hidden" }, root);
     var tip = html("div", "tip", figure);
     tip.hidden = true;
-    root.addEventListener("mousemove", function (ev) {
+    function hover(ev) {
       var box = root.getBoundingClientRect();
       var px = (ev.clientX - box.left) / box.width * width;
       var xv = x0 + (px - m.l) / (width - m.l - m.r) * (x1 - x0);
@@ -183,7 +183,11 @@
       });
       tip.textContent = lines.join("  ·  ");
       tip.hidden = false;
-    });
+    }
+    root.addEventListener("mousemove", hover);
+    // phones: a tap or a drag shows the values under the finger
+    root.addEventListener("touchstart", function (ev) { if (ev.touches.length) { hover(ev.touches[0]); } }, { passive: true });
+    root.addEventListener("touchmove", function (ev) { if (ev.touches.length) { hover(ev.touches[0]); } }, { passive: true });
     root.addEventListener("mouseleave", function () { guide.setAttribute("visibility", "hidden"); tip.hidden = true; });
   }
 
