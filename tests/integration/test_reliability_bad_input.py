@@ -167,3 +167,64 @@ def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakeh
     assert submissions == len(good_posts) + len(odd_posts) + 1
     assert len(odd_loaded) == 20 and all("\ufffd" in r["title"] and "\ufffd" in r["selftext"] for r in odd_loaded)
     assert comments == 24
+
+
+def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_ones_load(
+    lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madlake.config import BUNDLED_REPLAY_DIR
+    from madlake.pipelines.github import snapshot_repos
+    from madlake.sources.github.replay import ReplayServer
+
+    day = date(2026, 8, 22)
+    root = tmp_path / "replay" / "github"
+    shutil.copytree(BUNDLED_REPLAY_DIR / "github", root)
+    recorded = sorted(p.relative_to(root / "repos").with_suffix("").as_posix() for p in root.glob("repos/*/*.json"))
+    good_body = json.loads((root / "repos" / f"{recorded[0]}.json").read_text())
+    bad = malformed_records(
+        good_body,
+        required=["full_name", "stargazers_count"],
+        typed={
+            "stargazers_count": "int",
+            "forks_count": "int",
+            "archived": "bool",
+            "pushed_at": "date",
+            "full_name": "str",
+            "open_issues_count": "int",
+        },  # fmt: skip
+        n=N_BAD,
+        seed=3,
+    )
+    (root / "repos" / "badowner").mkdir()
+    for i, m in enumerate(bad):
+        (root / "repos" / "badowner" / f"bad{i}.json").write_text(json.dumps(m.record))
+    repos = {name: "duckdb" for name in recorded} | {f"badowner/bad{i}": "duckdb" for i in range(N_BAD)}
+
+    with ReplayServer(root) as server:
+        conn = {"conn_type": "generic", "host": server.url, "password": "test-token"}
+        monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
+        # The recordings alone first (they include renames and a removed repository): the baseline.
+        clean = snapshot_repos(day, repos={name: "duckdb" for name in recorded}, source_mode="live")
+        summary = snapshot_repos(day, repos=repos, source_mode="live")
+
+    dead = query(
+        "select record_id, reason, length(raw_payload) as n from rejected_records where source = 'github' "
+        "and run_date = ?",
+        [day.isoformat()],
+    )
+    loaded = query("select count(*) as n from github_repo_snapshots where snapshot_date = ?", [day])[0]["n"]
+    record(
+        "bad_input_github",
+        records_tried=len(repos),
+        malformed=N_BAD,
+        dead_letters=len(dead),
+        good_rows_loaded=loaded,
+        good_rows_expected=clean["rows"],
+        rejected_without_malformed=clean["rejected"],
+        crashes=0,
+        reasons=dict(Counter(d["reason"][:45] for d in dead).most_common(4)),
+    )
+    assert summary["rejected"] == clean["rejected"] + N_BAD and len(dead) == summary["rejected"]
+    assert {f"badowner/bad{i}" for i in range(N_BAD)} <= {d["record_id"] for d in dead}
+    assert all(d["reason"] and d["n"] > 0 for d in dead)
+    assert loaded == clean["rows"] == summary["rows"] > 30
