@@ -191,7 +191,7 @@ def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_one
             "pushed_at": "date",
             "full_name": "str",
             "open_issues_count": "int",
-        },  # fmt: skip
+        },
         n=N_BAD,
         seed=3,
     )
