@@ -228,3 +228,68 @@ def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_one
     assert {f"badowner/bad{i}" for i in range(N_BAD)} <= {d["record_id"] for d in dead}
     assert all(d["reason"] and d["n"] > 0 for d in dead)
     assert loaded == clean["rows"] == summary["rows"] > 30
+
+
+def test_llm_malformed_answers_go_to_dead_letters_and_every_item_keeps_its_mentions(
+    lakehouse: Path, tmp_path: Path
+) -> None:
+    """1,000 items, each answered by the model with a malformed answer: every answer is rejected to the dead letters
+    with its reason, the lexicon stands in, and every item still gets its mention rows."""
+    from datetime import UTC, datetime
+
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import CommitContext, merge, rows_to_arrow
+    from madlake.mentions.cache import EnrichmentCache
+    from madlake.mentions.llm import LLMConfig, LLMEnricher
+    from madlake.names import Table
+    from madlake.pipelines.mentions import process
+    from madlake.pipelines.tools import init_lakehouse, load_dim_tools
+
+    from tests.integration.fake_openai import fake_openai
+
+    init_lakehouse()
+    load_dim_tools()
+    now = datetime(2025, 8, 8, tzinfo=UTC)
+    comments = load_table(Table.REDDIT_COMMENTS)
+    rows = [
+        {"id": f"zc{i}", "fullname": f"t1_zc{i}", "link_id": "t3_a", "submission_id": "a", "subreddit": "x",
+         "body": f"We use Airflow and I love Dagster ({i}).", "created_at": now, "first_seen_at": now,
+         "last_seen_at": now, "loaded_at": now, "is_deleted": False, "is_removed": False, "source": "api"}
+        for i in range(N_BAD)
+    ]  # fmt: skip
+    merge(comments, rows_to_arrow(comments, rows), ["id"], CommitContext("t", "r", "t"))
+    good_answer = {"tool_id": "airflow", "summary": "Uses Airflow.", "sentiment_score": 0.5, "usage_kind": "first_hand"}
+    bad = malformed_records(
+        good_answer,
+        required=["tool_id", "summary", "sentiment_score", "usage_kind"],
+        typed={"sentiment_score": "float", "usage_kind": "str", "tool_id": "str", "summary": "str"},
+        n=N_BAD,
+        seed=5,
+    )
+    with fake_openai() as fake:
+        fake.script = [
+            {"content": json.dumps({"tools": [m.record]})}
+            if i % 5
+            else {"content": json.dumps({"tools": [m.record]})[: 10 + i % 40]}  # cut off mid-answer
+            for i, m in enumerate(bad)
+        ]
+        config = LLMConfig(base_url=fake.url, model="fake-model", api_key="k", timeout=5, max_retries=1)
+        llm = LLMEnricher(config, cache=EnrichmentCache(tmp_path / "cache.sqlite"))
+        result = process(method="llm", llm=llm)
+
+    dead = query("select reason from rejected_records where source = 'llm'")
+    mentions = query(
+        "select method, count(distinct content_id) as items, count(*) as n from reddit_mentions group by 1"
+    )
+    record(
+        "bad_input_llm_answers",
+        answers_tried=N_BAD,
+        kinds=dict(Counter(m.kind for m in bad)),
+        answers_rejected=result["llm"]["rejected"],
+        dead_letters=len(dead),
+        items_with_mentions=sum(m["items"] for m in mentions),
+        crashes=0,
+    )
+    assert result["llm"]["rejected"] == N_BAD and len(dead) == N_BAD
+    assert all(d["reason"] for d in dead)
+    assert mentions == [{"method": "lexicon", "items": N_BAD, "n": 2 * N_BAD}]  # airflow + dagster per item
