@@ -36,6 +36,13 @@ class TableLoad:
     columns: tuple[str, ...] = ()
     row_filter: str | None = None
     order_by: tuple[str, ...] = ()
+    #: ``(table, column, own column)``: copy only rows whose own column is among that (already copied) table's values
+    #: (the Reddit items the mentions point at, not every item ever loaded); up to :data:`MAX_KEYS` values.
+    keys_from: tuple[str, str, str] | None = None
+
+
+#: Above this many keys a ``keys_from`` table is copied whole (a huge IN list costs more than it saves).
+MAX_KEYS = 50_000
 
 
 #: The tables the dashboard reads. Only the columns it uses are copied (Reddit's raw JSON stays behind).
@@ -60,8 +67,18 @@ DASHBOARD_TABLES: tuple[TableLoad, ...] = (
         ),
         order_by=("tool_id", "created_at"),
     ),
-    TableLoad(Table.REDDIT_SUBMISSIONS, columns=("fullname", "permalink"), order_by=("fullname",)),
-    TableLoad(Table.REDDIT_COMMENTS, columns=("fullname", "permalink"), order_by=("fullname",)),
+    TableLoad(
+        Table.REDDIT_SUBMISSIONS,
+        columns=("fullname", "permalink"),
+        order_by=("fullname",),
+        keys_from=(Table.REDDIT_MENTIONS, "content_id", "fullname"),
+    ),
+    TableLoad(
+        Table.REDDIT_COMMENTS,
+        columns=("fullname", "permalink"),
+        order_by=("fullname",),
+        keys_from=(Table.REDDIT_MENTIONS, "content_id", "fullname"),
+    ),
     # Only the sample rows matter (the banner): never copy the real download history.
     TableLoad(Table.PYPI_DOWNLOADS, columns=("source",), row_filter="source = 'replay-sample'"),
 )
@@ -98,6 +115,13 @@ class DashboardEngine:
                 kwargs["selected_fields"] = load.columns
             if load.row_filter:
                 kwargs["row_filter"] = load.row_filter
+            if load.keys_from and load.keys_from[0] in self.rows:
+                source, column, own = load.keys_from
+                keys = [r[0] for r in self.con.execute(f'select distinct "{column}" from "{source}"').fetchall()]
+                if len(keys) <= MAX_KEYS:
+                    from pyiceberg.expressions import AlwaysFalse, In
+
+                    kwargs["row_filter"] = In(own, keys) if keys else AlwaysFalse()
             data: pa.Table = (
                 table.scan(**kwargs).to_arrow()
                 if snapshot
