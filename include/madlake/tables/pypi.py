@@ -37,9 +37,14 @@ PYPI_DOWNLOADS = TableSpec(
     partition=(("download_date", "day"),),
     sort=("project",),
     key=GRAIN,
-    # One commit per day adds a manifest; merging keeps the manifest count (and so the cost of the next day's
-    # delete-and-append and of the trailing-week scan) flat as days accumulate.
-    properties={"commit.manifest-merge.enabled": "true", "commit.manifest.min-count-to-merge": "8"},
+    # Keep the cost of a day flat as days accumulate (bench/bench_pypi.py): merge the manifest each commit adds, and
+    # keep a short metadata log (each WAP makes ~5 metadata commits; pyiceberg copies the whole metadata per commit).
+    properties={
+        "commit.manifest-merge.enabled": "true",
+        "commit.manifest.min-count-to-merge": "8",
+        "write.metadata.previous-versions-max": "20",
+        "write.metadata.delete-after-commit.enabled": "true",
+    },
     doc=(
         "Daily PyPI download counts of the tracked packages, by version, installer, Python minor version, OS, country "
         "and CI flag. One run per day replaces that day through write-audit-publish (rows that fail the audit are "
