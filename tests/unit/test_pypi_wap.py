@@ -200,7 +200,6 @@ def test_malformed_rows_go_to_dead_letters_and_the_rest_is_published(replay_dir:
 
 def test_two_days_written_concurrently_both_land(replay_dir: Path) -> None:
     from madlake.pipelines.pypi import load_day
-
     from madlake.pipelines.tools import init_lakehouse
 
     init_lakehouse()  # the catalog and tables exist before workers run (tools_catalog does this)
