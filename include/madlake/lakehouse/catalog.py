@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from madlake.config import Settings, get_settings
@@ -50,7 +51,16 @@ def get_catalog(settings: Settings | None = None) -> Catalog:
     if settings not in _CACHE:
         props = catalog_properties(settings)
         log.info("Opening %s catalog (warehouse %s)", props["type"], props.get("warehouse"))
-        _CACHE[settings] = load_catalog("madlake", **props)
+        for attempt in range(5):
+            try:
+                _CACHE[settings] = load_catalog("madlake", **props)
+                break
+            except Exception as exc:
+                # Two processes opening a brand-new SQLite catalog race to create its bookkeeping tables; the loser
+                # sees "table ... already exists" and simply opens it again.
+                if props["type"] != "sql" or "already exists" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
     return _CACHE[settings]
 
 
