@@ -304,6 +304,8 @@ class LocalSession:
         self._tables: set[str] = set()
         self._models: set[str] = set()
         self.rows_read: dict[str, int] = {}
+        #: Seconds spent reading tables (scans) and computing models (DuckDB), for the run summary.
+        self.seconds: dict[str, float] = {"read": 0.0, "compute": 0.0}
 
     def close(self) -> None:
         self.con.close()
@@ -331,6 +333,7 @@ class LocalSession:
             self.rows_read[name] = 0
             self._tables.add(name)
             return
+        started = time.perf_counter()
         snapshot_id = self.snapshot_ids.get(name)
         columns = tuple(f.name for f in table.schema().fields if f.name in used_columns(name))
         scan = table.scan(
@@ -344,6 +347,7 @@ class LocalSession:
         self.con.execute(f'create or replace temp view "{name}" as select * from "__arrow_{name}"')
         self.rows_read[name] = data.num_rows
         self._tables.add(name)
+        self.seconds["read"] += time.perf_counter() - started
 
     def _with_contract_columns(self, name: str, data: pa.Table) -> pa.Table:
         """Add contract columns a source table lacks (as nulls) so the models still run; log which ones."""
@@ -381,6 +385,7 @@ class LocalSession:
                 self.con.execute(f'create or replace temp table "{model_name}" as {sql}')
             except Exception as exc:
                 raise ModelError(f"model {model_name} failed in DuckDB: {exc}") from exc
+            self.seconds["compute"] += time.perf_counter() - started
             log.debug("model %s built in %.3fs", model_name, time.perf_counter() - started)
             self._models.add(model_name)
 

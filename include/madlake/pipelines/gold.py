@@ -18,6 +18,7 @@ replace of the range (one commit per table; a commit race is retried by reloadin
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -221,18 +222,20 @@ def build_gold(
     settings = get_settings()
     log.info("Gold metrics for %s..%s (%d days) on the %s profile", s, e, (e - s).days + 1, settings.profile)
     written: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     tags: list[str] = []
     chunks = month_chunks(s, e)
     for i, (cs, ce) in enumerate(chunks, 1):
         # Month by month, tagging each month end as it is published: a backfill leaves the same tags (each pointing
         # at a state holding nothing after its month) as the daily runs would have.
-        part = _build_athena(cs, ce) if settings.profile == "aws" else _build_local(cs, ce)
+        part = _build_athena(cs, ce) if settings.profile == "aws" else _build_local(cs, ce, seconds)
         for name, n in part.items():
             written[name] = written.get(name, 0) + n
         tags += tag_monthly_publish(cs, ce)
         if len(chunks) > 1:
             log.info("Gold backfill: %d of %d months done (%s..%s)", i, len(chunks), cs, ce)
-    return {"start": s.isoformat(), "end": e.isoformat(), "rows": written, "tags": tags}
+    summary = {"start": s.isoformat(), "end": e.isoformat(), "rows": written, "tags": tags}
+    return summary | {"seconds": {k: round(v, 3) for k, v in seconds.items()}}
 
 
 def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
@@ -247,7 +250,7 @@ def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
     return chunks
 
 
-def _build_local(start: date, end: date) -> dict[str, int]:
+def _build_local(start: date, end: date, seconds: dict[str, float] | None = None) -> dict[str, int]:
     """Compute, audit and publish stage by stage; a stage is published only if all of its tables passed their audit.
 
     The audit runs on the exact rows about to be written (conformed to the table schema), before any commit, so a
@@ -255,17 +258,15 @@ def _build_local(start: date, end: date) -> dict[str, int]:
     audit outcomes of the run go to ``audit_results`` in one append. (Fewer commits than a branch per table: commit
     cost grows with table metadata, and the daily run must not get slower as history accumulates.)
     """
-    from datetime import datetime as dt
 
-    import pyarrow as pa
-
-    from madlake.lakehouse.tables import ensure_tables, load_table
-    from madlake.lakehouse.writes import AuditFailedError, CommitContext, conform, replace_partition
+    from madlake.lakehouse.tables import ensure_tables
+    from madlake.lakehouse.writes import AuditFailedError, CommitContext, replace_partition
     from madlake.metrics.runner import MARTS, STAGES, LocalSession
 
     ensure_tables(GOLD_TABLES)
     ctx = CommitContext.current(source="gold")
     key = f"{start}_{end}"
+    timing = {"read": 0.0, "compute": 0.0, "audit": 0.0, "write": 0.0}
     outcomes: list[tuple[str, int, AuditReport, bool]] = []
     written: dict[str, int] = {}
     try:
@@ -273,25 +274,18 @@ def _build_local(start: date, end: date) -> dict[str, int]:
             for stage in STAGES:
                 staged: list[tuple[str, IcebergTable, pa.Table]] = []
                 for mart in stage:
-                    name = MARTS[mart]
-                    table = load_table(name)
-                    rows = session.run(mart)
-                    now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
-                    rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
-                    expected = None
-                    if name == Table.TOOL_DAILY_METRICS:
-                        n_tools = session.con.execute(
-                            "select count(distinct tool_id) from stg_catalog__tools"
-                        ).fetchone()[0]  # type: ignore[index]
-                        expected = n_tools * ((end - start).days + 1)
+                    name, table, rows, expected = _mart_rows(session, mart, start, end)
                     snap = table.current_snapshot()
+                    audit_started = time.perf_counter()
                     report = audit_gold(rows, table, snap.snapshot_id if snap else 0, expected)
+                    timing["audit"] += time.perf_counter() - audit_started
                     outcomes.append((name, snap.snapshot_id if snap else 0, report, False))
                     staged.append((name, table, rows))
                 failed = [(n, r) for n, _, r, _ in outcomes if not r.success]
                 if failed:
                     name, report = failed[0]
                     raise AuditFailedError(f"madlake.{name}", "(not written)", report)
+                write_started = time.perf_counter()
                 for name, table, rows in staged:
                     row_filter = _row_filter(name, start, end)
                     if rows.num_rows == 0 and table.scan(row_filter=row_filter, limit=1).to_arrow().num_rows == 0:
@@ -303,12 +297,41 @@ def _build_local(start: date, end: date) -> dict[str, int]:
                     i = next(i for i, o in enumerate(outcomes) if o[0] == name)
                     outcomes[i] = (name, result.snapshot_id or 0, outcomes[i][2], True)
                     log.info("%s: %d rows for %s..%s published", name, rows.num_rows, start, end)
+                timing["write"] += time.perf_counter() - write_started
                 log.info("Rows read by the models so far: %s", session.rows_read)
                 # The next stage reads what this one wrote.
                 session.invalidate([MARTS[m] for m in stage])
+            timing["read"], timing["compute"] = session.seconds["read"], session.seconds["compute"]
     finally:
+        log_started = time.perf_counter()
         _record_audits(ctx, key, outcomes)
+        timing["audit_log"] = time.perf_counter() - log_started
+        if seconds is not None:
+            for k, v in timing.items():
+                seconds[k] = seconds.get(k, 0.0) + v
     return written
+
+
+def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, IcebergTable, pa.Table, int | None]:
+    """Compute one mart's rows in the table's schema (``computed_at`` = now) and the row count it must have."""
+    from datetime import datetime as dt
+
+    import pyarrow as pa
+
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import conform
+    from madlake.metrics.runner import MARTS
+
+    name = MARTS[mart]
+    table = load_table(name)
+    rows = session.run(mart)
+    now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
+    rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
+    expected = None
+    if name == Table.TOOL_DAILY_METRICS:
+        tools = session.con.execute("select count(distinct tool_id) from stg_catalog__tools").fetchone()
+        expected = int(tools[0]) * ((end - start).days + 1)
+    return name, table, rows, expected
 
 
 def _record_audits(ctx: Any, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
