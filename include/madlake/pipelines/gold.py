@@ -385,9 +385,11 @@ def _build_athena(start: date, end: date) -> dict[str, int]:
             engine.execute(athena_merge(mart, start, end))
             column = "month" if name == Table.POPULARITY_INDEX else "metric_date"
             lo = start.replace(day=1) if name == Table.POPULARITY_INDEX else start
-            count = engine.query(f"select count(*) from {name} where {column} between ? and ?", [lo, end])
+            count = engine.query(
+                f"select count(*) from {name} where {column} between cast(? as date) and cast(? as date)", [lo, end]
+            )
             written[name] = int(count.column(0)[0].as_py() or 0) if count.num_rows else 0
-            scoped = f"(select * from {name} where {column} between ? and ?) as staged"
+            scoped = f"(select * from {name} where {column} between cast(? as date) and cast(? as date)) as staged"
             for expectation, sql in CHECKS.get(name, []):
                 res = engine.query(sql.replace("from staged", f"from {scoped}"), [lo, end] * sql.count("from staged"))
                 bad = int(res.column(0)[0].as_py() or 0) if res.num_rows else 0
