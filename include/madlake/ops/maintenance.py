@@ -4,7 +4,8 @@ pyiceberg 0.12 expires snapshots in metadata only, has no compaction and no orph
 REST profiles madlake does those itself; on the ``aws`` profile (Glue catalog) Athena's own ``OPTIMIZE ... REWRITE
 DATA USING BIN_PACK`` and ``VACUUM`` do the same job server-side (:func:`athena_maintenance`).
 
-One table is maintained in three steps, in this order (:func:`maintain_table`):
+One table is maintained in three steps (:func:`maintain_table`; expiry also runs once before compaction, which makes
+each compaction commit cheaper on a table with a long snapshot list):
 
 1. **Compact** every partition of the current spec that has at least ``compact_min_files`` small data files and no
    delete files: read the partition's rows and ``overwrite`` exactly that partition with them (one atomic delete +
@@ -448,6 +449,8 @@ def maintain_table(
     table.refresh()
     report.before = storage_stats(table)
 
+    # Expire first as well: every compaction commit rewrites the metadata, whose cost grows with the snapshot list.
+    report.snapshots_expired = expire_snapshots(table, policy)
     candidates = _compaction_candidates(table, policy, report)
     for partition, n_small in candidates:
         if policy.dry_run:
@@ -460,7 +463,8 @@ def maintain_table(
         report.files_written += after
         log.info("%s: compacted partition %s: %d files -> %d (%d rows)", name, partition, before, after, rows)
 
-    report.snapshots_expired = expire_snapshots(table, policy)
+    if candidates and not policy.dry_run:  # the pre-compaction snapshots may now be expirable too
+        report.snapshots_expired += expire_snapshots(table, policy)
     remove_unreferenced_files(table, policy, report)
     table.refresh()
     report.after = storage_stats(table)
