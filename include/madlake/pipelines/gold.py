@@ -411,8 +411,16 @@ def tag_monthly_publish(start: date, end: date) -> list[str]:
         tag = monthly_tag(month_end)
         for name in GOLD_TABLES:
             table = load_table(name)
+            if tag in table.metadata.refs:
+                continue
+            if table.current_snapshot() is None:
+                # Never written (e.g. no breakout yet): tag an empty snapshot, so "as of" reads see the empty table
+                # rather than whatever is written later.
+                table.append(
+                    table.schema().as_arrow().empty_table(), snapshot_properties={"madlake.operation": "genesis"}
+                )
             snap = table.current_snapshot()
-            if snap is None or tag in table.metadata.refs:
+            if snap is None:
                 continue
             with table.manage_snapshots() as ms:
                 ms.create_tag(snapshot_id=snap.snapshot_id, tag_name=tag)
