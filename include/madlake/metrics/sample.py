@@ -1,6 +1,6 @@
 """Generated sample history of the gold inputs (PyPI downloads, Reddit mentions, GitHub snapshots and stars).
 
-For the gold tests, the 3-year benchmark and ``madlake gold sample``: deterministic, labeled as sample everywhere
+For the gold tests and the 3-year benchmark (``bench/bench_gold.py``): deterministic, labeled as sample everywhere
 (PyPI ``source = 'replay-sample'``, mentions ``method = 'sample'``, content ids ``sample-...``), and anchored on real
 public figures (``sample_base.json``: March 2026 PyPI downloads, GitHub stars in 2026) so the ranking of tools looks
 like the real one, while the day-to-day history (trends, weekly cycle, noise, a few breakouts) is generated.
