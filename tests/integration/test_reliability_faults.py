@@ -117,7 +117,8 @@ class FaultProxy:
                         at, asked = proxy._pending_429.pop(path)
                         proxy.retry_after_gaps.append((now - at, asked))
                 fault = proxy._pick(path)
-                what = "ok"
+                with proxy._lock:  # logged now: a stalled answer may still be pending when the client gave up
+                    proxy.log.append((self.command, path, fault.kind if fault else "ok"))
                 if fault is None:
                     self._send(*self._forward())
                 elif fault.kind in ("429", "500"):
@@ -132,21 +133,16 @@ class FaultProxy:
                             proxy._pending_429[path] = (time.monotonic(), fault.retry_after)
                     body = json.dumps({"message": f"injected {status}", "error": status}).encode()
                     self._send(status, headers, body)
-                    what = fault.kind
                 elif fault.kind == "stall":
                     time.sleep(fault.stall_s)  # past the client's timeout: it gives up and retries
                     with suppress(BrokenPipeError, ConnectionResetError):
                         self._send(*self._forward())
-                    what = "stall"
                 elif fault.kind == "truncate":
                     status, headers, data = self._forward()
                     cut = max(1, len(data) // 3)
                     with suppress(BrokenPipeError, ConnectionResetError):
                         self._send(status, headers, data[:cut], announce=len(data))
                     self.close_connection = True
-                    what = "truncate"
-                with proxy._lock:
-                    proxy.log.append((self.command, path, what))
 
             def do_GET(self) -> None:
                 self._serve()
