@@ -22,7 +22,7 @@ final as (
         p.is_sample
     from v_popularity_index as p
     inner join latest as l on l.month = p.month
-    where p.category = 'file_format'
+    where p.category = 'file_format' and p.score > 0
 )
 
 select * from final

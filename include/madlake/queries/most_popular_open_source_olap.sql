@@ -17,7 +17,7 @@ final as (
         p.is_sample
     from v_popularity_index as p
     inner join latest as l on l.month = p.month
-    where p.category = 'olap_database' and p.open_source
+    where p.category = 'olap_database' and p.open_source and p.score > 0
 )
 
 select * from final

@@ -1,7 +1,7 @@
 -- question: What was the top MLOps framework three years ago, and what is it today?
 -- method: rank 1 of category mlops in the popularity index in the latest month and in the same month three years
--- earlier. Each month's row was computed as of that month (nothing later leaks in); to reproduce an old published
--- answer exactly, run with --as-of monthly-YYYY-MM.
+-- earlier (none when no tool has a signal that month). Each month's row was computed as of that month (nothing later
+-- leaks in); to reproduce an old published answer exactly, run with --as-of monthly-YYYY-MM.
 with months as (
     select
         max(month) as today,
@@ -26,7 +26,7 @@ final as (
         p.is_sample
     from periods as pe
     left join v_popularity_index as p
-        on p.month = pe.month and p.category = 'mlops' and p.rank_in_category = 1
+        on p.month = pe.month and p.category = 'mlops' and p.rank_in_category = 1 and p.score > 0
 )
 
 select * from final
