@@ -94,6 +94,12 @@ def run_dag(
         for task in dag.tasks:
             task.retries = 0
     logical_date = datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
+    start = getattr(dag, "start_date", None)
+    if logical_date is not None and start is not None and logical_date < start:
+        # Airflow would create the run and mark it successful without running a single task.
+        raise ValueError(
+            f"{dag_id} starts on {start.date().isoformat()}: a run for {day} would do nothing; pick a later date"
+        )
     run_conf = dict(conf or {})
     if day and "date" not in run_conf:
         run_conf["date"] = day.isoformat()
