@@ -99,3 +99,11 @@ def test_backfillable_dags_get_one_run_per_day_and_the_others_are_refused() -> N
     # which would only repeat today's state under past dates; catchup is off and docs/operations.md says so.
     accepted_anyway = sorted(d for d in created if not OPERATIONS[d].backfillable)
     assert set(accepted_anyway) <= {"tools_catalog", "github_metrics", "reddit_ingest", "lakehouse_maintenance"}
+
+
+def test_a_run_before_the_dag_start_is_refused_instead_of_succeeding_empty() -> None:
+    from madlake.names import Dag
+    from madlake.orchestration.runner import run_dag
+
+    with pytest.raises(ValueError, match="starts on 2024-01-01: a run for 2019-06-01 would do nothing"):
+        run_dag(Dag.PYPI_DOWNLOADS, date(2019, 6, 1))
