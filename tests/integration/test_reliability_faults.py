@@ -245,7 +245,7 @@ def test_reddit_faults_are_retried_and_every_good_record_loads(tmp_path: Path, m
             [
                 ProxyFault("/r/dataengineering/new*", "429", retry_after=2),
                 ProxyFault("/comments/pfwuyg*", "500", times=2),
-                ProxyFault("/comments/npxcqc*", "stall", stall_s=3.0),
+                ProxyFault("/comments/npxcqc*", "stall", stall_s=5.0),
                 ProxyFault("/comments/1mkowrw*", "truncate"),
             ]
             if with_faults
@@ -254,7 +254,7 @@ def test_reddit_faults_are_retried_and_every_good_record_loads(tmp_path: Path, m
         with ReplayServer(sample) as server, FaultProxy(server.url, faults) as proxy:
             proxies.append(proxy)
             writer = LandingWriter(get_settings().raw_uri, REDDIT_DAY, datetime.now(UTC), run_id=label)
-            reddit = make_reddit(Credentials("id", "secret", "madlake-tests"), proxy.url, timeout=2)
+            reddit = make_reddit(Credentials("id", "secret", "madlake-tests"), proxy.url, timeout=3)
 
             def sleep(s: float) -> None:
                 sleeps.append(s)
@@ -314,7 +314,7 @@ def test_llm_faults_are_retried_and_every_item_is_enriched(tmp_path: Path, monke
             [
                 ProxyFault("/v1/chat/completions", "429", retry_after=1, after=1),
                 ProxyFault("/v1/chat/completions", "500", times=2, after=3),
-                ProxyFault("/v1/chat/completions", "stall", stall_s=2.5, after=6),
+                ProxyFault("/v1/chat/completions", "stall", stall_s=5.0, after=6),
                 ProxyFault("/v1/chat/completions", "truncate", after=8),
             ]
             if with_faults
@@ -322,7 +322,7 @@ def test_llm_faults_are_retried_and_every_item_is_enriched(tmp_path: Path, monke
         )
         with fake_openai() as fake, FaultProxy(fake.url.removesuffix("/v1"), faults) as proxy:
             proxies.append(proxy)
-            extra = {"model": "fake-model", "timeout": 1.5, "max_retries": 4}
+            extra = {"model": "fake-model", "timeout": 3, "max_retries": 4}
             conn = {"conn_type": "generic", "host": f"{proxy.url}/v1", "password": "k", "extra": extra}
             monkeypatch.setenv("AIRFLOW_CONN_MADLAKE_LLM", json.dumps(conn))
             return mentions.process(method="llm", reprocess_all=True)
@@ -425,7 +425,7 @@ def test_pypi_faults_fail_the_attempt_clearly_and_the_retry_loads_everything(
     monkeypatch.setenv("MADLAKE_PROFILE", "local")
     monkeypatch.setenv("MADLAKE_SOURCE_MODE", "live")
     monkeypatch.setenv("MADLAKE_PYPI_SOURCE", "clickpy")
-    monkeypatch.setenv("MADLAKE_PYPI_HTTP_TIMEOUT_S", "1.5")
+    monkeypatch.setenv("MADLAKE_PYPI_HTTP_TIMEOUT_S", "3")
     failures: list[str] = []
     proxies: list[FaultProxy] = []
     unchanged_after_failure: list[bool] = []
@@ -434,7 +434,7 @@ def test_pypi_faults_fail_the_attempt_clearly_and_the_retry_loads_everything(
         from madlake.ops.fingerprint import fingerprint_lakehouse
 
         kinds = ["429", "500", "stall", "truncate"] if with_faults else []
-        faults = [ProxyFault("/*", kind, after=i) for i, kind in enumerate(kinds)]
+        faults = [ProxyFault("/*", kind, after=i, stall_s=5.0) for i, kind in enumerate(kinds)]
         with ClickHouseStandIn(user="play") as server, FaultProxy(server.url, faults) as proxy:
             proxies.append(proxy)
             server.load(clickpy_rows(tracked_projects()))
