@@ -221,3 +221,20 @@ def test_two_days_written_concurrently_both_land(replay_dir: Path) -> None:
     assert not errors, errors
     assert {d: len(day_content(d)) for d in days} == expected
     assert list(table().refs()) == ["main"]
+
+
+def test_a_row_for_an_untracked_project_is_dead_lettered_and_the_day_still_publishes(replay_dir: Path) -> None:
+    from madlake.lakehouse.tables import load_table
+    from madlake.pipelines.pypi import load_day
+
+    rows = write_day(replay_dir, D0)
+    stray = {**rows[0], "project": "definitely-not-a-tracked-tool", "version": "0.0.1"}
+    write_day(replay_dir, D0, [*rows, stray])
+    summary = load_day(D0)
+    assert summary["rows"] == len(rows)
+    assert summary["rejected"] == 1
+    assert "definitely-not-a-tracked-tool" not in {r[0] for r in day_content(D0)}
+    dead = load_table(Table.REJECTED_RECORDS).scan().to_arrow().to_pylist()
+    assert [(d["record_id"], "not a tracked PyPI package" in d["reason"]) for d in dead] == [
+        ("definitely-not-a-tracked-tool/0.0.1", True)
+    ]

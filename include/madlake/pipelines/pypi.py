@@ -95,6 +95,20 @@ def load_day(day: date, *, source_mode: str | None = None) -> dict[str, Any]:
     fetched = fetch_day(day, projects, settings=settings, pypi_settings=pypi_settings)
     fetch_s = time.perf_counter() - started
     parsed = parse_rows(fetched.records, day, default_source=fetched.source)
+    # A well-formed row for a project nobody tracks (a hand-edited replay file, a catalog change mid-backfill) is
+    # bad input, not a bad day: dead-letter it so the day's good rows still publish.
+    tracked = set(projects)
+    untracked = [r for r in parsed.rows if r["project"] not in tracked]
+    if untracked:
+        parsed.rows[:] = [r for r in parsed.rows if r["project"] in tracked]
+        parsed.rejections.extend(
+            (
+                f"project {r['project']!r} is not a tracked PyPI package (no tool in the catalog lists it)",
+                r,
+                f"{r['project']}/{r.get('version')}",
+            )
+            for r in untracked
+        )
     log.info(
         "PyPI %s from %s (%s): %d records, %d valid, %d rejected, fetched in %.1fs",
         day,
