@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Table, asset_uri
-from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 
 GOLD = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARITY_INDEX, Table.TOOL_BREAKOUTS)
 
@@ -26,6 +26,7 @@ GOLD = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARIT
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=DAGRUN_TIMEOUT,
     default_args=default_args(),
     params={
         "date": Param(None, type=["null", "string"], format="date", description="run day (default: yesterday)"),

@@ -22,7 +22,7 @@ from typing import Any
 
 from airflow.sdk import Asset, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
-from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 
 
 @dag(
@@ -31,6 +31,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=DAGRUN_TIMEOUT,
     default_args=default_args(),
     tags=["github", "ingest"],
     doc_md=__doc__,

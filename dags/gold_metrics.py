@@ -45,6 +45,7 @@ for _name in SOURCES[1:]:
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=timedelta(hours=6),
     default_args=default_args(execution_timeout=timedelta(hours=2)),
     params={
         "date": Param(

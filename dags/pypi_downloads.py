@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
-from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 
 
 @dag(
@@ -35,6 +35,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
     start_date=START_DATE,
     catchup=True,
     max_active_runs=3,
+    dagrun_timeout=DAGRUN_TIMEOUT,
     default_args=default_args(execution_timeout=timedelta(minutes=45)),
     tags=["pypi", "ingest", "wap"],
     doc_md=__doc__,

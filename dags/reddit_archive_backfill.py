@@ -27,6 +27,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=timedelta(hours=24),
     default_args=default_args(execution_timeout=timedelta(hours=6)),
     tags=["reddit", "backfill", "iceberg"],
     doc_md=__doc__,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
-from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 
 
 @dag(
@@ -30,6 +30,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=DAGRUN_TIMEOUT,
     default_args=default_args(),
     params={
         "since": Param(None, type=["null", "string"], description="reprocess items loaded after this ISO instant"),

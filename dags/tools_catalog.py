@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, dag, task
 from madlake.names import Dag, Table, asset_uri
-from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 
 
 @dag(
@@ -19,6 +19,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=DAGRUN_TIMEOUT,
     default_args=default_args(),
     tags=["catalog", "lakehouse"],
     doc_md=__doc__,

@@ -41,6 +41,8 @@ def test_every_dag_follows_the_policy(dagbag) -> None:
     for dag_id, dag in dagbag.dags.items():
         if not dag.tags:
             problems.append(f"{dag_id}: no tags")
+        if dag.dagrun_timeout is None:
+            problems.append(f"{dag_id}: no dagrun_timeout")
         if not (dag.doc_md and len(dag.doc_md.strip()) > 40):
             problems.append(f"{dag_id}: no doc_md saying why the DAG exists")
         for task in dag.tasks:

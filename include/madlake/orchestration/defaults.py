@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 OWNER = "madlake"
 
+#: A DAG run that has not finished by then is failed (and alerts), instead of holding its slot forever.
+DAGRUN_TIMEOUT = timedelta(hours=4)
+
 #: Fixed start for backfillable DAGs: the first day the public sources are useful for the questions asked.
 START_DATE = datetime(2024, 1, 1)
 
