@@ -53,8 +53,11 @@ DEMO_STEPS: list[DemoStep] = [
         note="replay of real Reddit responses through praw: r/LocalLLaMA + r/dataengineering, 3 comment trees",
     ),
     DemoStep(Dag.REDDIT_LOAD, days=(date(2025, 8, 8),), note="merge the landing into reddit_submissions/comments"),
-    DemoStep(Dag.REDDIT_MENTIONS, conf={"method": "lexicon"},
-             note="tool mentions + offline VADER sentiment for every item loaded since the last run"),
+    DemoStep(
+        Dag.REDDIT_MENTIONS,
+        conf={"method": "lexicon"},
+        note="tool mentions + offline VADER sentiment for every item loaded since the last run",
+    ),
     DemoStep(
         Dag.GOLD_METRICS,
         conf={"start": "2025-08-01", "end": "2026-08-22"},
@@ -68,9 +71,13 @@ DEMO_STEPS: list[DemoStep] = [
 
 
 #: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
-DEMO_REPORTS: list[str] = ["madlake.pipelines.reddit:demo_report", "madlake.pipelines.mentions:demo_report",
-                           "madlake.pipelines.pypi:demo_report", "madlake.dashboard.tasks:demo_report",
-                           "madlake.metrics.ask:demo_report"]
+DEMO_REPORTS: list[str] = [
+    "madlake.pipelines.reddit:demo_report",
+    "madlake.pipelines.mentions:demo_report",
+    "madlake.pipelines.pypi:demo_report",
+    "madlake.dashboard.tasks:demo_report",
+    "madlake.metrics.ask:demo_report",
+]
 
 
 @contextlib.contextmanager
