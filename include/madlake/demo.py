@@ -40,6 +40,11 @@ DEMO_STEPS: list[DemoStep] = [
         conf={"start": "2026-02-25", "end": "2026-03-31"},
         note="35 days of PyPI downloads, each audited on a branch (sample data from real March 2026 totals)",
     ),
+    DemoStep(
+        Dag.PYPI_DOWNLOADS,
+        conf={"start": "2026-06-03", "end": "2026-08-22"},
+        note="81 more sample days up to the GitHub snapshot day, so gold metrics combine downloads and stars",
+    ),
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
     DemoStep(
         Dag.GITHUB_STAR_HISTORY,

@@ -65,15 +65,31 @@ def load_dag(dag_id: str) -> Any:
 
 
 def _forget_previous_run(dag_id: str, logical_date: datetime | None) -> None:
-    """Delete an earlier test run of the same logical date so ``dag.test`` runs it again instead of skipping it."""
+    """Delete an earlier test run of the same logical date so ``dag.test`` runs it again instead of skipping it.
+
+    Bulk ``DELETE`` statements, not ``session.delete``: the ORM cascade would lazily load ``DagRun.serialized_dag``,
+    which Airflow joins on ``dag_id`` alone and which warns once a DAG has more than one serialized version.
+    """
     from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
+    from sqlalchemy import delete, select
 
     if logical_date is None:
         return
     with create_session() as session:
-        for dr in session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date).all():
-            session.delete(dr)
+        run_ids = session.scalars(
+            select(DagRun.run_id).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical_date)
+        ).all()
+        if run_ids:
+            session.execute(
+                delete(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(run_ids)),
+                execution_options={"synchronize_session": False},
+            )
+            session.execute(
+                delete(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id.in_(run_ids)),
+                execution_options={"synchronize_session": False},
+            )
 
 
 def run_dag(

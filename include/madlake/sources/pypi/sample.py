@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "pypi"
 MONTHLY_CSV = SAMPLE_DIR / "monthly_downloads_2026-03.csv"
-FIRST_DAY = date(2026, 2, 25)
-LAST_DAY = date(2026, 3, 31)
+#: Bundled windows: March 2026 (the month the real totals describe) and 2026-06-03..2026-08-22, which ends on the day
+#: of the real GitHub snapshot so the demo's gold metrics combine downloads, stars and growth on the same dates (its
+#: first 28 days only fill the trailing windows, so the months compared start complete).
+WINDOWS: tuple[tuple[date, date], ...] = ((date(2026, 2, 25), date(2026, 3, 31)), (date(2026, 6, 3), date(2026, 8, 22)))
+FIRST_DAY, LAST_DAY = WINDOWS[0]
 SOURCE_LABEL = "replay-sample"
 
 _WEEKDAY = (1.08, 1.10, 1.09, 1.07, 1.02, 0.78, 0.80)  # Mon..Sun: CI and work-day installs dominate
@@ -70,13 +73,14 @@ def _versions(rng: random.Random) -> list[str]:
 def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[dict[str, object]]:
     """The sample rows of ``day`` (deterministic in ``seed``)."""
     rows: list[dict[str, object]] = []
-    window = (LAST_DAY - FIRST_DAY).days or 1
+    first, last = next(((a, b) for a, b in WINDOWS if a <= day <= b), WINDOWS[0])
+    window = (last - first).days or 1
     for project in sorted(totals):
         prng = random.Random(f"{seed}:{project}")  # noqa: S311 - reproducible sample data, not crypto
         versions = _versions(prng)
         trend = prng.uniform(-0.15, 0.25)  # growth over the whole window
         rng = random.Random(f"{seed}:{project}:{day.isoformat()}")  # noqa: S311
-        position = (day - FIRST_DAY).days / window
+        position = (day - first).days / window
         total = (
             totals[project] / 31 * _WEEKDAY[day.weekday()] * (1 + trend * (position - 0.5)) * rng.uniform(0.95, 1.05)
         )
@@ -114,17 +118,18 @@ def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[di
     return rows
 
 
-def write_days(out_dir: Path = SAMPLE_DIR, first: date = FIRST_DAY, last: date = LAST_DAY) -> list[Path]:
-    """Write one ``<day>.jsonl.gz`` per day (byte-for-byte reproducible: gzip mtime 0)."""
+def write_days(out_dir: Path = SAMPLE_DIR, windows: tuple[tuple[date, date], ...] = WINDOWS) -> list[Path]:
+    """Write one ``<day>.jsonl.gz`` per day of each window (byte-for-byte reproducible: gzip mtime 0)."""
     totals = monthly_totals()
     paths = []
-    day = first
-    while day <= last:
-        lines = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in day_rows(day, totals))
-        path = out_dir / f"{day.isoformat()}.jsonl.gz"
-        path.write_bytes(gzip.compress(lines.encode(), compresslevel=9, mtime=0))
-        paths.append(path)
-        day += timedelta(days=1)
+    for first, last in windows:
+        day = first
+        while day <= last:
+            lines = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in day_rows(day, totals))
+            path = out_dir / f"{day.isoformat()}.jsonl.gz"
+            path.write_bytes(gzip.compress(lines.encode(), compresslevel=9, mtime=0))
+            paths.append(path)
+            day += timedelta(days=1)
     log.info("Wrote %d sample days to %s", len(paths), out_dir)
     return paths
 
