@@ -142,18 +142,30 @@ def bench_merge() -> dict[str, float]:
 
 
 _READER = r"""
-import json, resource, sys, time
+import json, sys, time
+
+def peak_mb():
+    # VmHWM: this process image's peak RSS. (ru_maxrss survives exec on Linux, so a child spawned by a big parent
+    # would report at least the parent's RSS at fork time.)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 from madlake.sources.reddit.archive import ReadStats, iter_records
 stats = ReadStats()
 start = time.perf_counter()
 records = sum(1 for _, r, _ in iter_records(sys.argv[1], stats) if r is not None)
 elapsed = time.perf_counter() - start
 print(json.dumps({"records": records, "bytes": stats.bytes_decompressed, "seconds": elapsed,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 _RAW = r"""
-import json, resource, sys, time, zstandard
+import json, sys, time, zstandard
+
+def peak_mb():
+    # VmHWM: this process image's peak RSS. (ru_maxrss survives exec on Linux, so a child spawned by a big parent
+    # would report at least the parent's RSS at fork time.)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 start = time.perf_counter()
 n = 0
 with open(sys.argv[1], "rb") as fh:
@@ -161,7 +173,7 @@ with open(sys.argv[1], "rb") as fh:
     while chunk := reader.read(1 << 22):
         n += len(chunk)
 print(json.dumps({"bytes": n, "seconds": time.perf_counter() - start,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 
