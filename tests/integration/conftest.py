@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,40 @@ def moto_server() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class AwsLakehouse:
+    """An aws-profile lakehouse on moto_server: its S3 bucket and its Glue database (= Iceberg namespace)."""
+
+    bucket: str
+    namespace: str
+
+
+@pytest.fixture
+def aws_profile(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsLakehouse]:
+    """The aws profile (Glue catalog, S3 warehouse, Athena) pointed at moto_server, in a fresh bucket and namespace."""
+    import uuid
+
+    import boto3
+    from madlake.lakehouse.catalog import reset_catalog_cache
+
+    lake = AwsLakehouse(bucket=f"madlake-{uuid.uuid4().hex[:8]}", namespace=f"madlake_{uuid.uuid4().hex[:6]}")
+    env = {
+        "MADLAKE_PROFILE": "aws",
+        "MADLAKE_S3_WAREHOUSE": f"s3://{lake.bucket}/warehouse",
+        "MADLAKE_S3_ENDPOINT": moto_server,
+        "MADLAKE_GLUE_ENDPOINT": moto_server,
+        "MADLAKE_ATHENA_ENDPOINT": moto_server,
+        "MADLAKE_ATHENA_OUTPUT": f"s3://{lake.bucket}/athena/",
+        "MADLAKE_NAMESPACE": lake.namespace,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket=lake.bucket)
+    reset_catalog_cache()
+    yield lake
+    reset_catalog_cache()

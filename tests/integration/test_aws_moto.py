@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import boto3
@@ -11,35 +9,12 @@ import pyarrow as pa
 import pytest
 from pyiceberg.expressions import EqualTo
 
+from tests.integration.conftest import AwsLakehouse
+
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def aws_profile(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from madlake.lakehouse.catalog import reset_catalog_cache
-
-    bucket = f"madlake-{uuid.uuid4().hex[:8]}"
-    env = {
-        "MADLAKE_PROFILE": "aws",
-        "MADLAKE_S3_WAREHOUSE": f"s3://{bucket}/warehouse",
-        "MADLAKE_S3_ENDPOINT": moto_server,
-        "MADLAKE_GLUE_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_OUTPUT": f"s3://{bucket}/athena/",
-        "MADLAKE_NAMESPACE": f"madlake_{uuid.uuid4().hex[:6]}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket=bucket)
-    reset_catalog_cache()
-    yield bucket
-    reset_catalog_cache()
-
-
-def test_lakehouse_init_and_dim_tools_load_on_glue_and_s3(aws_profile: str, moto_server: str) -> None:
+def test_lakehouse_init_and_dim_tools_load_on_glue_and_s3(aws_profile: AwsLakehouse, moto_server: str) -> None:
     from madlake.config import get_settings
     from madlake.lakehouse.catalog import get_catalog
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
@@ -56,12 +31,12 @@ def test_lakehouse_init_and_dim_tools_load_on_glue_and_s3(aws_profile: str, moto
     table = get_catalog().load_table(f"{ns}.dim_tools")
     assert table.scan().to_arrow().num_rows == loaded
     s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=aws_profile, Prefix="warehouse/")["Contents"]]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=aws_profile.bucket, Prefix="warehouse/")["Contents"]]
     assert any(k.endswith(".parquet") for k in keys), keys
     assert any(k.endswith(".metadata.json") for k in keys), keys
 
 
-def test_write_modes_on_glue_and_s3(aws_profile: str) -> None:
+def test_write_modes_on_glue_and_s3(aws_profile: AwsLakehouse) -> None:
     from madlake.lakehouse import writes
     from madlake.lakehouse.spec import TableSpec
     from madlake.lakehouse.tables import ensure_table
@@ -93,7 +68,7 @@ def test_write_modes_on_glue_and_s3(aws_profile: str) -> None:
     assert table.current_snapshot().summary["madlake.source"] == "moto"
 
 
-def test_athena_engine_runs_the_query_protocol(aws_profile: str) -> None:
+def test_athena_engine_runs_the_query_protocol(aws_profile: AwsLakehouse) -> None:
     from madlake.sql.engine import AthenaEngine, get_engine
 
     engine = get_engine()

@@ -7,8 +7,6 @@ that each parses as Trino.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
 
 import boto3
@@ -16,32 +14,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from tests.integration.conftest import AwsLakehouse
+
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def aws_gold(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from madlake.lakehouse.catalog import reset_catalog_cache
-
-    bucket = f"madlake-gold-{uuid.uuid4().hex[:8]}"
-    env = {
-        "MADLAKE_PROFILE": "aws",
-        "MADLAKE_S3_WAREHOUSE": f"s3://{bucket}/warehouse",
-        "MADLAKE_S3_ENDPOINT": moto_server,
-        "MADLAKE_GLUE_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_OUTPUT": f"s3://{bucket}/athena/",
-        "MADLAKE_NAMESPACE": f"madlake_{uuid.uuid4().hex[:6]}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket=bucket)
-    reset_catalog_cache()
-    yield env["MADLAKE_NAMESPACE"]
-    reset_catalog_cache()
 
 
 def _queries(moto_server: str, database: str) -> list[str]:
@@ -53,7 +28,7 @@ def _queries(moto_server: str, database: str) -> list[str]:
     return [e["Query"] for e in mine]
 
 
-def test_gold_runs_inside_athena_as_merges_then_views(aws_gold: str, moto_server: str) -> None:
+def test_gold_runs_inside_athena_as_merges_then_views(aws_profile: AwsLakehouse, moto_server: str) -> None:
     from madlake.metrics.views import create_views, view_sql
     from madlake.pipelines.gold import build_gold
 
@@ -61,7 +36,7 @@ def test_gold_runs_inside_athena_as_merges_then_views(aws_gold: str, moto_server
     assert summary["start"] == "2026-03-29" and summary["tags"] == []
     assert create_views() == list(view_sql())
 
-    sent = _queries(moto_server, aws_gold)
+    sent = _queries(moto_server, aws_profile.namespace)
     merges = [q for q in sent if q.startswith("merge into")]
     assert [q.split()[2] for q in merges] == [
         "tool_daily_metrics",

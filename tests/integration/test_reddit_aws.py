@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import boto3
 import pytest
+
+from tests.integration.conftest import AwsLakehouse
 
 pytestmark = pytest.mark.integration
 
@@ -16,28 +16,10 @@ FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "reddit"
 
 
 @pytest.fixture
-def aws_reddit(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from madlake.lakehouse.catalog import reset_catalog_cache
-
-    bucket = f"madlake-reddit-{uuid.uuid4().hex[:8]}"
-    env = {
-        "MADLAKE_PROFILE": "aws",
-        "MADLAKE_SOURCE_MODE": "replay",
-        "MADLAKE_S3_WAREHOUSE": f"s3://{bucket}/warehouse",
-        "MADLAKE_S3_ENDPOINT": moto_server,
-        "MADLAKE_GLUE_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_ENDPOINT": moto_server,
-        "MADLAKE_NAMESPACE": f"madlake_{uuid.uuid4().hex[:6]}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket=bucket)
-    reset_catalog_cache()
-    yield bucket
-    reset_catalog_cache()
+def aws_reddit(aws_profile: AwsLakehouse, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared aws profile, with Reddit replayed (the profile's default source mode is live): the bucket."""
+    monkeypatch.setenv("MADLAKE_SOURCE_MODE", "replay")
+    return aws_profile.bucket
 
 
 def test_landing_in_s3_then_load_and_archive_backfill_from_s3(aws_reddit: str, moto_server: str) -> None:

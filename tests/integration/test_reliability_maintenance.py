@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from tests.integration._reliability import record
+from tests.integration.conftest import AwsLakehouse
 
 pytestmark = pytest.mark.integration
 
@@ -104,32 +103,7 @@ def test_maintain_cli_dry_run_then_real(lakehouse: Path) -> None:
     assert unknown.returncode == 1 and "unknown table 'nope'" in unknown.stderr
 
 
-@pytest.fixture
-def aws_profile(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from madlake.lakehouse.catalog import reset_catalog_cache
-
-    bucket = f"madlake-{uuid.uuid4().hex[:8]}"
-    env = {
-        "MADLAKE_PROFILE": "aws",
-        "MADLAKE_S3_WAREHOUSE": f"s3://{bucket}/warehouse",
-        "MADLAKE_S3_ENDPOINT": moto_server,
-        "MADLAKE_GLUE_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_ENDPOINT": moto_server,
-        "MADLAKE_ATHENA_OUTPUT": f"s3://{bucket}/athena/",
-        "MADLAKE_NAMESPACE": f"madlake_{uuid.uuid4().hex[:6]}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1").create_bucket(Bucket=bucket)
-    reset_catalog_cache()
-    yield bucket
-    reset_catalog_cache()
-
-
-def test_aws_profile_runs_athena_optimize_and_vacuum(aws_profile: str, moto_server: str) -> None:
+def test_aws_profile_runs_athena_optimize_and_vacuum(aws_profile: AwsLakehouse, moto_server: str) -> None:
     from madlake.config import get_settings
     from madlake.lakehouse.deadletter import Rejection, write_dead_letters
     from madlake.lakehouse.writes import CommitContext
