@@ -2,10 +2,11 @@
 
 Run by hand, never by tests or the pipeline::
 
-    .venv/bin/python scripts/build_github_replay.py [--data /work/shared/data/github] \
+    .venv/bin/python scripts/build_github_replay.py --data <folder with the two CSVs below> \
         [--out include/madlake/sample_data/github]
 
-Inputs (see ``/work/shared/data/PROVENANCE.md``): ``github-ranking-2026-08-22.csv`` (EvanLi/Github-Ranking, one day)
+Inputs (provenance: ``include/madlake/sample_data/github/PROVENANCE.md``): ``github-ranking-2026-08-22.csv``
+(EvanLi/Github-Ranking, one day)
 and ``DERIVED_data_tool_repos_daily_*.csv`` (the same project's daily snapshots of 50 data/ML repositories).
 
 What it writes (the layout is documented in :mod:`madlake.sources.github.replay`):
@@ -128,7 +129,7 @@ def stargazer_pages(full_name: str, total: int, daily: dict[date, int]) -> list[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data/github"))
+    parser.add_argument("--data", type=Path, required=True, help="folder holding the two input CSVs")
     parser.add_argument("--out", type=Path, default=ROOT / "include/madlake/sample_data/github")
     args = parser.parse_args()
 
