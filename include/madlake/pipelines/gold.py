@@ -336,36 +336,22 @@ def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, Ic
 
 def _record_audits(ctx: Any, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
     """Append the run's audit outcomes to ``audit_results`` in one commit (and log failures)."""
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import _retry_commits, rows_to_arrow
+    from madlake.quality.log import record_audits
 
     if not outcomes:
         return
-    now = datetime.now(UTC)
-    rows = []
-    for name, snapshot_id, report, published in outcomes:
+    for name, _snapshot_id, report, _published in outcomes:
         for r in report.results:
             if not r.success:
                 log.error("audit %s %s: %s FAILED (%s)", name, partition_key, r.expectation, r.observed)
-            rows.append(
-                {
-                    "table_name": f"madlake.{name}",
-                    "partition_key": partition_key,
-                    "branch": "main",
-                    "snapshot_id": snapshot_id,
-                    "run_id": ctx.run_id,
-                    "expectation": r.expectation,
-                    "success": r.success,
-                    "observed": r.observed[:4000],
-                    "audited_at": now,
-                    "published": published,
-                    "rows": report.rows,
-                }
-            )
-    table = load_table(Table.AUDIT_RESULTS)
-    data = rows_to_arrow(table, rows)
-    _retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")
-    log.info("audit_results: %d expectations recorded for %d gold tables", len(rows), len(outcomes))
+    recorded = record_audits(
+        ctx,
+        [
+            (f"madlake.{name}", partition_key, "main", snapshot_id, report, published)
+            for name, snapshot_id, report, published in outcomes
+        ],
+    )
+    log.info("audit_results: %d expectations recorded for %d gold tables", recorded, len(outcomes))
 
 
 def _build_athena(start: date, end: date) -> dict[str, int]:
