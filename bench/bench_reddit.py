@@ -181,7 +181,7 @@ def _make_dump(path: Path, target_mb: int) -> int:
     """A sample comments dump of ~``target_mb`` MB: the real 1mkowrw comments' records, re-id'd and repeated."""
     import zstandard
 
-    thread = json.loads((ROOT / "include/madlake/sample_data/reddit/comments/1mkowrw.json").read_text())
+    thread = json.loads((ROOT / "include/madlake/replay/reddit/comments/1mkowrw.json").read_text())
     templates = [{k: v for k, v in c["data"].items() if k != "replies"} for c in thread[1]["data"]["children"]]
     params = zstandard.ZstdCompressionParameters.from_level(3, window_log=31, enable_ldm=True)
     written = n = 0

@@ -1,11 +1,11 @@
-"""Build the GitHub replay recordings (``include/madlake/sample_data/github/``) from real public figures.
+"""Build the GitHub replay recordings (``include/madlake/replay/github/``) from real public figures.
 
 Run by hand, never by tests or the pipeline::
 
     .venv/bin/python scripts/build_github_replay.py --data <folder with the two CSVs below> \
-        [--out include/madlake/sample_data/github]
+        [--out include/madlake/replay/github]
 
-Inputs (provenance: ``include/madlake/sample_data/github/PROVENANCE.md``): ``github-ranking-2026-08-22.csv``
+Inputs (provenance: ``include/madlake/replay/github/PROVENANCE.md``): ``github-ranking-2026-08-22.csv``
 (EvanLi/Github-Ranking, one day)
 and ``DERIVED_data_tool_repos_daily_*.csv`` (the same project's daily snapshots of 50 data/ML repositories).
 
@@ -130,7 +130,7 @@ def stargazer_pages(full_name: str, total: int, daily: dict[date, int]) -> list[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="folder holding the two input CSVs")
-    parser.add_argument("--out", type=Path, default=ROOT / "include/madlake/sample_data/github")
+    parser.add_argument("--out", type=Path, default=ROOT / "include/madlake/replay/github")
     args = parser.parse_args()
 
     ranking: dict[str, dict[str, str]] = {}

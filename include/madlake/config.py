@@ -20,7 +20,7 @@ SourceMode = Literal["replay", "live"]
 CatalogKind = Literal["sql", "glue", "rest"]
 
 #: Recorded real API responses shipped with the package; the default ``MADLAKE_REPLAY_DIR``.
-BUNDLED_REPLAY_DIR = Path(__file__).parent / "sample_data"
+BUNDLED_REPLAY_DIR = Path(__file__).parent / "replay"
 
 
 class Settings(BaseSettings):

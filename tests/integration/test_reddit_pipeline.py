@@ -13,7 +13,7 @@ from madlake.pipelines import reddit as pipeline
 from madlake.sources.replay_server import Fault, ReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "include" / "madlake" / "sample_data" / "reddit"
+SAMPLE = ROOT / "include" / "madlake" / "replay" / "reddit"
 FIXTURES = ROOT / "tests" / "fixtures" / "reddit"
 DAY = date(2025, 8, 8)
 SUBS = ["dataengineering", "LocalLLaMA", "MachineLearning"]

@@ -15,7 +15,7 @@ from madlake.names import Table
 from madlake.pipelines.reddit import merge_rows
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "include" / "madlake" / "sample_data" / "reddit"
+SAMPLE = ROOT / "include" / "madlake" / "replay" / "reddit"
 CTX = CommitContext(dag_id="test", run_id="run-1", source="reddit")
 T1 = datetime(2026, 1, 1, tzinfo=UTC)
 T2 = T1 + timedelta(hours=6)

@@ -16,7 +16,7 @@ from madlake.sources.reddit.parse import parse_response
 from pydantic import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "include" / "madlake" / "sample_data" / "reddit"
+SAMPLE = ROOT / "include" / "madlake" / "replay" / "reddit"
 FIXTURES = ROOT / "tests" / "fixtures" / "reddit"
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -75,4 +75,37 @@ GITHUB_STARS_DAILY = TableSpec(
     ),
 )
 
-TABLES = [GITHUB_REPO_SNAPSHOTS, GITHUB_STARS_DAILY]
+#: Values of ``github_repo_history.source``.
+HISTORY_SOURCES = ("github-ranking", "best-of-ml-python", "best-of-python")
+
+GITHUB_REPO_HISTORY = TableSpec(
+    name=Table.GITHUB_REPO_HISTORY,
+    schema=Schema(
+        NestedField(1, "day", DateType(), required=True, doc="date of the source file the figures come from"),
+        NestedField(2, "repo", StringType(), required=True, doc="the tracked repository (catalog owner/name)"),
+        NestedField(3, "tool_id", StringType(), required=True, doc="the tracked tool (dim_tools.tool_id)"),
+        NestedField(4, "listed_as", StringType(), required=True, doc="owner/name in the file (former name if renamed)"),
+        NestedField(5, "stars", LongType(), required=False),
+        NestedField(6, "forks", LongType(), required=False),
+        NestedField(7, "open_issues", LongType(), required=False),
+        NestedField(8, "closed_issues", LongType(), required=False, doc="best-of snapshots only"),
+        NestedField(9, "contributors", LongType(), required=False, doc="best-of snapshots only"),
+        NestedField(10, "commits", LongType(), required=False, doc="best-of snapshots only"),
+        NestedField(11, "releases", LongType(), required=False, doc="best-of snapshots only"),
+        NestedField(12, "last_commit", TimestamptzType(), required=False, doc="github-ranking only"),
+        NestedField(13, "lists", StringType(), required=False, doc="top-100 lists or best-of category it appeared in"),
+        NestedField(14, "source", StringType(), required=True, doc="github-ranking | best-of-ml-python | …"),
+        NestedField(15, "loaded_at", TimestamptzType(), required=True),
+    ),
+    partition=(("day", "year"),),
+    sort=("day", "repo"),
+    key=("day", "repo", "source"),
+    doc=(
+        "Daily GitHub figures of the tracked repositories from EvanLi/Github-Ranking's daily top-100 files "
+        "(2018-12-18 onward; a repo appears only on days it was in some top-100 list, counted once however many lists) "
+        "and the monthly best-of-ml-python / best-of-python snapshots (contributors, issues, commits, releases). "
+        "Renamed repositories are mapped to the tracked name (listed_as keeps the name in the file)."
+    ),
+)
+
+TABLES = [GITHUB_REPO_SNAPSHOTS, GITHUB_STARS_DAILY, GITHUB_REPO_HISTORY]

@@ -1,6 +1,6 @@
-"""Generate the bundled *sample* replay days (``sample_data/pypi/<day>.jsonl.gz``). Every row says ``replay-sample``.
+"""Generate the bundled *sample* replay days (``replay/pypi/<day>.jsonl.gz``). Every row says ``replay-sample``.
 
-The only real input is ``sample_data/pypi/monthly_downloads_2026-03.csv``: the genuine March 2026 download totals of
+The only real input is ``replay/pypi/monthly_downloads_2026-03.csv``: the genuine March 2026 download totals of
 the tracked projects (from hugovk/top-pypi-packages, ClickHouse source, all installers; see PROVENANCE.md there).
 Everything else is generated with a seeded generator: each day's per-project total is the monthly total / 31 times a
 weekday factor, a per-project trend over the window and a little noise; it is then split over a few synthetic
@@ -22,7 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "pypi"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "replay" / "pypi"
 MONTHLY_CSV = SAMPLE_DIR / "monthly_downloads_2026-03.csv"
 #: Bundled windows: March 2026 (the month the real totals describe) and 2026-06-03..2026-08-22, which ends on the day
 #: of the real GitHub snapshot so the demo's gold metrics combine downloads, stars and growth on the same dates (its
