@@ -217,6 +217,7 @@ def ingest(
     from madlake.config import get_settings
     from madlake.sources.reddit import tracked_subreddits
     from madlake.sources.reddit.client import RedditFetcher, reddit_session
+    from madlake.sources.reddit.history import HISTORY_SUBREDDIT
     from madlake.sources.reddit.landing import LandingWriter
 
     settings = get_settings()
@@ -226,37 +227,54 @@ def ingest(
     bad_threads = [t for t in threads if not re.fullmatch(r"[0-9a-z]{1,16}", str(t))]
     if bad_threads:
         raise ValueError(f"invalid Reddit submission id(s) in threads: {bad_threads!r} (base36, e.g. 1mkowrw)")
-    writer = LandingWriter(settings.raw_uri, day, datetime.now(UTC), run_id=run_id)
-    log.info(
-        "Reddit ingest for %s (%s mode): %d subreddit(s), limit %d, landing %s",
-        day,
-        mode,
-        len(names),
-        limit,
-        writer.uri,
-    )
-    with reddit_session(mode, replay_dir) as reddit:
-        fetcher = RedditFetcher(reddit, writer, max_attempts=max_attempts)
-        for i, name in enumerate(names, start=1):
-            ids = fetcher.fetch_new(name, limit)
-            if fetch_comments:
-                for n, sid in enumerate(ids, start=1):
-                    fetcher.fetch_thread(sid, f"r_{name}", more_budget)
-                    if n % 25 == 0:
-                        log.info("r/%s: %d/%d comment trees fetched", name, n, len(ids))
+    if mode == "live":
+        refuse_live_past_day(day)
+    with reddit_session(mode, replay_dir, day) as session:
+        history = session.history
+        # Live: one round, "now". Replay of the recorded history: one round per listing captured on the day.
+        rounds: list[Any] = [None] if history is None else list(history.rounds)
+        if not rounds:
             log.info(
-                "Subreddit %d/%d r/%s done: %d posts, %d requests so far, %d skipped",
-                i,
-                len(names),
-                name,
-                len(ids),
-                fetcher.stats.requests,
-                len(fetcher.stats.skipped),
-            )
+                "Reddit ingest for %s (replay of the recorded history in %s): no r/%s listing was captured that "
+                "day; nothing landed",
+                day, history.root if history else replay_dir, HISTORY_SUBREDDIT,
+            )  # fmt: skip
+            return {"day": day.isoformat(), "landing": None, "submissions_listed": 0, "threads": 0, "comments": 0,
+                    "skipped": 0, "rounds": 0}  # fmt: skip
+        if history is not None and more_budget:
+            log.info("Replay of recorded trees: 'more comments' stubs were not recorded, so they are not expanded")
+            more_budget = 0
+        writer = LandingWriter(settings.raw_uri, day, datetime.now(UTC), run_id=run_id)
+        log.info(
+            "Reddit ingest for %s (%s mode%s): %d subreddit(s), limit %d, landing %s",
+            day, mode, f", recorded history, {len(rounds)} listing capture(s)" if history else "", len(names), limit,
+            writer.uri,
+        )  # fmt: skip
+        fetcher = RedditFetcher(session.reddit, writer, max_attempts=max_attempts)
+        for r, capture in enumerate(rounds, start=1):
+            if history is not None:
+                history.current = capture
+                log.info("Round %d/%d: listing captured %s", r, len(rounds), capture.at.isoformat())
+            for i, name in enumerate(names, start=1):
+                ids = fetcher.fetch_new(name, limit)
+                if fetch_comments:
+                    for n, sid in enumerate(ids, start=1):
+                        fetcher.fetch_thread(sid, f"r_{name}", more_budget)
+                        if n % 25 == 0:
+                            log.info("r/%s: %d/%d comment trees fetched", name, n, len(ids))
+                log.info(
+                    "Subreddit %d/%d r/%s done: %d posts, %d requests so far, %d skipped",
+                    i, len(names), name, len(ids), fetcher.stats.requests, len(fetcher.stats.skipped),
+                )  # fmt: skip
         for sid in threads:
             fetcher.fetch_thread(sid, "threads", more_budget)
+        if history is not None:
+            log.info(
+                "Replayed %d recorded tree(s) as of the end of %s: %d comment(s) served, %d created later cut",
+                history.served_trees, day, history.kept_comments, history.cut_comments,
+            )  # fmt: skip
     stats = fetcher.stats.summary()
-    summary = {"mode": mode, "subreddits": names, "limit": limit, **stats}
+    summary = {"mode": mode, "subreddits": names, "limit": limit, "rounds": len(rounds), **stats}
     landing = writer.finish(summary)
     skipped = stats["skipped"]
     log.info(
@@ -278,7 +296,29 @@ def ingest(
         "threads": stats["threads_fetched"],
         "comments": stats["comments_fetched"],
         "skipped": len(skipped),
+        "rounds": len(rounds),
     }
+
+
+class LivePastDayError(ValueError):
+    """A live ingest asked for a day other than "now": the live API cannot answer as of a past day."""
+
+
+def refuse_live_past_day(day: date, today: date | None = None) -> None:
+    """Live Reddit only knows *now*: accept ``day`` only if it is today or yesterday (UTC; a scheduled run of
+    yesterday's interval starts just after midnight).
+
+    Raises:
+        LivePastDayError: for any other day, instead of filing today's listing under a past (or future) date.
+    """
+    today = today or datetime.now(UTC).date()
+    if day in (today, today - timedelta(days=1)):
+        return
+    raise LivePastDayError(
+        f"reddit_ingest live mode only knows now: it cannot fetch Reddit as of {day} (today is {today} UTC), and "
+        "filing today's listings under that date would be wrong. Replay recorded days with "
+        "MADLAKE_SOURCE_MODE=replay (MADLAKE_REPLAY_DIR), or load history with reddit_archive_backfill."
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -383,15 +423,21 @@ def days_to_load(context: dict[str, Any]) -> list[date]:
     if conf.get("date") or (context.get("params") or {}).get("date"):
         return [run_day(context)]
     days: set[date] = set()
+    empty: set[date] = set()
     events = context.get("triggering_asset_events") or {}
     try:
         for asset in events:
             for event in events[asset]:
                 extra = getattr(event, "extra", None) or {}
                 if extra.get("day"):
-                    days.add(date.fromisoformat(str(extra["day"])[:10]))
+                    day = date.fromisoformat(str(extra["day"])[:10])
+                    # An ingest that landed nothing (a replayed day without a recorded listing) says landing=None.
+                    (days if extra.get("landing", "") is not None else empty).add(day)
     except Exception:
         log.warning("Could not read triggering asset events; loading the run day instead", exc_info=True)
+    if not days and empty:
+        log.info("Ingest(s) of %s landed nothing: nothing to load", ", ".join(str(d) for d in sorted(empty)))
+        return []
     return sorted(days) or [run_day(context)]
 
 
@@ -536,14 +582,19 @@ def ingest_task(context: dict[str, Any]) -> dict[str, Any]:
 
     params = context.get("params") or {}
     day = run_day(context)
-    summary = ingest(
-        day,
-        subreddits=_csv(params.get("subreddits")) or None,
-        limit=int(params.get("limit") or 100),
-        more_budget=int(params.get("more_budget", 32) or 0),
-        threads=_csv(params.get("threads")),
-        run_id=run_id(context),
-    )
+    try:
+        summary = ingest(
+            day,
+            subreddits=_csv(params.get("subreddits")) or None,
+            limit=int(params.get("limit") or 100),
+            more_budget=int(params.get("more_budget", 32) or 0),
+            threads=_csv(params.get("threads")),
+            run_id=run_id(context),
+        )
+    except LivePastDayError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from exc  # retrying cannot help
     events = context.get("outlet_events")
     if events is not None:
         from airflow.sdk import Asset
@@ -554,7 +605,10 @@ def ingest_task(context: dict[str, Any]) -> dict[str, Any]:
 
 def load_task(context: dict[str, Any]) -> list[dict[str, Any]]:
     """``reddit_load.load``: load every day this run covers (see :func:`days_to_load`)."""
-    return [load(day) for day in days_to_load(context)]
+    days = days_to_load(context)
+    if not days:
+        log.info("The triggering ingest(s) landed nothing (no recorded listing that day): nothing to load")
+    return [load(day) for day in days]
 
 
 def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
