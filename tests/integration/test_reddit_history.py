@@ -178,3 +178,16 @@ def test_archive_backfill_dag_reads_the_recorded_threads(lakehouse: Path) -> Non
     assert query("select count(*) as n from reddit_submissions")[0]["n"] == 1  # r6jfnm, posted 2021-12-01
     december = query("select count(*) as n from reddit_comments")[0]["n"]
     assert 0 < december < 179
+
+
+def test_cli_backfills_a_range_and_reports_each_day(lakehouse: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from madlake.cli import main
+
+    code = main(["reddit", "backfill", "--start", "2025-07-04", "--end", "2025-07-05", "--subreddits", "LocalLLaMA"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2025-07-05: nothing recorded: nothing landed" in out
+    assert "2 day(s): 1 with data, 1 empty, 0 failed" in out
+    assert query("select count(*) as n from reddit_submissions")[0]["n"] == len(listed("20250704"))
+    assert main(["reddit", "replay-days"]) == 0
+    assert "34 recorded days, 61 listing captures: 2025-07-02 .. 2025-08-08" in capsys.readouterr().out

@@ -13,7 +13,8 @@ Resolution of a request path (query string ignored, except ``query_keys``):
 2. with ``query_keys``, ``<path>@k1=v1&k2=v2.json`` is tried first (only the keys present), e.g. a second page;
 3. ``<path>``, then ``<path>.json`` (trailing ``/`` and a ``.json`` suffix are both tolerated).
 
-A path with no file answers ``404`` with a JSON error body, as the real APIs do for removed items. Paths never escape
+A ``responder`` (e.g. :class:`madlake.sources.reddit.history.RedditHistory`, which serves one recorded day) is
+asked first and may answer a path itself; otherwise the files answer. A path with no file answers ``404`` with a JSON error body, as the real APIs do for removed items. Paths never escape
 ``root``. ``POST`` to ``token_path`` (default Reddit's ``/api/v1/access_token``) answers a dummy bearer token; any
 other POST is resolved like a GET. Every request is recorded in :attr:`ReplayServer.requests`.
 
