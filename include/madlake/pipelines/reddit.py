@@ -139,6 +139,7 @@ def merge_rows(
     import duckdb
     import pyarrow as pa
     import pyarrow.compute as pc
+    from pyiceberg.expressions import And, In
 
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import conform, merge, touched_partitions_filter
@@ -151,7 +152,9 @@ def merge_rows(
     incoming = conform(table, incoming)
     columns = [f.name for f in table.schema().fields]
     scope = touched_partitions_filter(table, incoming)
-    stored = table.scan(row_filter=scope).to_arrow()
+    # Only the stored versions of the incoming ids take part in the fold: read just those (not the whole partitions).
+    ids = pc.unique(incoming.column("id")).to_pylist()
+    stored = table.scan(row_filter=And(scope, In("id", ids))).to_arrow()
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -731,6 +734,7 @@ def backfill_range(
     Days are processed in order and independently: memory is one day's responses. A day without a recorded
     listing (replay) lands and loads nothing. A failing day is reported with its error and the rest go on.
     """
+    import pyarrow as pa
     from tqdm import tqdm
 
     out: list[dict[str, Any]] = []
@@ -753,6 +757,7 @@ def backfill_range(
             log.warning("Reddit %s failed: %s", day, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             row["error"] = f"{type(exc).__name__}: {exc}"
         out.append(row)
+        pa.default_memory_pool().release_unused()  # hand the day's Arrow buffers back before the next day
     return out
 
 
