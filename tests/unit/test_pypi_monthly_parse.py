@@ -205,3 +205,9 @@ def test_undecodable_bytes_are_rejected(tracked) -> None:
         parse_snapshot(gzip.compress(b"{not json"), BIGQUERY_FILE, tracked)
     with pytest.raises(SnapshotRejectedError, match="not a JSON document"):
         parse_snapshot(b"\x1f\x8b\x08truncated", BIGQUERY_FILE, tracked)
+
+
+def test_the_bundled_replay_is_the_whole_history_within_budget() -> None:
+    files = sorted(BUNDLED.glob("*.json.gz"))
+    assert len(files) == 163 and files[0].name == LIST_FILE and files[-1].name == "2026-04-01_7ec9534546.json.gz"
+    assert sum(f.stat().st_size for f in files) <= 3 * 1024 * 1024  # the pypi share of the bundled-data budget

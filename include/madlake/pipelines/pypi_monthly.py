@@ -231,9 +231,12 @@ def load_range(start: date, end: date, *, source_mode: str | None = None, progre
 
 
 def run_range(context: dict[str, Any]) -> tuple[date, date]:
-    """The snapshot dates a DAG run covers: conf ``start``/``end``, else its data interval (end exclusive).
+    """The snapshot dates a DAG run covers, inclusive.
 
-    A manual run without either covers the previous calendar month (the newest complete interval).
+    In order: conf ``start``/``end`` (a manual range); an explicit ``date`` (``madlake run pypi_monthly --date D``):
+    the calendar month holding it, as the scheduled run whose logical date is that month's first day would; the data
+    interval (scheduled runs and backfills: one calendar month, end exclusive). A manual run with none of these
+    covers the previous calendar month (the newest complete interval).
     """
     conf = getattr(context.get("dag_run"), "conf", None) or {}
     params = context.get("params") or {}
@@ -242,6 +245,10 @@ def run_range(context: dict[str, Any]) -> tuple[date, date]:
         first = date.fromisoformat(str(start)[:10])
         last = date.fromisoformat(str(conf.get("end") or params.get("end") or first.isoformat())[:10])
         return first, last
+    explicit = conf.get("date") or params.get("date")
+    if explicit:
+        first = date.fromisoformat(str(explicit)[:10]).replace(day=1)
+        return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     lo, hi = context.get("data_interval_start"), context.get("data_interval_end")
     if lo is not None and hi is not None:
         return lo.date(), hi.date() - timedelta(days=1)
