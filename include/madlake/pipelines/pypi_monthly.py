@@ -22,6 +22,7 @@ Contract of :func:`load_range` (the task body of the ``pypi_monthly`` DAG and of
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -73,9 +74,9 @@ def list_files(start: date, end: date, *, source_mode: str | None = None) -> tup
         docs = [(f, f.read()) for f in files]
     finally:
         source.close()
-    from madlake.sources.pypi_monthly.fetch import SnapshotFile
+    from madlake.sources.pypi_monthly.fetch import SnapshotFile, same
 
-    return [SnapshotFile(f.name, f.origin, lambda d=doc: d) for f, doc in docs], LIVE_SOURCE
+    return [SnapshotFile(f.name, f.origin, functools.partial(same, doc)) for f, doc in docs], LIVE_SOURCE
 
 
 def collect(
@@ -266,7 +267,7 @@ def run_task() -> dict[str, Any]:
     context = dict(get_current_context())
     start, end = run_range(context)
     summary = load_range(start, end)
-    events = context.get("outlet_events")
+    events: Any = context.get("outlet_events")
     if events is not None:
         events[Asset(asset_uri(Table.PYPI_DOWNLOADS_MONTHLY))].extra = {
             "table": Table.PYPI_DOWNLOADS_MONTHLY,
