@@ -1,11 +1,14 @@
-"""Generate the bundled *sample* replay days (``replay/pypi/<day>.jsonl.gz``). Every row says ``replay-sample``.
+"""GENERATED PyPI days for tests and benchmarks (``<day>.jsonl.gz``, rows of ``pypi_downloads``). Every row says
+``replay-sample``.
 
-The only real input is ``replay/pypi/monthly_downloads_2026-03.csv``: the genuine March 2026 download totals of
-the tracked projects (from hugovk/top-pypi-packages, ClickHouse source, all installers; see PROVENANCE.md there).
-Everything else is generated with a seeded generator: each day's per-project total is the monthly total / 31 times a
-weekday factor, a per-project trend over the window and a little noise; it is then split over a few synthetic
-(version, installer, Python, OS, country, CI) combinations. Versions and dimension shares are illustrative, not
-measured. Run ``python -m madlake.sources.pypi.sample`` to regenerate (deterministic: same bytes every time).
+Not product data: no genuine per-day PyPI file exists in this repository (the product's PyPI history is the real
+monthly ``pypi_downloads_monthly``). The daily pipeline's tests and ``bench_pypi`` need BigQuery-shaped days, so this
+generator writes them into a folder the caller names (``tests/conftest.py`` writes them into the test session's
+replay folder). The only real input is ``data/monthly_downloads_2026-03.csv``: the genuine March 2026 download totals
+of the tracked projects (hugovk/top-pypi-packages, commit ``7ec9534546eda4012c7826b6078e35eaa2c9c5f2``, ClickHouse,
+all installers). Each day's per-project total is the monthly total / 31 times a weekday factor, a per-project trend
+and a little noise, split over a few synthetic (version, installer, Python, OS, country, CI) combinations with a
+seeded generator (same bytes every time). ``python -m bench.synth.pypi_days --out DIR`` writes them.
 """
 
 from __future__ import annotations
@@ -22,9 +25,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "replay" / "pypi"
-MONTHLY_CSV = SAMPLE_DIR / "monthly_downloads_2026-03.csv"
-#: Bundled windows: March 2026 (the month the real totals describe) and 2026-06-03..2026-08-22, which ends on the day
+MONTHLY_CSV = Path(__file__).resolve().parent / "data" / "monthly_downloads_2026-03.csv"
+#: Generated windows: March 2026 (the month the real totals describe) and 2026-06-03..2026-08-22, which ends on the day
 #: of the real GitHub snapshot so the demo's gold metrics combine downloads, stars and growth on the same dates (its
 #: first 28 days only fill the trailing windows, so the months compared start complete).
 WINDOWS: tuple[tuple[date, date], ...] = ((date(2026, 2, 25), date(2026, 3, 31)), (date(2026, 6, 3), date(2026, 8, 22)))
@@ -76,10 +78,10 @@ def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[di
     first, last = next(((a, b) for a, b in WINDOWS if a <= day <= b), WINDOWS[0])
     window = (last - first).days or 1
     for project in sorted(totals):
-        prng = random.Random(f"{seed}:{project}")  # noqa: S311 - reproducible sample data, not crypto
+        prng = random.Random(f"{seed}:{project}")
         versions = _versions(prng)
         trend = prng.uniform(-0.15, 0.25)  # growth over the whole window
-        rng = random.Random(f"{seed}:{project}:{day.isoformat()}")  # noqa: S311
+        rng = random.Random(f"{seed}:{project}:{day.isoformat()}")
         position = (day - first).days / window
         total = (
             totals[project] / 31 * _WEEKDAY[day.weekday()] * (1 + trend * (position - 0.5)) * rng.uniform(0.95, 1.05)
@@ -118,10 +120,11 @@ def day_rows(day: date, totals: dict[str, int], seed: int = 20260331) -> list[di
     return rows
 
 
-def write_days(out_dir: Path = SAMPLE_DIR, windows: tuple[tuple[date, date], ...] = WINDOWS) -> list[Path]:
+def write_days(out_dir: Path, windows: tuple[tuple[date, date], ...] = WINDOWS) -> list[Path]:
     """Write one ``<day>.jsonl.gz`` per day of each window (byte-for-byte reproducible: gzip mtime 0)."""
     totals = monthly_totals()
     paths = []
+    out_dir.mkdir(parents=True, exist_ok=True)
     for first, last in windows:
         day = first
         while day <= last:
@@ -136,7 +139,7 @@ def write_days(out_dir: Path = SAMPLE_DIR, windows: tuple[tuple[date, date], ...
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=SAMPLE_DIR)
+    parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     write_days(args.out)
