@@ -308,7 +308,8 @@ def write_collected(collected: Collected, ctx: CommitContext) -> dict[str, Any]:
     with warnings.catch_warnings():
         # pyiceberg warns when the delete half of an overwrite finds nothing (a first load): expected, not news.
         warnings.filterwarnings("ignore", message="Delete operation did not match any records")
-        result = replace_partition(table, data, replace_filter(collected.start, collected.end, collected.bad_files), ctx)
+        scope = replace_filter(collected.start, collected.end, collected.bad_files)
+        result = replace_partition(table, data, scope, ctx)
         rejected = _write_dead_letters(collected, ctx)
     return {"rows": result.rows_written, "rejected": rejected, "snapshot_id": result.snapshot_id}
 
