@@ -35,6 +35,16 @@ class DemoStep:
 #: The demo, in dependency order. Days are those the bundled replay data covers.
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.TOOLS_CATALOG, note="tables + dim_tools"),
+    DemoStep(
+        Dag.PYPI_MONTHLY,
+        conf={"start": "2018-02-01", "end": "2026-04-30"},
+        note="every top-pypi-packages snapshot 2018-02 .. 2026-04 (real monthly downloads, tracked projects)",
+    ),
+    DemoStep(
+        Dag.GITHUB_HISTORY,
+        conf={"start": "2018-12-18", "end": "2026-08-22"},
+        note="daily GitHub figures 2018-12-18 .. 2026-08-22 (Github-Ranking) + monthly best-of snapshots",
+    ),
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
     DemoStep(
         Dag.REDDIT_INGEST,
