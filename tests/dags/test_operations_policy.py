@@ -43,6 +43,7 @@ OPERATIONS: dict[str, Ops] = {
     Dag.REDDIT_MENTIONS: Ops(False, "asset-triggered; reprocess with the since/reprocess_all params", Pool.LLM),
     Dag.GITHUB_METRICS: Ops(False, "the GitHub API only knows now; star history: github_star_history", Pool.GITHUB),
     Dag.GITHUB_STAR_HISTORY: Ops(False, "manual: the backfill itself, over a since/until param range", Pool.GITHUB),
+    Dag.GITHUB_HISTORY: Ops(True, "each run loads its data interval's day: one dated file per day", Pool.GITHUB),
     Dag.GOLD_METRICS: Ops(False, "asset-triggered; recompute a range with the start/end params"),
     Dag.DASHBOARD_PUBLISH: Ops(False, "asset-triggered; publishes the current gold tables"),
     Dag.LAKEHOUSE_MAINTENANCE: Ops(False, "acts on the tables' current state, not on a day"),
