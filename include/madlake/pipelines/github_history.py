@@ -139,6 +139,8 @@ def collect_replay(root: Path, start: date, end: date, names: Names, *, progress
     with tqdm(total=len(todo), desc="github_history", unit="file", disable=not progress) as bar:
         for item in todo:
             bar.set_postfix_str(item.name)
+            first: date | None
+            last: date | None
             if item.source == RANKING:
                 assert item.year is not None
                 first = max(start, date(item.year, 1, 1))
