@@ -231,3 +231,16 @@ def test_run_task_reads_a_conf_range_and_annotates_the_asset(lakehouse: Path) ->
 
     summary = run_task({"dag_run": SimpleNamespace(conf={}), "params": {}, "data_interval_start": datetime(2022, 2, 3)})
     assert (summary["start"], summary["end"]) == ("2022-02-03", "2022-02-03")
+
+
+def test_a_replay_folder_without_history_writes_nothing(
+    lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from madlake.pipelines.github_history import load_range
+
+    load_range(date(2022, 3, 1), date(2022, 3, 1), source_mode="replay")
+    stored = history_rows()
+    monkeypatch.setenv("MADLAKE_REPLAY_DIR", str(tmp_path / "typo"))
+    with pytest.raises(FileNotFoundError, match="not a GitHub history replay folder"):
+        load_range(date(2022, 3, 1), date(2022, 3, 1), source_mode="replay")
+    assert history_rows() == stored and stored
