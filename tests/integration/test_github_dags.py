@@ -1,4 +1,5 @@
-"""The two GitHub DAGs through Airflow (``dag.test``) on the bundled replay recordings: exactly the demo's steps."""
+"""The two GitHub API DAGs through Airflow (``dag.test``) on the replay recordings: the demo's snapshot step, then the
+star backfill on the test overlay's synthesized stargazer pages (not bundled: they are not real data)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ META = json.loads((BUNDLED_REPLAY_DIR / "github" / "_meta.json").read_text())
 
 
 def demo_steps():
-    from madlake.demo import DEMO_STEPS
+    from madlake.demo import DEMO_STEPS, DemoStep
 
-    return [s for s in DEMO_STEPS if s.dag_id in (Dag.GITHUB_METRICS, Dag.GITHUB_STAR_HISTORY)]
+    steps = [s for s in DEMO_STEPS if s.dag_id == Dag.GITHUB_METRICS]
+    return [*steps, DemoStep(Dag.GITHUB_STAR_HISTORY, conf={"since": "2026-05-25", "date": "2026-08-22"})]
 
 
 def test_demo_loads_snapshots_and_star_history_from_replay(lakehouse: Path) -> None:
