@@ -43,6 +43,16 @@ _UNICODE_SEPARATORS = (
     "\u2122\u00ae\u00a9\u3000\u200b\ufeff"
 )
 _EMPTY: frozenset[int] = frozenset()
+#: ``_accept``'s third answer: the occurrence counts when the text around it is about tools.
+_TOOLS = object()
+#: A version right after a name ("airflow 2.7", "Spark 3", "torch==2.3", "v1.4").
+_VERSION_AFTER = re.compile(r"(?:[ -]?v|==|[ -]|@)?\d+(?:\.\d+)*(?![\w%])")
+#: A name written as code: a package being installed or imported, or in backticks.
+_CODE_BEFORE = re.compile(r"(?:pip3? install(?: -+[\w-]+)*|uv add|conda install|import|from|`)\s*$")
+#: A module attribute right after a name (``torch.compile``), or a closing backtick.
+_CODE_AFTER = re.compile(r"\.[A-Za-z_]\w*|`")
+#: What separates two names of a list: "a, b", "a/b", "a & b", "a and b", "a or b".
+_LIST_GAP = re.compile(r"\s*(?:[,/&+|;]|\band\b|\bor\b)\s*(?:and\s+|or\s+)?", re.I)
 _BYTES_TABLE = bytes.maketrans(_ASCII_SEPARATORS.encode(), b" " * len(_ASCII_SEPARATORS))
 _UNICODE_SEPARATOR_RE = re.compile("[" + _UNICODE_SEPARATORS + "]")
 
@@ -135,6 +145,9 @@ class _Term:
     context: tuple[int, ...]  # ids of context phrases; empty = no requirement
     excludes: tuple[tuple[str, int, bool, bool], ...]  # (phrase casefolded, offset of the term in it, bound_l, bound_r)
     simple: bool  # any hit on the padded key is a match: no case, punctuation or exclude check needed
+    unless: tuple[int, ...] = ()  # ids of phrases vetoing every occurrence in a text holding one
+    tools: bool = False  # context: tools -- every occurrence needs the text around it to be about tools
+    other_case: bool = False  # other_case: tools -- an occurrence in another case needs that too
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,14 @@ class MentionExtractor:
                 entry.context_id = context_ids[norm]
             return context_ids[norm]
 
+        mc = catalog.mention_context
+        self._window = mc.window
+        self._stack_ids = frozenset(context_id(w) for w in mc.stack_words)
+        self._cue_re = (
+            re.compile(r"(?:^|[^\w])(?:" + "|".join(re.escape(w) for w in mc.cue_words) + r")[\s(\[]+$", re.I)
+            if mc.cue_words
+            else None
+        )
         n_terms = 0
         for tool in catalog.tools:
             for alias in tool.aliases:
@@ -195,8 +216,14 @@ class MentionExtractor:
                     context=tuple(context_id(p) for p in alias.requires_context),
                     excludes=tuple(excludes),
                     simple=not (
-                        alias.case_sensitive or excludes or any(not (_is_word_char(ch) or ch == " ") for ch in term)
+                        alias.case_sensitive
+                        or excludes
+                        or alias.context == "tools"
+                        or any(not (_is_word_char(ch) or ch == " ") for ch in term)
                     ),
+                    unless=tuple(context_id(p) for p in alias.unless_context),
+                    tools=alias.context == "tools",
+                    other_case=alias.other_case == "tools",
                 )
                 key, lead = _padded_key(term)
                 entry = keys.setdefault(key, _KeyEntry(lead=lead, length=len(term)))
@@ -237,23 +264,90 @@ class MentionExtractor:
         if "\\_" in text:  # Reddit markdown escapes underscores: OLLAMA\_MAX is one identifier, not "OLLAMA"
             text = text.replace("\\_", "__")
         contexts: set[int] | None = None
+        stack: list[tuple[int, int]] | None = None
         candidates: list[tuple[int, int, _Term]] | None = None
+        pending: list[tuple[int, int, _Term]] | None = None  # need the text around them to be about tools
         accept = self._accept
+        stack_ids = self._stack_ids
         for end_idx, (klen, lead, length, terms, ctx_id) in self._automaton.iter(normalize(f" {text} ")):
             start = end_idx - klen + lead  # + 1 (first char of the key) - 1 (the leading pad)
             if ctx_id is not None:
                 if contexts is None:
                     contexts = set()
                 contexts.add(ctx_id)
+                if ctx_id in stack_ids:
+                    if stack is None:
+                        stack = []
+                    stack.append((start, start + length))
             for term in terms:
-                if term.simple or accept(text, start, start + length, term):
+                verdict = True if term.simple else accept(text, start, start + length, term)
+                if verdict is True:
                     if candidates is None:
                         candidates = []
                     candidates.append((start, start + length, term))
-        if candidates is None:
+                elif verdict is _TOOLS:
+                    if pending is None:
+                        pending = []
+                    pending.append((start, start + length, term))
+        if candidates is None and pending is None:
             return []
         ctx = contexts or _EMPTY
-        return _leftmost_longest([c for c in candidates if not c[2].context or not ctx.isdisjoint(c[2].context)])
+
+        def allowed(c: tuple[int, int, _Term]) -> bool:
+            t = c[2]
+            return (not t.context or not ctx.isdisjoint(t.context)) and (not t.unless or ctx.isdisjoint(t.unless))
+
+        kept = [c for c in candidates or () if allowed(c)]
+        if pending:
+            kept += self._about_tools(text, kept, [c for c in pending if allowed(c)], stack or [])
+        return _leftmost_longest(kept)
+
+    def _about_tools(
+        self,
+        text: str,
+        kept: list[tuple[int, int, _Term]],
+        pending: list[tuple[int, int, _Term]],
+        stack: list[tuple[int, int]],
+    ) -> list[tuple[int, int, _Term]]:
+        """The ``pending`` occurrences the text around is about tools for (the ``context: tools`` rule, in
+        :mod:`madlake.catalog.models`): anchor, neighbour, cue, version or code. Repeated until stable, so a
+        stack list of ambiguous names ("snowflake, redshift, airflow") anchors itself once one of them counts."""
+        window = self._window
+        cue_re = self._cue_re
+        accepted: list[tuple[int, int, _Term]] = []
+        # Ambiguous names listed next to each other ("airflow/prefect", "redshift,snowflake,airflow and ...") are a
+        # stack list: each is the other's neighbour.
+        by_start = sorted(pending, key=lambda c: c[0])
+        listed = set()
+        for a, b in zip(by_start, by_start[1:], strict=False):
+            if a[2].tool_id != b[2].tool_id and _LIST_GAP.fullmatch(text, a[1], b[0]):
+                listed.update(((a[0], a[1]), (b[0], b[1])))
+        left = []
+        for c in pending:
+            (accepted if (c[0], c[1]) in listed else left).append(c)
+        while left:
+            tools = {c[2].tool_id for c in kept} | {c[2].tool_id for c in accepted}
+            spans = [(c[0], c[1]) for c in kept] + [(c[0], c[1]) for c in accepted] + stack
+            still = []
+            for c in left:
+                start, end, term = c
+                ok = term.tool_id in tools or any(
+                    s < end + window and e > start - window and not (s == start and e == end) for s, e in spans
+                )
+                if not ok:
+                    before = text[max(0, start - 24) : start]
+                    after = text[end : end + 12]
+                    ok = bool(
+                        (cue_re is not None and cue_re.search(before))
+                        or _VERSION_AFTER.match(after)
+                        or _CODE_BEFORE.search(before)
+                        or _CODE_AFTER.match(after)
+                    )
+                (accepted if ok else still).append(c)
+            if len(still) == len(left):
+                break
+            left = still
+        return accepted
 
     def find_many(self, texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
         """:meth:`find` for each text, in one multi-pattern pass over the whole batch (see :class:`_BatchMatcher`).
@@ -293,11 +387,15 @@ class MentionExtractor:
         return [found.get(i, []) for i in range(len(texts))]
 
     @staticmethod
-    def _accept(text: str, start: int, end: int, term: _Term) -> bool:
+    def _accept(text: str, start: int, end: int, term: _Term) -> Any:
+        """True (counts), False (does not) or ``_TOOLS`` (counts when the text around it is about tools)."""
         raw = text[start:end]
+        verdict: Any = _TOOLS if term.tools else True
         if term.case_sensitive:
             if raw != term.term and not (term.has_space and _same_but_separators(raw, term.term)):
-                return False
+                if not term.other_case:
+                    return False
+                verdict = _TOOLS
         elif term.exact_punctuation:
             folded, want = raw.casefold(), term.term.casefold()
             if folded != want and not (term.has_space and _same_but_separators(folded, want)):
@@ -312,7 +410,7 @@ class MentionExtractor:
             if bound_r and p_end < len(text) and _is_word_char(text[p_end]):
                 continue
             return False
-        return True
+        return verdict
 
     def extract(self, text: str) -> list[Mention]:
         """The tools ``text`` mentions with their counts, in order of first mention (empty when none)."""
@@ -351,6 +449,7 @@ class _FastKey:
     terms: tuple[_Term, ...]  # empty for a context phrase
     check: bool  # some term needs a check beyond word boundaries (case, punctuation, exclude, context)
     context_id: int | None  # the key is (also) this context phrase
+    exact: bool = False  # some term needs the text around it (context: tools, other_case, unless_context)
 
 
 class _BatchMatcher:
@@ -397,6 +496,7 @@ class _BatchMatcher:
                 terms=terms,
                 check=not all(t.simple and not t.context for t in terms),
                 context_id=entry.context_id,
+                exact=any(t.tools or t.other_case or t.unless for t in terms),
             )
         term_keys = [k for k, v in fast.items() if v.terms]
         ctx_keys = [k for k, v in fast.items() if v.context_id is not None]
@@ -480,6 +580,9 @@ class _BatchMatcher:
             start = starts[i]
             if e > start + lengths[i]:  # runs into the next text
                 continue
+            if k.exact:
+                slow.add(i)
+                continue
             got = cands.get(i)
             if got is None:
                 got = cands[i] = []
@@ -491,6 +594,8 @@ class _BatchMatcher:
         found: dict[int, list[tuple[int, int, _Term]]] = {}
         accept = MentionExtractor._accept
         for i, got in cands.items():
+            if i in slow:
+                continue
             start = starts[i]
             raw = data[start : start + lengths[i]]
             if i not in careful and not (b"://" in raw or b"www." in raw or b"\\_" in raw):
