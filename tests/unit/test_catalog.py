@@ -463,8 +463,15 @@ def test_json_export_round_trips(catalog: ToolCatalog) -> None:
     spark = next(r for r in records if r["id"] == "spark")
     assert {"id", "name", "aliases", "categories", "pypi", "github"} <= spark.keys()
     assert list(spark) == ["id", "name", "categories", "aliases", "pypi", "github", "npm", "homepage", "open_source"]
-    assert {"term": "PySpark", "case_sensitive": False, "requires_context": [], "exclude": [], "unless_context": [],
-            "context": "any", "other_case": "never"} in spark["aliases"]
+    assert {
+        "term": "PySpark",
+        "case_sensitive": False,
+        "requires_context": [],
+        "exclude": [],
+        "unless_context": [],
+        "context": "any",
+        "other_case": "never",
+    } in spark["aliases"]
     rebuilt = {"categories": catalog.categories, "tools": records, "mention_context": catalog.mention_context}
     assert ToolCatalog.model_validate(rebuilt) == catalog
 

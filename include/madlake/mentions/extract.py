@@ -27,7 +27,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ class MentionExtractor:
         """Accepted occurrences as ``(start, end, tool_id)`` in text order, non-overlapping (leftmost-longest)."""
         return [(s, e, t.tool_id) for s, e, t in self._scan(text)]
 
-    def _scan(self, text: str) -> list[tuple[int, int, _Term]]:
+    def _scan(self, text: str) -> list[tuple[int, int, _Term]]:  # noqa: PLR0912 - one hot loop, kept flat
         if not text:
             return []
         if "://" in text or "www." in text:
@@ -319,7 +319,7 @@ class MentionExtractor:
         # stack list: each is the other's neighbour.
         by_start = sorted(pending, key=lambda c: c[0])
         listed = set()
-        for a, b in zip(by_start, by_start[1:], strict=False):
+        for a, b in pairwise(by_start):
             if a[2].tool_id != b[2].tool_id and _LIST_GAP.fullmatch(text, a[1], b[0]):
                 listed.update(((a[0], a[1]), (b[0], b[1])))
         left = []
@@ -530,9 +530,8 @@ class _BatchMatcher:
         size = len(view)
         ctx: set[int] | None = None
         hits = []
-        for off, k in got:
-            if not ascii_text:
-                off = len(raw[:off].decode("utf-8", "surrogatepass"))
+        for byte_off, k in got:
+            off = byte_off if ascii_text else len(raw[:byte_off].decode("utf-8", "surrogatepass"))
             end = off + k.length
             if end > size or view[off:end] != text[off:end]:  # blanked (in a URL) or joined (OLLAMA\_MAX)
                 continue
@@ -551,7 +550,9 @@ class _BatchMatcher:
                     break
         return hits
 
-    def scan(self, texts: Sequence[str]) -> tuple[dict[int, list[tuple[int, int, _Term]]], set[int]]:
+    def scan(  # noqa: PLR0912 - one hot loop over every hit of a batch, kept flat on purpose
+        self, texts: Sequence[str]
+    ) -> tuple[dict[int, list[tuple[int, int, _Term]]], set[int]]:
         """Accepted hits of the texts that have some, and the indexes of the texts needing the exact path."""
         n = len(texts)
         if self._ac is None:
