@@ -523,15 +523,17 @@ class _BatchMatcher:
     ) -> list[tuple[int, int, _Term]]:
         """Check one text's candidates on the text itself, as the per-text path sees it (URLs blanked, escaped
         underscores joined, word boundaries, case / punctuation / exclude checks, context phrases)."""
-        view = strip_urls(text) if ("://" in text or "www." in text) else text
+        if len(raw) != len(text):  # not ASCII: byte offsets to character offsets
+            got = [(len(raw[:off].decode("utf-8", "surrogatepass")), k) for off, k in got]
+        view = text
+        if ("://" in text or "www." in text) and any(_in_url_run(text, off, off + k.length) for off, k in got):
+            view = strip_urls(text)  # some candidate may sit in a URL: blank them as the per-text path does
         if "\\_" in view:
             view = view.replace("\\_", "__")
-        ascii_text = len(raw) == len(text)
         size = len(view)
         ctx: set[int] | None = None
         hits = []
-        for byte_off, k in got:
-            off = byte_off if ascii_text else len(raw[:byte_off].decode("utf-8", "surrogatepass"))
+        for off, k in got:
             end = off + k.length
             if end > size or view[off:end] != text[off:end]:  # blanked (in a URL) or joined (OLLAMA\_MAX)
                 continue
@@ -560,10 +562,11 @@ class _BatchMatcher:
         if not n:
             return {}, set()
         data = _BATCH_JOIN.join(texts).encode("utf-8", "surrogatepass")
-        if data.count(0) == n - 1:  # no NUL inside a text: the pieces between NULs are the texts
-            lengths = list(map(len, data.split(b"\x00")))
-        else:
-            lengths = [len(t.encode("utf-8", "surrogatepass")) for t in texts]
+        lengths = list(map(len, texts))  # bytes = characters for ASCII texts; the others are measured in bytes
+        if not data.isascii():
+            for i, t in enumerate(texts):
+                if not t.isascii():
+                    lengths[i] = len(t.encode("utf-8", "surrogatepass"))
         buf = data.translate(_BATCH_TABLE)
         size = len(buf)
         starts = list(accumulate(map((1).__add__, lengths), initial=0))  # starts[i + 1] - 1: the NUL after text i
@@ -628,6 +631,22 @@ def _url_end(data: bytes, i: int) -> int:
         if end >= size or data[end] < 0xC2 or data.startswith(_UNICODE_SPACES, end):
             return end
         end += 1  # the lead byte of a character that is not a space: the URL goes on
+
+
+def _in_url_run(text: str, start: int, end: int) -> bool:
+    """Whether the run of non-space characters around ``text[start:end]`` holds a URL marker (``://`` or ``www.``).
+
+    Cheap and conservative: runs are cut at ASCII whitespace only, so a run is never shorter than the one
+    :func:`strip_urls` sees; a True sends the text through :func:`strip_urls` for the exact answer.
+    """
+    lo = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
+    hi = len(text)
+    for ch in " \n\t":
+        j = text.find(ch, end)
+        if 0 <= j < hi:
+            hi = j
+    run = text[lo:hi]
+    return "://" in run or "www." in run
 
 
 def strip_urls_bytes(data: bytes) -> bytes:
