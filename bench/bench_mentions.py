@@ -166,7 +166,7 @@ def speed() -> None:
             for i, t in enumerate(texts):
                 fh.write(json.dumps({"id": f"x{i}", "text": t}, ensure_ascii=False) + "\n")
         with small.open("w", encoding="utf-8") as fh:
-            for i, t in enumerate(texts[: len(texts) // 10]):
+            for i, t in enumerate(texts[: len(texts) // 3]):
                 fh.write(json.dumps({"id": f"x{i}", "text": t}, ensure_ascii=False) + "\n")
         cpu, wall, lines = _run_cli(path)
         assert lines == len(texts), (lines, len(texts))
@@ -175,7 +175,7 @@ def speed() -> None:
         print(f"end to end, `madlake mentions extract` ({path.stat().st_size / 1e6:.0f} MB of JSON lines in and out, "
               f"startup included): {cpu:.2f} CPU-s ({wall:.2f} s wall) = {e2e:,.0f} texts/s/core = "
               f"{e2e / seed_rate:,.0f}x the seed's matcher (target >= {TARGET_E2E:.0f}x: {ok})")  # fmt: skip
-        print(f"peak RSS of the CLI: {_peak_mb(small)} MB on {len(texts) // 10:,} texts, "
+        print(f"peak RSS of the CLI: {_peak_mb(small)} MB on {len(texts) // 3:,} texts, "
               f"{_peak_mb(path)} MB on {len(texts):,} (streams {8} MB batches)")  # fmt: skip
 
 
