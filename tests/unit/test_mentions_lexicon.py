@@ -1,4 +1,4 @@
-"""The offline enrichment: AFINN on the mention's sentence, the mention sentence as summary, rule-of-thumb usage kinds."""
+"""The offline enrichment: AFINN on the mention's sentence, that sentence as summary, rule-of-thumb usage kinds."""
 
 from __future__ import annotations
 

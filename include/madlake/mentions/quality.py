@@ -151,10 +151,9 @@ def sentiment_report(rows: list[Mapping[str, Any]]) -> list[str]:
     """Lines for ``make bench``: each offline method's agreement with the labels, and the LLM path's contract."""
     labels, predicted = sentiment_scores(rows)
     counts = {c: labels.count(c) for c in SENTIMENT_CLASSES}
-    lines = [f"sentiment: {len(labels)} labeled (text, tool) mentions ({', '.join(f'{k} {v}' for k, v in counts.items())})"]
-    base = agreement(labels, ["neutral"] * len(labels))
-    lines.append(f"  {'always neutral':<18} accuracy {base.accuracy:.3f} macro-F1 {base.macro_f1:.3f} kappa {base.kappa:.3f}")
-    for name, pred in predicted.items():
+    mix = ", ".join(f"{k} {v}" for k, v in counts.items())
+    lines = [f"sentiment: {len(labels)} labeled (text, tool) mentions ({mix}); agreement of each offline method:"]
+    for name, pred in {"always neutral": ["neutral"] * len(labels), **predicted}.items():
         a = agreement(labels, pred)
         lines.append(f"  {name:<18} accuracy {a.accuracy:.3f} macro-F1 {a.macro_f1:.3f} kappa {a.kappa:.3f}")
     lines.append(
