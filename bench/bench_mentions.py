@@ -239,10 +239,99 @@ def sentiment() -> None:
         print(line)
 
 
+def _history_items(root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """reddit_submissions / reddit_comments rows for every r/LocalLLaMA post and comment of the history files."""
+    from datetime import UTC, datetime
+
+    loaded = datetime(2025, 8, 8, 12, 0, tzinfo=UTC)
+    posts: dict[str, dict[str, Any]] = {}
+    comments: dict[str, dict[str, Any]] = {}
+
+    def walk(children: list[dict[str, Any]], sub: str) -> None:
+        for c in children:
+            if c.get("kind") != "t1":
+                continue
+            d = c["data"]
+            comments[d["id"]] = {
+                "id": d["id"], "fullname": d["name"], "link_id": d.get("link_id"),
+                "submission_id": (d.get("link_id") or "t3_")[3:], "subreddit": d.get("subreddit") or sub,
+                "body": d.get("body"), "created_at": datetime.fromtimestamp(d["created_utc"], UTC),
+                "first_seen_at": loaded, "last_seen_at": loaded, "loaded_at": loaded,
+                "is_deleted": d.get("body") == "[deleted]", "is_removed": d.get("body") == "[removed]", "source": "api",
+            }  # fmt: skip
+            if isinstance(d.get("replies"), dict):
+                walk(d["replies"]["data"]["children"], sub)
+
+    for f in sorted((root / "reddit" / "localllama" / "comments").glob("*.json.gz")):
+        with gzip.open(f, "rt", encoding="utf-8") as fh:
+            data = json.load(fh)
+        for post in data[0]["data"]["children"]:
+            d = post["data"]
+            posts[d["id"]] = {
+                "id": d["id"], "fullname": d["name"], "subreddit": d["subreddit"], "title": d.get("title"),
+                "selftext": d.get("selftext"), "created_at": datetime.fromtimestamp(d["created_utc"], UTC),
+                "first_seen_at": loaded, "last_seen_at": loaded, "loaded_at": loaded, "is_deleted": False,
+                "is_removed": False, "source": "api",
+            }  # fmt: skip
+        walk(data[1]["data"]["children"], "LocalLLaMA")
+    return list(posts.values()), list(comments.values())
+
+
+def dag_volume() -> None:
+    """``reddit_mentions`` on the whole r/LocalLLaMA history in a scratch local lakehouse: first run, a rerun with
+    nothing new, and a run after 500 comments were edited (only those are reprocessed)."""
+    from datetime import timedelta
+
+    from madlake.config import BUNDLED_REPLAY_DIR
+
+    root = Path(os.environ.get("MADLAKE_REPLAY_DIR") or BUNDLED_REPLAY_DIR)
+    posts, comments = _history_items(root)
+    if not comments:
+        print(f"DAG at volume: no r/LocalLLaMA history under {root}/reddit (set MADLAKE_REPLAY_DIR)")
+        return
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["MADLAKE_HOME"], os.environ["MADLAKE_PROFILE"] = home, "local"
+        from madlake.lakehouse.catalog import reset_catalog_cache
+        from madlake.lakehouse.tables import load_table
+        from madlake.lakehouse.writes import CommitContext, merge, rows_to_arrow
+        from madlake.names import Table
+        from madlake.pipelines.mentions import process
+
+        reset_catalog_cache()
+        ctx = CommitContext(dag_id="bench", run_id="load", source="bench")
+        for name, rows in ((Table.REDDIT_SUBMISSIONS, posts), (Table.REDDIT_COMMENTS, comments)):
+            table = load_table(name)
+            merge(table, rows_to_arrow(table, rows), ["id"], ctx)
+        t0 = time.perf_counter()
+        first = process(method="lexicon")
+        t1 = time.perf_counter()
+        again = process(method="lexicon")
+        t2 = time.perf_counter()
+        edited = [dict(c, body=(c["body"] or "") + " Edit: switched to vLLM.", loaded_at=c["loaded_at"] +
+                       timedelta(hours=1)) for c in comments[:500]]  # fmt: skip
+        table = load_table(Table.REDDIT_COMMENTS)
+        merge(table, rows_to_arrow(table, edited), ["id"], ctx)
+        t3 = time.perf_counter()
+        third = process(method="lexicon")
+        t4 = time.perf_counter()
+        mentions = load_table(Table.REDDIT_MENTIONS)
+        mentions.refresh()
+        days = mentions.scan(selected_fields=("created_at",)).to_arrow().column("created_at").to_pylist()
+        reset_catalog_cache()
+    print(f"DAG at volume (reddit_mentions, lexicon, local lakehouse): {len(posts):,} posts + {len(comments):,} "
+          f"comments of the r/LocalLLaMA history")  # fmt: skip
+    print(f"  first run: {first['items']:,} items, {first['items_with_mentions']:,} with mentions -> {first['rows']:,} "
+          f"rows in {first['commits']} commits, {t1 - t0:.1f} s")  # fmt: skip
+    print(f"  rerun, nothing new: {again['items']} items, {again['commits']} commits, {t2 - t1:.1f} s")
+    print(f"  after 500 edited comments: {third['items']} items reprocessed, {third['rows']} rows, {t4 - t3:.1f} s")
+    print(f"  rows carry the text's own day (created_at): {min(days):%Y-%m-%d} .. {max(days):%Y-%m-%d}")
+
+
 def main() -> None:
     quality()
     sentiment()
     speed()
+    dag_volume()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from madlake.mentions.models import Enrichment, ToolAssessment, UsageKind
@@ -43,17 +44,45 @@ def _analyzer() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _afinn() -> Any:
+def _afinn() -> tuple[Any, list[float]]:
+    """AFINN's word list in one Rust Aho-Corasick automaton (leftmost-longest): the ``afinn`` package's own scorer
+    runs one regex alternation of 3,382 entries, ~1.6 ms per sentence; this gives the same sums in ~5 us."""
+    import ahocorasick_rs
     from afinn import Afinn
 
-    return Afinn()
+    # The word file the package's default English scorer reads (read directly: Afinn() also compiles its slow regex).
+    words = Afinn.read_word_file(str(Path(afinn_module_file()).parent / "data" / "AFINN-en-165.txt"))
+    entries = sorted(words)
+    ac = ahocorasick_rs.AhoCorasick(entries, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+    return ac, [float(words[w]) for w in entries]
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def afinn_module_file() -> str:
+    import afinn
+
+    return str(afinn.__file__)
 
 
 def score(sentence: str) -> float:
-    """AFINN's sum over ``sentence`` scaled to [-1, 1]."""
-    return max(-1.0, min(1.0, float(_afinn().score(sentence)) / _AFINN_SCALE))
+    """AFINN's sum over ``sentence`` (whole words and phrases, case-insensitive) scaled to [-1, 1]."""
+    ac, values = _afinn()
+    text = sentence.lower()
+    size = len(text)
+    total = 0.0
+    for pid, s, e in ac.find_matches_as_indexes(text):
+        if (s and (text[s - 1].isalnum() or text[s - 1] == "_")) or (
+            e < size and (text[e].isalnum() or text[e] == "_")
+        ):
+            continue
+        total += values[pid]
+    return max(-1.0, min(1.0, total / _AFINN_SCALE))
 
 
+@lru_cache(maxsize=1)
 def model_name() -> str:
     from importlib.metadata import version
 
