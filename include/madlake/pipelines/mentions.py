@@ -7,7 +7,7 @@ late item (an old post loaded today, or an edited one) is picked up by the next 
 1. reads submissions and comments with ``loaded_at`` > watermark (or since ``since``; or all with ``reprocess_all``);
 2. extracts mentions (catalog-driven, :mod:`madlake.mentions.extract`) from title + body;
 3. enriches each (item, tool) with the LLM (when a ``madlake_llm`` connection is set and the method allows) or the
-   offline VADER lexicon;
+   offline AFINN lexicon;
 4. replaces **all rows of the processed items** (``content_id IN (...)``, in chunks of 5,000 items per commit), so an
    item that lost a mention loses its row and a rerun never duplicates.
 
