@@ -318,17 +318,17 @@ class MentionExtractor:
         # Ambiguous names listed next to each other ("airflow/prefect", "redshift,snowflake,airflow and ...") are a
         # stack list: each is the other's neighbour.
         by_start = sorted(pending, key=lambda c: c[0])
-        listed = set()
+        listed: set[tuple[int, int]] = set()
         for a, b in pairwise(by_start):
             if a[2].tool_id != b[2].tool_id and _LIST_GAP.fullmatch(text, a[1], b[0]):
                 listed.update(((a[0], a[1]), (b[0], b[1])))
-        left = []
+        left: list[tuple[int, int, _Term]] = []
         for c in pending:
             (accepted if (c[0], c[1]) in listed else left).append(c)
         while left:
             tools = {c[2].tool_id for c in kept} | {c[2].tool_id for c in accepted}
             spans = [(c[0], c[1]) for c in kept] + [(c[0], c[1]) for c in accepted] + stack
-            still = []
+            still: list[tuple[int, int, _Term]] = []
             for c in left:
                 start, end, term = c
                 ok = term.tool_id in tools or any(
@@ -509,13 +509,14 @@ class _BatchMatcher:
     def _contexts(self, buf: bytes) -> set[int]:
         """Ids of the context phrases in one text's normalised bytes (on word boundaries)."""
         size = len(buf)
-        out = set()
+        out: set[int] = set()
         info = self._ctx_info
         for pid, s, e in self._ctx_ac.find_matches_as_indexes(buf, overlapping=True):
             k = info[pid]
             if (s and buf[s - 1] != _SPACE) or (k.trail and e < size and buf[e] != _SPACE):
                 continue
-            out.add(k.context_id)
+            if k.context_id is not None:
+                out.add(k.context_id)
         return out
 
     def _careful(
@@ -759,8 +760,8 @@ def extract_ndjson(src: Any, dst: Any, extractor: MentionExtractor | None = None
     """
     import msgspec
 
-    line_type = msgspec.defstruct("Line", [("text", str), ("id", msgspec.Raw, msgspec.Raw(b"null"))])
-    out_type = msgspec.defstruct("Out", [("id", msgspec.Raw), ("mentions", list)])
+    line_type: Any = msgspec.defstruct("Line", [("text", str), ("id", msgspec.Raw, msgspec.Raw(b"null"))])
+    out_type: Any = msgspec.defstruct("Out", [("id", msgspec.Raw), ("mentions", list)])
     decode_lines = msgspec.json.Decoder(line_type).decode_lines
     encode_lines = msgspec.json.Encoder().encode_lines
     extractor = extractor or MentionExtractor.for_catalog()
