@@ -44,13 +44,17 @@ MARTS: dict[str, str] = {
     "fct_category_daily_rankings": Table.CATEGORY_DAILY_RANKINGS,
     "fct_tool_breakouts": Table.TOOL_BREAKOUTS,
     "fct_popularity_index": Table.POPULARITY_INDEX,
+    "fct_tool_monthly_metrics": Table.TOOL_MONTHLY_METRICS,
 }
 
-#: Marts in the order they must be written: the later ones read ``tool_daily_metrics`` as the first one left it.
+#: Daily marts in the order they must be written: the later ones read ``tool_daily_metrics`` as the first one left it.
 STAGES: tuple[tuple[str, ...], ...] = (
     ("fct_tool_daily_metrics",),
-    ("fct_category_daily_rankings", "fct_tool_breakouts", "fct_popularity_index"),
+    ("fct_category_daily_rankings", "fct_tool_breakouts"),
 )
+
+#: Monthly marts (one stage: the index reads the monthly metrics model itself, not the stored table).
+MONTHLY_STAGES: tuple[tuple[str, ...], ...] = (("fct_tool_monthly_metrics", "fct_popularity_index"),)
 
 #: What a run over ``[start, end]`` reads of each table: (date column, [(days before start, days after end), ...]).
 #: These bound the pyiceberg scans (partition and file pruning); the models filter exactly the same ranges in SQL.
@@ -60,6 +64,11 @@ READ_WINDOWS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
     Table.REDDIT_MENTIONS: ("created_at", ((-27, 0),)),
     Table.GITHUB_REPO_SNAPSHOTS: ("snapshot_date", ((-89, 0),)),
     Table.GITHUB_STARS_DAILY: ("star_date", ((-27, 0),)),
+    # monthly sources (a monthly run starts on a month's first day; -31 days reaches the previous month's first day)
+    Table.PYPI_DOWNLOADS_MONTHLY: ("month", ((0, 0),)),
+    Table.GITHUB_REPO_HISTORY: ("day", ((-31, 0),)),
+    Table.REDDIT_SUBMISSIONS: ("created_at", ((0, 0),)),
+    Table.REDDIT_COMMENTS: ("created_at", ((0, 0),)),
     # rankings: the run days and the days 28 and 365 before; breakouts: 90 days of history; the index: month ends.
     Table.TOOL_DAILY_METRICS: ("metric_date", ((-365, -365), (-90, 0))),
     # popularity_index: the months 1, 3 and 12 before each month of the run (see read_filter).
@@ -92,6 +101,7 @@ SOURCE_CONTRACTS: dict[str, dict[str, str]] = {
         "stars": "bigint",
         "forks": "bigint",
         "open_issues": "bigint",
+        "contributors": "integer",
         "latest_release_tag": "varchar",
         "latest_release_at": "timestamp with time zone",
         "origin": "varchar",
@@ -100,9 +110,33 @@ SOURCE_CONTRACTS: dict[str, dict[str, str]] = {
         "repo": "varchar",
         "star_date": "date",
         "new_stars": "bigint",
+        "cumulative_stars": "bigint",
         "tool_id": "varchar",
         "origin": "varchar",
     },
+    Table.PYPI_DOWNLOADS_MONTHLY: {
+        "month": "date",
+        "project": "varchar",
+        "downloads": "bigint",
+        "list_min_downloads": "bigint",
+        "below_list": "boolean",
+        "window_days": "integer",
+        "method": "varchar",
+        "snapshot_date": "date",
+        "source": "varchar",
+    },
+    Table.GITHUB_REPO_HISTORY: {
+        "day": "date",
+        "repo": "varchar",
+        "tool_id": "varchar",
+        "stars": "bigint",
+        "forks": "bigint",
+        "open_issues": "bigint",
+        "contributors": "bigint",
+        "source": "varchar",
+    },
+    Table.REDDIT_SUBMISSIONS: {"created_at": "timestamp with time zone"},
+    Table.REDDIT_COMMENTS: {"created_at": "timestamp with time zone"},
 }
 
 RUN_PARAMS = "run_params"
@@ -363,6 +397,7 @@ class LocalSession:
             "varchar": pa.string(),
             "boolean": pa.bool_(),
             "bigint": pa.int64(),
+            "integer": pa.int32(),
             "double": pa.float64(),
             "timestamp with time zone": pa.timestamp("us", tz="UTC"),
         }
