@@ -216,3 +216,47 @@ def test_a_daily_run_rebuilds_this_month_and_the_last(history_lake: Path) -> Non
     summary = build_gold(date(2026, 4, 2), follow_late=False)
     assert summary["months"] == ["2026-03", "2026-04"]
     assert {r["month"] for r in _rows(Table.TOOL_MONTHLY_METRICS)} == {date(2026, 3, 1), date(2026, 4, 1)}
+
+
+def test_short_answers_say_the_month_and_the_basis() -> None:
+    from madlake.metrics.ask import short_answer
+
+    olap = [
+        {"tool_name": "Alpha", "score": 99.5, "n_signals": 1, "signals": "downloads", "coverage": 0.5,
+         "month": date(2026, 3, 1)},
+        {"tool_name": "Beta", "score": 90.0, "n_signals": 2, "signals": "downloads,stars", "coverage": 0.8,
+         "month": date(2026, 3, 1)},
+    ]  # fmt: skip
+    text = short_answer("most_popular_open_source_olap", olap)
+    assert text.startswith("as of 2026-03: Alpha") and "judged on one signal only: downloads" in text
+    growth = [
+        {"tool_name": "Mongo", "growth_yoy_pct": 12.5, "compared_on": "downloads,stars", "spans_break": True,
+         "score": 90.0, "month": date(2026, 3, 1), "compared_with": date(2025, 3, 1)},
+    ]  # fmt: skip
+    text = short_answer("fastest_growing_nosql", growth)
+    assert text.startswith("2025-03 -> 2026-03") and "+12.5% vs the leader" in text
+    assert "on downloads+stars, spans a PyPI method break" in text
+    then_now = [
+        {"period": "today", "month": date(2026, 3, 1), "tool_name": "MLflow", "score": 100.0, "n_signals": 1,
+         "signals": "downloads"},
+        {"period": "three years ago", "month": date(2023, 3, 1), "tool_name": None},
+    ]  # fmt: skip
+    assert short_answer("top_mlops_then_and_now", then_now) == (
+        "three years ago (2023-03): no data; "
+        "today (2026-03): MLflow (score 100.0, judged on one signal only: downloads)"
+    )
+    with pytest.raises(KeyError, match="most_loved"):
+        short_answer("most_loved_and_criticised", [])
+
+
+def test_demo_report_prints_the_four_answers(history_lake: Path) -> None:
+    from madlake.metrics.ask import DEMO_QUESTIONS, demo_report
+    from madlake.pipelines.gold import build_gold_months
+
+    assert demo_report() == []  # no index yet
+    build_gold_months(FIRST, LAST)
+    lines = demo_report()
+    assert "popularity index v2 over 2025-03 .. 2026-08" in lines[1]
+    answers = [line.strip() for line in lines[2:] if not line.startswith("- ")]
+    assert len(answers) == len(DEMO_QUESTIONS) == 4
+    assert answers[0].startswith("as of 2026-08: Alpha") and "failed" not in " ".join(answers)
