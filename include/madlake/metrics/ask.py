@@ -208,6 +208,8 @@ def _growth(row: dict[str, Any]) -> str:
         detail += ", judged on one signal only"
     if row.get("spans_break"):
         detail += ", spans a PyPI method break"
+    if row.get("downloads_share_yoy_pct") is not None:
+        detail += f"; share of the category's downloads {row['downloads_share_yoy_pct']:+.1f}%"
     return f"{text} ({detail})"
 
 

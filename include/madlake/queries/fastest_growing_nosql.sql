@@ -2,7 +2,8 @@
 -- method: popularity index v2, category nosql_database, newest month whose year-over-year growth includes
 -- downloads (else the newest month with a growth) for some tool:
 -- growth_yoy is relative to the category (10^(d/25) - 1, d = weighted change of the signals' indexes present in
--- both months); spans_break = a PyPI counting-method change lies between the two months.
+-- both months); spans_break = a PyPI counting-method change lies between the two months; downloads_share_yoy_pct =
+-- change of the tool's share of the category's downloads, each share within its own snapshot.
 with candidates as (
     select p.*, t.name as tool_name
     from popularity_index as p
@@ -23,6 +24,7 @@ final as (
         round(c.growth_yoy * 100, 1) as growth_yoy_pct,
         c.growth_yoy_signals as compared_on,
         c.growth_yoy_spans_break as spans_break,
+        round(c.downloads_share_yoy * 100, 1) as downloads_share_yoy_pct,
         round(c.score, 1) as score,
         c.n_signals,
         round(c.coverage, 2) as coverage,

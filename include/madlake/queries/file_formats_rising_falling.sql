@@ -27,6 +27,7 @@ final as (
         round(c.growth_yoy * 100, 1) as growth_yoy_pct,
         c.growth_yoy_signals as compared_on,
         c.growth_yoy_spans_break as spans_break,
+        round(c.downloads_share_yoy * 100, 1) as downloads_share_yoy_pct,
         round(c.score, 1) as score,
         c.n_signals,
         c.month,

@@ -141,6 +141,13 @@ POPULARITY_INDEX = TableSpec(
         NestedField(34, "growth_mom_spans_break", BooleanType(), required=False),
         NestedField(35, "growth_yoy_signals", StringType(), required=False, doc="signals growth_yoy is computed on"),
         NestedField(36, "downloads", LongType(), required=False, doc="downloads counted in the month (same source)"),
+        NestedField(
+            37,
+            "downloads_share_yoy",
+            DoubleType(),
+            required=False,
+            doc="downloads_share / its value 12 months earlier - 1",
+        ),
     ),
     partition=(("month", "year"),),
     sort=("month", "category", "rank_in_category"),

@@ -9,6 +9,8 @@
 --   growth over k months (relative to the category): over the signals present in both months,
 --               d = weighted mean of (index_s(M) - index_s(M-k)); growth = 10^(d / 25) - 1 (25 points = 10x)
 --   *_spans_break: downloads are among those signals and the PyPI counting method differs between the months.
+--   downloads_share_yoy = downloads_share(M) / downloads_share(M-12) - 1 (each share within its own snapshot, so a
+--               method break cancels as far as it moves every tool alike; the leader's growth shows here).
 --   mentions are indexed only in months with >= 1,000 Reddit texts ingested (mentions_value is kept regardless).
 -- Earlier months come from this run or from the stored table (method v2 only). Doubles are rounded (byte-identical
 -- reruns).
@@ -100,7 +102,8 @@ enriched as (
 
 history as (
     select
-        h.month, h.category, h.tool_id, h.downloads_index, h.stars_index, h.mentions_index, h.downloads_method
+        h.month, h.category, h.tool_id, h.downloads_index, h.stars_index, h.mentions_index, h.downloads_method,
+        h.downloads_share
     from popularity_index as h
     cross join run_params as p
     where
@@ -110,9 +113,14 @@ history as (
 ),
 
 all_months as (
-    select month, category, tool_id, downloads_index, stars_index, mentions_index, downloads_method from enriched
+    select
+        month, category, tool_id, downloads_index, stars_index, mentions_index, downloads_method,
+        round(downloads_share, 6) as downloads_share
+    from enriched
     union all
-    select month, category, tool_id, downloads_index, stars_index, mentions_index, downloads_method from history
+    select
+        month, category, tool_id, downloads_index, stars_index, mentions_index, downloads_method, downloads_share
+    from history
 ),
 
 pairs as (
@@ -139,7 +147,8 @@ pairs as (
             case when s.mentions_index is not null and e.mentions_index is not null then 'mentions' end
         ) as common_signals,
         s.downloads_index is not null and e.downloads_index is not null
-        and s.downloads_method <> e.downloads_method as spans_break
+        and s.downloads_method <> e.downloads_method as spans_break,
+        round(s.downloads_share, 6) / nullif(e.downloads_share, 0) - 1 as share_change
     from enriched as s
     cross join (values 1, 3, 12) as k (months_back)
     inner join all_months as e
@@ -159,7 +168,8 @@ growth as (
         max(case when months_back = 3 then power(10.0, delta / 75.0) - 1 end) as cagr_3m,
         bool_or(months_back = 1 and delta is not null and spans_break) as growth_mom_spans_break,
         bool_or(months_back = 12 and delta is not null and spans_break) as growth_yoy_spans_break,
-        max(case when months_back = 12 and delta is not null then common_signals end) as growth_yoy_signals
+        max(case when months_back = 12 and delta is not null then common_signals end) as growth_yoy_signals,
+        max(case when months_back = 12 then share_change end) as downloads_share_yoy
     from pairs
     group by month, category, tool_id
 ),
@@ -207,7 +217,8 @@ final as (
         coalesce(g.growth_yoy_spans_break, false) as growth_yoy_spans_break,
         coalesce(g.growth_mom_spans_break, false) as growth_mom_spans_break,
         g.growth_yoy_signals,
-        s.downloads
+        s.downloads,
+        round(g.downloads_share_yoy, 6) as downloads_share_yoy
     from enriched as s
     left join growth as g on g.month = s.month and g.category = s.category and g.tool_id = s.tool_id
 )

@@ -120,7 +120,7 @@ repo_months as (
     union all
     select
         month, tool_id, repo, day, stars, cast(null as bigint) as new_stars, forks, open_issues, contributors,
-        'github_repo_history' as source, 3 as priority, false as is_sample
+        'github_repo_history' as source, 3 as priority, is_sample
     from stg_github__repo_history
 ),
 

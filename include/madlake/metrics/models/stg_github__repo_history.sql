@@ -27,6 +27,7 @@ renamed as (
         cast(open_issues as bigint) as open_issues,
         cast(contributors as bigint) as contributors,
         source,
+        coalesce(source like '%-sample', false) as is_sample,
         row_number() over (
             partition by date_trunc('month', day), lower(repo)
             order by day desc, case when source = 'github-ranking' then 0 else 1 end, source
@@ -55,7 +56,8 @@ final as (
         r.forks,
         r.open_issues,
         c.contributors,
-        r.source
+        r.source,
+        r.is_sample
     from renamed as r
     left join contributors as c on c.month = r.month and c.repo = r.repo
     where r.recency = 1
