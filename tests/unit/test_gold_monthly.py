@@ -260,3 +260,13 @@ def test_demo_report_prints_the_four_answers(history_lake: Path) -> None:
     answers = [line.strip() for line in lines[2:] if not line.startswith("- ")]
     assert len(answers) == len(DEMO_QUESTIONS) == 4
     assert answers[0].startswith("as of 2026-08: Alpha") and "failed" not in " ".join(answers)
+
+
+def test_monthly_start_rebuilds_history_in_the_first_pass(history_lake: Path) -> None:
+    from madlake.pipelines.gold import build_gold
+
+    day = date(2026, 4, 2)
+    summary = build_gold(day, start=day, end=day, monthly_start=FIRST)
+    assert summary["months"] == ["2025-03", "2026-04"]
+    assert summary["rows"][Table.TOOL_MONTHLY_METRICS] == 3 * 14  # 2025-03 .. 2026-04, one pass
+    assert summary["tags"] == []  # no month ended inside the day's range

@@ -255,6 +255,7 @@ def build_gold(
     *,
     daily: bool = True,
     monthly: bool = True,
+    monthly_start: date | None = None,
 ) -> dict[str, Any]:
     """Recompute the gold tables for the days the run affects and publish them (see the module docstring).
 
@@ -262,7 +263,9 @@ def build_gold(
     the monthly tables (``tool_monthly_metrics``, ``popularity_index`` v2) of that month (the first month also gets
     the earlier months of :func:`gold_months`), then each month end is tagged ``monthly-YYYY-MM``. ``daily=False``
     rebuilds the monthly tables only, for every month of the range in one pass (:func:`build_gold_months`);
-    ``monthly=False`` the daily tables only.
+    ``monthly=False`` the daily tables only. ``monthly_start`` extends the monthly rebuild back to that month (in the
+    first chunk's one pass), e.g. ``build_gold(day, start=..., end=..., monthly_start=date(2018, 2, 1))`` rebuilds the
+    last year of daily tables and every month of history, without 8 years of daily chunks.
 
     Returns:
         A summary for XCom: the range, the months, rows written per table, and the monthly tags created.
@@ -272,6 +275,8 @@ def build_gold(
 
     s, e = gold_range(day, start, end, follow_late)
     first_month, last_month = gold_months(day, start, end, s, e)
+    if monthly_start is not None:
+        first_month = min(first_month, monthly_start.replace(day=1))
     settings = get_settings()
     written: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -562,7 +567,8 @@ def snapshot_ids_at(tag: str) -> dict[str, int]:
 
 
 def build_gold_from_context(day: date) -> dict[str, Any]:
-    """:func:`build_gold` for the running Airflow task: ``start``/``end`` from the run's conf or params (backfill)."""
+    """:func:`build_gold` for the running Airflow task: ``start``/``end`` from the run's conf or params (backfill), and
+    ``monthly_start`` (conf) to rebuild the monthly tables from that month, e.g. ``2018-02-01`` after a history load."""
     from airflow.sdk import get_current_context
 
     context = get_current_context()
@@ -573,4 +579,4 @@ def build_gold_from_context(day: date) -> dict[str, Any]:
         value = conf.get(key) or params.get(key)
         return date.fromisoformat(str(value)[:10]) if value else None
 
-    return build_gold(day, start=pick("start"), end=pick("end"))
+    return build_gold(day, start=pick("start"), end=pick("end"), monthly_start=pick("monthly_start"))
