@@ -1,7 +1,8 @@
-"""Gold tables: per-tool daily metrics, category rankings, the monthly popularity index and breakouts.
+"""Gold tables: per-tool daily and monthly metrics, category rankings, the monthly popularity index and breakouts.
 
-All four are computed by the ``gold_metrics`` DAG from SQL models in ``madlake/metrics/models`` and written per day
-(or per month) with a partition replace, so a rerun of a day replaces exactly that day's rows. Every row is correct as
+All five are computed by the ``gold_metrics`` DAG from SQL models in ``madlake/metrics/models`` and written per day
+(or per month: ``tool_monthly_metrics`` and ``popularity_index`` v2, 2018-02 onward) with a partition replace, so a
+rerun of a day (month) replaces exactly that day's (month's) rows. Every row is correct as
 of its date: no input dated after ``metric_date`` (or after the end of ``month``) is read. ``is_sample`` is true when
 any input of the row came from generated or replayed sample data; the dashboard shows a "sample data" banner for it.
 """
