@@ -130,7 +130,7 @@ def _daily_once(home: Path, phases: dict[str, list[float]] | None = None) -> flo
 
 
 def _rows_read(home: Path) -> dict[str, int]:
-    from madlake.metrics.runner import MONTHLY_STAGES, STAGES, LocalSession
+    from madlake.metrics.runner import MONTHLY_READ_WINDOWS, MONTHLY_STAGES, STAGES, LocalSession
 
     _use(home)
     with LocalSession(END, END) as session:
@@ -138,7 +138,10 @@ def _rows_read(home: Path) -> dict[str, int]:
             for mart in stage:
                 session.run(mart)
         read = dict(session.rows_read)
-    with LocalSession(END.replace(day=1) - timedelta(days=28), END) as session:  # the two months a daily run rebuilds
+    # the two months a daily run rebuilds
+    with LocalSession(
+        (END.replace(day=1) - timedelta(days=1)).replace(day=1), END, read_windows=MONTHLY_READ_WINDOWS
+    ) as session:
         for stage in MONTHLY_STAGES:
             for mart in stage:
                 session.run(mart)

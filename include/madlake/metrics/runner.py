@@ -74,6 +74,17 @@ READ_WINDOWS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
     # popularity_index: the months 1, 3 and 12 before each month of the run (see read_filter).
 }
 
+#: What a run of the monthly marts reads (its start is a month's first day): the months themselves, plus the month
+#: before for GitHub snapshots (new stars by difference). The staging SQL filters wider ranges (it is shared with the
+#: daily marts), which only the rows registered here reach: the monthly marts' results are the same.
+MONTHLY_READ_WINDOWS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
+    **READ_WINDOWS,
+    Table.PYPI_DOWNLOADS: ("download_date", ((0, 0),)),
+    Table.REDDIT_MENTIONS: ("created_at", ((0, 0),)),
+    Table.GITHUB_REPO_SNAPSHOTS: ("snapshot_date", ((-31, 0),)),
+    Table.GITHUB_STARS_DAILY: ("star_date", ((0, 0),)),
+}
+
 #: The columns the models use from each source table, in the Trino types they need. A source table that does not
 #: exist yet (its pipeline has not landed or never ran) is read as an empty relation with these columns, so gold can
 #: start on whatever sources exist and grow with them.
@@ -259,19 +270,25 @@ def athena_merge(mart: str, start: date, end: date) -> str:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def read_filter(table: str, start: date, end: date) -> Any:
+def read_filter(
+    table: str,
+    start: date,
+    end: date,
+    windows: Mapping[str, tuple[str, tuple[tuple[int, int], ...]]] | None = None,
+) -> Any:
     """The pyiceberg row filter of what a run over ``[start, end]`` reads of ``table`` (``AlwaysTrue`` if unbounded)."""
     from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, GreaterThanOrEqual, In, LessThan, Or
 
     if table == Table.POPULARITY_INDEX:
         # Growth compares with exactly 1, 3 and 12 months earlier: read those months, nothing in between.
         return In("month", sorted({_add_months(m, -k).isoformat() for m in _months(start, end) for k in (1, 3, 12)}))
-    if table not in READ_WINDOWS:
+    windows = READ_WINDOWS if windows is None else windows
+    if table not in windows:
         return AlwaysTrue()
-    column, windows = READ_WINDOWS[table]
+    column, ranges = windows[table]
     is_ts = table in SOURCE_CONTRACTS and SOURCE_CONTRACTS[table].get(column, "").startswith("timestamp")
     expr: Any = AlwaysFalse()
-    for before, after in windows:
+    for before, after in ranges:
         lo = start + timedelta(days=before)
         hi = end + timedelta(days=after + 1)  # exclusive
         if is_ts:
@@ -318,7 +335,13 @@ class LocalSession:
     """
 
     def __init__(
-        self, start: date, end: date, *, settings: Settings | None = None, snapshot_ids: dict[str, int] | None = None
+        self,
+        start: date,
+        end: date,
+        *,
+        settings: Settings | None = None,
+        snapshot_ids: dict[str, int] | None = None,
+        read_windows: Mapping[str, tuple[str, tuple[tuple[int, int], ...]]] | None = None,
     ) -> None:
         import duckdb
 
@@ -329,6 +352,7 @@ class LocalSession:
         self.start, self.end = start, end
         self.settings = settings or get_settings()
         self.snapshot_ids = snapshot_ids or {}
+        self.read_windows = read_windows
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
         self.con.execute("set threads to 2")
         self.con.execute("set timezone = 'UTC'")
@@ -371,7 +395,7 @@ class LocalSession:
         snapshot_id = self.snapshot_ids.get(name)
         columns = tuple(f.name for f in table.schema().fields if f.name in used_columns(name))
         scan = table.scan(
-            row_filter=read_filter(name, self.start, self.end),
+            row_filter=read_filter(name, self.start, self.end, self.read_windows),
             snapshot_id=snapshot_id,
             selected_fields=columns or ("*",),
         )

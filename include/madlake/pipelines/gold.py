@@ -387,8 +387,9 @@ def _build_local(
 
     from madlake.lakehouse.tables import ensure_tables
     from madlake.lakehouse.writes import AuditFailedError, CommitContext, replace_partition
-    from madlake.metrics.runner import MARTS, STAGES, LocalSession
+    from madlake.metrics.runner import MARTS, MONTHLY_READ_WINDOWS, MONTHLY_STAGES, STAGES, LocalSession
 
+    windows = MONTHLY_READ_WINDOWS if stages == MONTHLY_STAGES else None
     stages = stages or STAGES
     ensure_tables(GOLD_TABLES)
     ctx = CommitContext.current(source="gold")
@@ -397,7 +398,7 @@ def _build_local(
     outcomes: list[tuple[str, int, AuditReport, bool]] = []
     written: dict[str, int] = {}
     try:
-        with LocalSession(start, end) as session:
+        with LocalSession(start, end, read_windows=windows) as session:
             for stage in stages:
                 staged: list[tuple[str, IcebergTable, pa.Table]] = []
                 for mart in stage:
