@@ -8,7 +8,8 @@ with candidates as (
     select p.*, t.name as tool_name
     from popularity_index as p
     inner join dim_tools as t on t.tool_id = p.tool_id
-    where p.category = 'nosql_database' and p.method_version = 'v2' and p.growth_yoy is not null
+    where p.category = 'nosql_database'
+        and p.method_version = (select max(method_version) from popularity_index) and p.growth_yoy is not null
 ),
 
 as_of as (
