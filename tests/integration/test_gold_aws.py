@@ -42,12 +42,15 @@ def test_gold_runs_inside_athena_as_merges_then_views(aws_profile: AwsLakehouse,
         "tool_daily_metrics",
         "category_daily_rankings",
         "tool_breakouts",
+        "tool_monthly_metrics",
         "popularity_index",
     ]
     for q in merges:
         tree = sqlglot.parse_one(q, read="trino")
         assert isinstance(tree, exp.Merge)
-        assert "date '2026-03-29' as start_date, date '2026-03-30' as end_date" in q
+        # the daily tables for the days of the range, the monthly ones for its month (to the range's end)
+        first = "2026-03-01" if q.split()[2] in ("tool_monthly_metrics", "popularity_index") else "2026-03-29"
+        assert f"date '{first}' as start_date, date '2026-03-30' as end_date" in q
     views = [q for q in sent if q.startswith("create or replace view")]
     assert sorted(q.split()[4] for q in views) == sorted(view_sql())
     assert all(isinstance(sqlglot.parse_one(q, read="trino"), exp.Create) for q in views)

@@ -71,4 +71,5 @@ def test_madlake_run_gold_metrics_computes_the_day_then_a_backfill_replaces_it(l
         Table.CATEGORY_DAILY_RANKINGS,
         Table.TOOL_BREAKOUTS,
         Table.POPULARITY_INDEX,
+        Table.TOOL_MONTHLY_METRICS,
     }

@@ -210,6 +210,39 @@ def test_every_category_is_used_and_every_tool_is_classified(catalog: ToolCatalo
         assert catalog.tools_in(category), category
 
 
+def test_categories_compare_like_with_like(catalog: ToolCatalog) -> None:
+    """Each MAD question ranks one kind of tool: trackers apart from cloud platforms, hubs and feature stores, ..."""
+    in_cat = {c: {t.id for t in catalog.tools_in(c)} for c in catalog.categories}
+    assert {"mlflow", "wandb", "dvc", "neptune_ai"} <= in_cat["mlops"]
+    assert in_cat["mlops"].isdisjoint({"sagemaker", "vertex_ai", "azure_ml", "hugging_face_hub", "feast", "ray"})
+    assert in_cat["ml_platform"] == {"sagemaker", "vertex_ai", "azure_ml"}
+    assert in_cat["model_hub"] == {"hugging_face_hub"}
+    # open-source OLAP engines, never warehouses-as-a-service
+    assert {"clickhouse", "duckdb", "druid", "pinot"} <= in_cat["olap_database"]
+    assert in_cat["olap_database"].isdisjoint(in_cat["warehouse_lakehouse"])
+    # search engines are not NoSQL databases; table formats are not file formats
+    assert {"mongodb", "cassandra", "redis"} <= in_cat["nosql_database"]
+    assert in_cat["nosql_database"].isdisjoint({"elasticsearch", "opensearch"} | in_cat["vector_database"])
+    assert in_cat["file_format"].isdisjoint(in_cat["table_format"])
+
+
+def test_packages_that_ride_in_as_dependencies_say_so(catalog: ToolCatalog) -> None:
+    for tool_id, package in (
+        ("hugging_face_hub", "transformers"), ("vertex_ai", "Airflow"), ("databricks", "MLflow"),
+        ("arrow", "dependency"), ("protobuf", "dependency"), ("keras", "TensorFlow"),
+    ):  # fmt: skip
+        notes = catalog.by_id(tool_id).notes
+        assert notes and package in notes, tool_id
+    assert catalog.by_id("mlflow").notes is None
+
+
+def test_empty_notes_are_refused(tmp_path: Path) -> None:
+    data = _valid()
+    data["tools"][0]["notes"] = "  "
+    with pytest.raises(CatalogError, match="notes is empty"):
+        load_catalog(_write(tmp_path, data))
+
+
 def test_closed_source_tools_are_marked(catalog: ToolCatalog) -> None:
     for tool_id in ("snowflake", "fivetran", "tableau", "databricks", "bigquery"):
         assert catalog.by_id(tool_id).open_source is False, tool_id
@@ -527,6 +560,7 @@ def test_json_export_round_trips(catalog: ToolCatalog) -> None:
         "homepage",
         "open_source",
         "github_renamed",
+        "notes",
     ]
     assert {
         "term": "PySpark",
@@ -543,7 +577,9 @@ def test_json_export_round_trips(catalog: ToolCatalog) -> None:
 
 def test_csv_export(catalog: ToolCatalog) -> None:
     text = export_catalog(catalog, "csv")
-    assert text.splitlines()[0] == "id,name,categories,aliases,pypi,github,npm,homepage,open_source,github_renamed"
+    assert (
+        text.splitlines()[0] == "id,name,categories,aliases,pypi,github,npm,homepage,open_source,github_renamed,notes"
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(catalog.tools)
     postgres = next(r for r in rows if r["id"] == "postgres")

@@ -240,27 +240,37 @@ def test_rankings_share_rank_and_rank_change(small_lake: Path) -> None:
 
 
 def test_popularity_index_follows_the_documented_formula(small_lake: Path) -> None:
+    """v2 from daily sources: downloads per day of the month, stars at the month end; mentions not indexed (no
+    Reddit texts table: the month has no measured coverage); leader = 100, weights renormalized."""
     from madlake.pipelines.gold import build_gold
 
     build_gold(DAY, start=DAY, end=DAY)
-    m = _metrics(DAY)
+    monthly = {r["tool_id"]: r for r in _rows(Table.TOOL_MONTHLY_METRICS, "month = ?", [date(2026, 3, 1)])}
     idx = {r["tool_id"]: r for r in _rows(Table.POPULARITY_INDEX, "category = 'olap_database'")}
-    weights = {"downloads": 0.4, "mentions": 0.3, "stars": 0.2, "new_stars": 0.1}
-    column = {"downloads": "downloads_28d", "mentions": "mentions_28d", "stars": "stars", "new_stars": "new_stars_28d"}
+    weights = {"downloads": 0.5, "stars": 0.3}
+    values = {
+        t: {"downloads": monthly[t]["downloads_per_day"], "stars": monthly[t]["stars"]} for t in ("alpha", "beta")
+    }
+    # 31 days of March, all installers: alpha (1000+i+100+7 + 10+1) per day, i = 9..39; beta 553 per day.
+    assert monthly["alpha"]["downloads"] == sum(1000 + i + 118 for i in range(9, 40))
+    assert monthly["alpha"]["downloads_days"] == 31 and monthly["beta"]["downloads_per_day"] == 553
+    assert (
+        monthly["alpha"]["stars"] == 1000 + 10 * 39 + 100
+        and monthly["alpha"]["stars_source"] == "github_repo_snapshots"
+    )
+    assert set(idx) == {"alpha", "beta"}  # gamma has no signal: no row
     for tool, row in idx.items():
-        expected_score = 0.0
+        total, expected = 0.0, 0.0
         for signal, weight in weights.items():
-            values = sorted((m[t][column[signal]] or 0 for t in m), reverse=True)
-            leaders = [v for v in values[:3] if v > 0]
-            value = m[tool][column[signal]] or 0
-            expected = 0.0
-            if value > 0 and leaders:
-                expected = weight * 100 * max(0.0, 1 + math.log10(value / (sum(leaders) / len(leaders))) / 4)
-            assert row[f"{signal}_component"] == pytest.approx(expected), (tool, signal)
-            expected_score += expected
-        assert row["score"] == pytest.approx(expected_score)
-        assert row["method_version"] == "v1" and row["month"] == date(2026, 3, 1) and row["as_of_date"] == DAY
-    assert idx["alpha"]["rank_in_category"] == 1 and idx["gamma"]["rank_in_category"] == 3
+            leader = max(v[signal] for v in values.values())
+            index = max(0.0, 100 + 25 * math.log10(values[tool][signal] / leader))
+            assert row[f"{signal}_index"] == pytest.approx(index, abs=1e-6), (tool, signal)
+            total, expected = total + weight, expected + weight * index
+        assert row["score"] == pytest.approx(expected / total, abs=1e-6)
+        assert row["coverage"] == pytest.approx(0.8) and row["mentions_index"] is None
+        assert row["method_version"] == "v2" and row["month"] == date(2026, 3, 1) and row["as_of_date"] == DAY
+    ranked = sorted(idx.values(), key=lambda r: -r["score"])
+    assert [r["rank_in_category"] for r in ranked] == [1, 2] and idx["alpha"]["downloads_method"] == "daily"
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -406,7 +416,7 @@ def test_backfill_tags_each_month_and_as_of_reads_reproduce_it(small_lake: Path)
     old = LocalEngine(snapshot_ids=feb).query("select max(metric_date) as d from tool_daily_metrics").to_pylist()
     assert old == [{"d": date(2026, 2, 28)}]
     answer_feb = run_query("most_popular_open_source_olap", as_of="monthly-2026-02").to_pylist()
-    assert {r["as_of_date"] for r in answer_feb} == {date(2026, 2, 28)}
+    assert answer_feb and {r["as_of_date"] for r in answer_feb} == {date(2026, 2, 28)}
     # A recomputation later does not move the tag.
     build_gold(DAY, start=date(2026, 2, 27), end=date(2026, 2, 28))
     assert snapshot_ids_at("monthly-2026-02") == feb

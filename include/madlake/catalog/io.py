@@ -36,6 +36,7 @@ CSV_COLUMNS = (
     "homepage",
     "open_source",
     "github_renamed",
+    "notes",
 )
 CSV_LIST_SEPARATOR = "|"
 
@@ -158,6 +159,7 @@ def export_catalog(catalog: ToolCatalog, fmt: Literal["json", "csv"]) -> str:
                     record["homepage"] or "",
                     "true" if record["open_source"] else "false",
                     CSV_LIST_SEPARATOR.join(record["github_renamed"]),
+                    record["notes"] or "",
                 ]
             )
         return buffer.getvalue()

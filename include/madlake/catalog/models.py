@@ -109,6 +109,9 @@ class Tool(_Frozen):
     #: name (EvanLi/Github-Ranking's daily files, best-of snapshots) map to the tracked repo. Needs exactly one
     #: ``github`` repo: a former name of one of several repos would be ambiguous.
     github_renamed: tuple[str, ...] = ()
+    #: What a reader must know before comparing this tool's numbers, above all when its PyPI package rides in as
+    #: another package's dependency (downloads that are not adoption of the tool). Shown beside answers.
+    notes: str | None = None
 
     @property
     def primary_category(self) -> str:
@@ -118,6 +121,8 @@ class Tool(_Frozen):
     @model_validator(mode="after")
     def _check(self) -> Tool:
         errors = self._identity_errors() + self._package_errors()
+        if self.notes is not None and not self.notes.strip():
+            errors.append("notes is empty: omit it or say something")
         if self.homepage is not None and not HOMEPAGE_RE.match(self.homepage):
             errors.append(f"homepage {self.homepage!r} is not an http(s) URL")
         if errors:

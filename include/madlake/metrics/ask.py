@@ -171,33 +171,154 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_cmd)
 
 
-def demo_report() -> list[str]:
-    """Lines for ``madlake demo``: every MAD question with its answer from the gold tables (labelled sample data)."""
+#: The four MAD questions the demo answers in one sentence each (query name -> short-answer builder).
+DEMO_QUESTIONS = (
+    "most_popular_open_source_olap",
+    "fastest_growing_nosql",
+    "file_formats_rising_falling",
+    "top_mlops_then_and_now",
+)
+
+
+def _month(value: Any) -> str:
+    return f"{value:%Y-%m}" if value is not None else "?"
+
+
+def _basis(row: dict[str, Any]) -> str:
+    """What a tool's place rests on: n signals, coverage, or "judged on one signal only"."""
+    n = row.get("n_signals") or 0
+    if n == 1:
+        return f"judged on one signal only: {row.get('signals') or row.get('compared_on')}"
+    coverage = row.get("coverage")
+    cov = f", coverage {coverage:.2f}" if coverage is not None else ""
+    return f"{n} signals: {row.get('signals') or ''}{cov}".replace(": ,", ":")
+
+
+def _growth(row: dict[str, Any]) -> str:
+    pct = row.get("growth_yoy_pct")
+    if pct is None:
+        text = f"{row['tool_name']} (no growth)"
+    elif row.get("score") == 100.0 and pct == 0:
+        text = f"{row['tool_name']} (the category leader, kept its lead)"
+    else:
+        text = f"{row['tool_name']} {pct:+.1f}% vs the leader"
+    on = row.get("compared_on") or ""
+    detail = f"on {on.replace(',', '+')}" if on else "no common signal"
+    if on and "," not in on:
+        detail += ", judged on one signal only"
+    if row.get("spans_break"):
+        detail += ", spans a PyPI method break"
+    if row.get("downloads_share_yoy_pct") is not None:
+        detail += f"; share of the category's downloads {row['downloads_share_yoy_pct']:+.1f}%"
+    return f"{text} ({detail})"
+
+
+def _answer_olap(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no open-source OLAP database has a signal yet"
+    top = rows[0]
+    runner = f"; then {', '.join(r['tool_name'] for r in rows[1:3])}" if len(rows) > 1 else ""
+    return f"as of {_month(top['month'])}: {top['tool_name']} (score {top['score']:.1f}, {_basis(top)}){runner}"
+
+
+def _answer_nosql(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no NoSQL database has 12 months of history yet"
+    top = rows[0]
+    nxt = f"; next {_growth(rows[1])}" if len(rows) > 1 else ""
+    return f"{_month(top['compared_with'])} -> {_month(top['month'])}, relative to the category: {_growth(top)}{nxt}"
+
+
+def _answer_formats(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no file format has 12 months of history yet"
+    first = rows[0]
+    rising = [_growth(r) for r in rows if r["trend"] == "rising"] or ["none"]
+    falling = [_growth(r) for r in rows if r["trend"] == "falling"] or ["none"]
+    return (
+        f"{_month(first['compared_with'])} -> {_month(first['month'])}, relative to the category: rising "
+        f"{'; '.join(rising)} | falling {'; '.join(falling)}"
+    )
+
+
+def _answer_mlops(rows: list[dict[str, Any]]) -> str:
+    by = {r["period"]: r for r in rows}
+    parts = []
+    for period in ("three years ago", "today"):
+        r = by.get(period)
+        if r is None:
+            continue
+        if r.get("tool_name") is None:
+            parts.append(f"{period} ({_month(r['month'])}): no data")
+        else:
+            parts.append(f"{period} ({_month(r['month'])}): {r['tool_name']} (score {r['score']:.1f}, {_basis(r)})")
+    return "; ".join(parts) or "no MLOps framework has a signal yet"
+
+
+_SHORT_ANSWERS = {
+    "most_popular_open_source_olap": _answer_olap,
+    "fastest_growing_nosql": _answer_nosql,
+    "file_formats_rising_falling": _answer_formats,
+    "top_mlops_then_and_now": _answer_mlops,
+}
+
+
+def short_answer(name: str, rows: list[dict[str, Any]]) -> str:
+    """One sentence answering query ``name`` from its rows: the month it is as of and what it is based on.
+
+    Raises:
+        KeyError: ``name`` is not one of :data:`DEMO_QUESTIONS`.
+    """
+    if name not in _SHORT_ANSWERS:
+        raise KeyError(f"no short answer for query {name!r}; known: {', '.join(DEMO_QUESTIONS)}")
+    return _SHORT_ANSWERS[name](rows)
+
+
+def demo_answers(engine: SqlEngine | None = None) -> list[tuple[str, str]]:
+    """The four MAD questions and their one-sentence answers from the gold tables (popularity index v2)."""
+    out = []
+    for name in DEMO_QUESTIONS:
+        query = get_query(name)
+        try:
+            rows = run_query(name, engine=engine).to_pylist()
+            text = short_answer(name, rows)
+        except Exception as exc:
+            log.exception("query %s failed", name)
+            text = f"(failed: {exc})"
+        out.append((query.question, text))
+    return out
+
+
+def demo_report(engine: SqlEngine | None = None) -> list[str]:
+    """Lines for ``madlake demo``: the four MAD answers, each with the month it is as of and what it rests on.
+
+    Empty when the lakehouse has no popularity index yet. Labels sample data when any row used is sample.
+    """
     from madlake.sql.engine import LocalEngine
 
-    if "popularity_index" not in LocalEngine().available_tables():
-        return []
-    span = (
-        LocalEngine()
-        .query("select max(metric_date) as last, bool_or(is_sample) as sample from tool_daily_metrics")
-        .to_pylist()[0]
-    )
+    if engine is None:
+        from madlake.config import get_settings
+
+        if get_settings().profile != "aws":
+            if "popularity_index" not in LocalEngine().available_tables():
+                return []
+            engine = LocalEngine()
+    if engine is None:
+        from madlake.sql.engine import AthenaEngine
+
+        engine = AthenaEngine()
+    span = engine.query(
+        "select min(month) as first, max(month) as last, bool_or(is_sample) as sample from popularity_index "
+        "where method_version = 'v2'"
+    ).to_pylist()[0]
     if span["last"] is None:
         return []
-    label = " (includes SAMPLE DATA: generated from real totals)" if span["sample"] else ""
-    header = f"Answers to the MAD questions, gold data as of {span['last']}{label}  (madlake ask lists them):"
-    # The demo's Reddit data covers a few subreddits: ask about the category they discuss most.
-    busiest = (
-        LocalEngine()
-        .query(
-            "select c.category from tool_daily_metrics m join dim_tools t using (tool_id) "
-            "cross join unnest(t.categories) as c(category) "
-            "where m.metric_date = (select max(metric_date) from tool_daily_metrics where mentions_28d > 0) "
-            "group by c.category order by sum(m.mentions_28d) desc, c.category limit 1"
-        )
-        .to_pylist()
+    label = " (includes SAMPLE DATA)" if span["sample"] else ""
+    header = (
+        f"Answers to the MAD questions, popularity index v2 over {_month(span['first'])} .. {_month(span['last'])}"
+        f"{label}  (madlake ask lists them; method: docs/metrics.md):"
     )
-    params = (
-        {"most_loved_and_criticised": {"category": busiest[0]["category"], "min_mentions": "1"}} if busiest else None
-    )
-    return ["", header, "", *answers_text(params=params).splitlines()]
+    lines = ["", header]
+    for question, text in demo_answers(engine):
+        lines += [f"- {question}", f"    {text}"]
+    return lines

@@ -44,13 +44,17 @@ MARTS: dict[str, str] = {
     "fct_category_daily_rankings": Table.CATEGORY_DAILY_RANKINGS,
     "fct_tool_breakouts": Table.TOOL_BREAKOUTS,
     "fct_popularity_index": Table.POPULARITY_INDEX,
+    "fct_tool_monthly_metrics": Table.TOOL_MONTHLY_METRICS,
 }
 
-#: Marts in the order they must be written: the later ones read ``tool_daily_metrics`` as the first one left it.
+#: Daily marts in the order they must be written: the later ones read ``tool_daily_metrics`` as the first one left it.
 STAGES: tuple[tuple[str, ...], ...] = (
     ("fct_tool_daily_metrics",),
-    ("fct_category_daily_rankings", "fct_tool_breakouts", "fct_popularity_index"),
+    ("fct_category_daily_rankings", "fct_tool_breakouts"),
 )
+
+#: Monthly marts (one stage: the index reads the monthly metrics model itself, not the stored table).
+MONTHLY_STAGES: tuple[tuple[str, ...], ...] = (("fct_tool_monthly_metrics", "fct_popularity_index"),)
 
 #: What a run over ``[start, end]`` reads of each table: (date column, [(days before start, days after end), ...]).
 #: These bound the pyiceberg scans (partition and file pruning); the models filter exactly the same ranges in SQL.
@@ -60,9 +64,25 @@ READ_WINDOWS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
     Table.REDDIT_MENTIONS: ("created_at", ((-27, 0),)),
     Table.GITHUB_REPO_SNAPSHOTS: ("snapshot_date", ((-89, 0),)),
     Table.GITHUB_STARS_DAILY: ("star_date", ((-27, 0),)),
+    # monthly sources (a monthly run starts on a month's first day; -31 days reaches the previous month's first day)
+    Table.PYPI_DOWNLOADS_MONTHLY: ("month", ((0, 0),)),
+    Table.GITHUB_REPO_HISTORY: ("day", ((-31, 0),)),
+    Table.REDDIT_SUBMISSIONS: ("created_at", ((0, 0),)),
+    Table.REDDIT_COMMENTS: ("created_at", ((0, 0),)),
     # rankings: the run days and the days 28 and 365 before; breakouts: 90 days of history; the index: month ends.
     Table.TOOL_DAILY_METRICS: ("metric_date", ((-365, -365), (-90, 0))),
     # popularity_index: the months 1, 3 and 12 before each month of the run (see read_filter).
+}
+
+#: What a run of the monthly marts reads (its start is a month's first day): the months themselves, plus the month
+#: before for GitHub snapshots (new stars by difference). The staging SQL filters wider ranges (it is shared with the
+#: daily marts), which only the rows registered here reach: the monthly marts' results are the same.
+MONTHLY_READ_WINDOWS: dict[str, tuple[str, tuple[tuple[int, int], ...]]] = {
+    **READ_WINDOWS,
+    Table.PYPI_DOWNLOADS: ("download_date", ((0, 0),)),
+    Table.REDDIT_MENTIONS: ("created_at", ((0, 0),)),
+    Table.GITHUB_REPO_SNAPSHOTS: ("snapshot_date", ((-31, 0),)),
+    Table.GITHUB_STARS_DAILY: ("star_date", ((0, 0),)),
 }
 
 #: The columns the models use from each source table, in the Trino types they need. A source table that does not
@@ -92,6 +112,7 @@ SOURCE_CONTRACTS: dict[str, dict[str, str]] = {
         "stars": "bigint",
         "forks": "bigint",
         "open_issues": "bigint",
+        "contributors": "integer",
         "latest_release_tag": "varchar",
         "latest_release_at": "timestamp with time zone",
         "origin": "varchar",
@@ -100,9 +121,33 @@ SOURCE_CONTRACTS: dict[str, dict[str, str]] = {
         "repo": "varchar",
         "star_date": "date",
         "new_stars": "bigint",
+        "cumulative_stars": "bigint",
         "tool_id": "varchar",
         "origin": "varchar",
     },
+    Table.PYPI_DOWNLOADS_MONTHLY: {
+        "month": "date",
+        "project": "varchar",
+        "downloads": "bigint",
+        "list_min_downloads": "bigint",
+        "below_list": "boolean",
+        "window_days": "integer",
+        "method": "varchar",
+        "snapshot_date": "date",
+        "source": "varchar",
+    },
+    Table.GITHUB_REPO_HISTORY: {
+        "day": "date",
+        "repo": "varchar",
+        "tool_id": "varchar",
+        "stars": "bigint",
+        "forks": "bigint",
+        "open_issues": "bigint",
+        "contributors": "bigint",
+        "source": "varchar",
+    },
+    Table.REDDIT_SUBMISSIONS: {"created_at": "timestamp with time zone"},
+    Table.REDDIT_COMMENTS: {"created_at": "timestamp with time zone"},
 }
 
 RUN_PARAMS = "run_params"
@@ -225,19 +270,25 @@ def athena_merge(mart: str, start: date, end: date) -> str:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def read_filter(table: str, start: date, end: date) -> Any:
+def read_filter(
+    table: str,
+    start: date,
+    end: date,
+    windows: Mapping[str, tuple[str, tuple[tuple[int, int], ...]]] | None = None,
+) -> Any:
     """The pyiceberg row filter of what a run over ``[start, end]`` reads of ``table`` (``AlwaysTrue`` if unbounded)."""
     from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, GreaterThanOrEqual, In, LessThan, Or
 
     if table == Table.POPULARITY_INDEX:
         # Growth compares with exactly 1, 3 and 12 months earlier: read those months, nothing in between.
         return In("month", sorted({_add_months(m, -k).isoformat() for m in _months(start, end) for k in (1, 3, 12)}))
-    if table not in READ_WINDOWS:
+    windows = READ_WINDOWS if windows is None else windows
+    if table not in windows:
         return AlwaysTrue()
-    column, windows = READ_WINDOWS[table]
+    column, ranges = windows[table]
     is_ts = table in SOURCE_CONTRACTS and SOURCE_CONTRACTS[table].get(column, "").startswith("timestamp")
     expr: Any = AlwaysFalse()
-    for before, after in windows:
+    for before, after in ranges:
         lo = start + timedelta(days=before)
         hi = end + timedelta(days=after + 1)  # exclusive
         if is_ts:
@@ -284,7 +335,13 @@ class LocalSession:
     """
 
     def __init__(
-        self, start: date, end: date, *, settings: Settings | None = None, snapshot_ids: dict[str, int] | None = None
+        self,
+        start: date,
+        end: date,
+        *,
+        settings: Settings | None = None,
+        snapshot_ids: dict[str, int] | None = None,
+        read_windows: Mapping[str, tuple[str, tuple[tuple[int, int], ...]]] | None = None,
     ) -> None:
         import duckdb
 
@@ -295,6 +352,7 @@ class LocalSession:
         self.start, self.end = start, end
         self.settings = settings or get_settings()
         self.snapshot_ids = snapshot_ids or {}
+        self.read_windows = read_windows
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
         self.con.execute("set threads to 2")
         self.con.execute("set timezone = 'UTC'")
@@ -337,7 +395,7 @@ class LocalSession:
         snapshot_id = self.snapshot_ids.get(name)
         columns = tuple(f.name for f in table.schema().fields if f.name in used_columns(name))
         scan = table.scan(
-            row_filter=read_filter(name, self.start, self.end),
+            row_filter=read_filter(name, self.start, self.end, self.read_windows),
             snapshot_id=snapshot_id,
             selected_fields=columns or ("*",),
         )
@@ -363,6 +421,7 @@ class LocalSession:
             "varchar": pa.string(),
             "boolean": pa.bool_(),
             "bigint": pa.int64(),
+            "integer": pa.int32(),
             "double": pa.float64(),
             "timestamp with time zone": pa.timestamp("us", tz="UTC"),
         }

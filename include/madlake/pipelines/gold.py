@@ -35,7 +35,20 @@ log = logging.getLogger(__name__)
 #: How far back a daily run follows late-arriving inputs (one 28-day window).
 MAX_LATE_DAYS = 27
 
-GOLD_TABLES = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.TOOL_BREAKOUTS, Table.POPULARITY_INDEX)
+GOLD_TABLES = (
+    Table.TOOL_DAILY_METRICS,
+    Table.CATEGORY_DAILY_RANKINGS,
+    Table.TOOL_BREAKOUTS,
+    Table.POPULARITY_INDEX,
+    Table.TOOL_MONTHLY_METRICS,
+)
+
+#: Tables keyed by month (the rest by metric_date).
+MONTHLY_TABLES = (Table.POPULARITY_INDEX, Table.TOOL_MONTHLY_METRICS)
+
+#: Months before the run's month that a daily run also rebuilds: the monthly PyPI snapshot of month M is published in
+#: the first days of M+1, so the daily run of M+1 rebuilds M too.
+DAILY_MONTHS_BACK = 1
 
 
 def monthly_tag(month: date) -> str:
@@ -150,10 +163,36 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
     Table.POPULARITY_INDEX: [
         (
             "score = sum of components",
-            "select count(*) from staged where abs(score - (downloads_component + "
-            "mentions_component + stars_component + new_stars_component)) > 1e-6",
+            "select count(*) from staged where abs(score - (coalesce(downloads_component, 0) + "
+            "coalesce(mentions_component, 0) + coalesce(stars_component, 0))) > 1e-4",
         ),
         ("score >= 0", "select count(*) from staged where score < 0"),
+        ("coverage in (0, 1]", "select count(*) from staged where not (coverage > 0 and coverage <= 1.000001)"),
+        ("1 to 3 signals", "select count(*) from staged where n_signals not between 1 and 3"),
+        (
+            "leader index is 100",
+            "select count(*) from (select month, category, max(downloads_index) d, "
+            "max(stars_index) s, max(mentions_index) m from staged group by month, category) "
+            "where abs(coalesce(d, 100) - 100) > 1e-6 or abs(coalesce(s, 100) - 100) > 1e-6 "
+            "or abs(coalesce(m, 100) - 100) > 1e-6",
+        ),
+        (
+            "downloads_share in [0, 1]",
+            "select count(*) from staged where downloads_share < 0 or downloads_share > 1.000001",
+        ),
+    ],
+    Table.TOOL_MONTHLY_METRICS: [
+        ("counts are non-negative", "select count(*) from staged where least(downloads, mentions, stars) < 0"),
+        (
+            "below the list: no downloads",
+            "select count(*) from staged where downloads_below_list and downloads is not null",
+        ),
+        ("sentiment in [-1, 1]", "select count(*) from staged where abs(sentiment) > 1.000001"),
+        (
+            "a value names its source",
+            "select count(*) from staged where (downloads is not null and downloads_source is null) "
+            "or (stars is not null and stars_source is null) or (mentions is not null and mentions_source is null)",
+        ),
     ],
 }
 
@@ -184,7 +223,7 @@ def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_r
         if expected_rows is not None:
             results.append(
                 ExpectationResult(
-                    "one row per tool per day",
+                    "one row per tool per month" if name == Table.TOOL_MONTHLY_METRICS else "one row per tool per day",
                     rows.num_rows == expected_rows,
                     f"{rows.num_rows} rows, expected {expected_rows}",
                 )
@@ -202,40 +241,122 @@ def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_r
 def _row_filter(table: str, start: date, end: date) -> Any:
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
-    if table == Table.POPULARITY_INDEX:
+    if table in MONTHLY_TABLES:
         first, last = start.replace(day=1), end.replace(day=1)
         return And(GreaterThanOrEqual("month", first.isoformat()), LessThanOrEqual("month", last.isoformat()))
     return And(GreaterThanOrEqual("metric_date", start.isoformat()), LessThanOrEqual("metric_date", end.isoformat()))
 
 
 def build_gold(
-    day: date, start: date | None = None, end: date | None = None, follow_late: bool = True
+    day: date,
+    start: date | None = None,
+    end: date | None = None,
+    follow_late: bool = True,
+    *,
+    daily: bool = True,
+    monthly: bool = True,
+    monthly_start: date | None = None,
 ) -> dict[str, Any]:
     """Recompute the gold tables for the days the run affects and publish them (see the module docstring).
 
+    The daily tables are rebuilt for the days of :func:`gold_range`, month by month; after each month's daily tables,
+    the monthly tables (``tool_monthly_metrics``, ``popularity_index`` v2) of that month (the first month also gets
+    the earlier months of :func:`gold_months`), then each month end is tagged ``monthly-YYYY-MM``. ``daily=False``
+    rebuilds the monthly tables only, for every month of the range in one pass (:func:`build_gold_months`);
+    ``monthly=False`` the daily tables only. ``monthly_start`` extends the monthly rebuild back to that month (in the
+    first chunk's one pass), e.g. ``build_gold(day, start=..., end=..., monthly_start=date(2018, 2, 1))`` rebuilds the
+    last year of daily tables and every month of history, without 8 years of daily chunks.
+
     Returns:
-        A summary for XCom: the range, rows written per table, and the monthly tags created.
+        A summary for XCom: the range, the months, rows written per table, and the monthly tags created.
     """
     from madlake.config import get_settings
+    from madlake.metrics.runner import MONTHLY_STAGES
 
     s, e = gold_range(day, start, end, follow_late)
+    first_month, last_month = gold_months(day, start, end, s, e)
+    if monthly_start is not None:
+        first_month = min(first_month, monthly_start.replace(day=1))
     settings = get_settings()
-    log.info("Gold metrics for %s..%s (%d days) on the %s profile", s, e, (e - s).days + 1, settings.profile)
     written: dict[str, int] = {}
     seconds: dict[str, float] = {}
     tags: list[str] = []
-    chunks = month_chunks(s, e)
-    for i, (cs, ce) in enumerate(chunks, 1):
-        # Month by month, tagging each month end as it is published: a backfill leaves the same tags (each pointing
-        # at a state holding nothing after its month) as the daily runs would have.
-        part = _build_athena(cs, ce) if settings.profile == "aws" else _build_local(cs, ce, seconds)
+
+    def add(part: dict[str, int]) -> None:
         for name, n in part.items():
             written[name] = written.get(name, 0) + n
-        tags += tag_monthly_publish(cs, ce)
-        if len(chunks) > 1:
-            log.info("Gold backfill: %d of %d months done (%s..%s)", i, len(chunks), cs, ce)
-    summary = {"start": s.isoformat(), "end": e.isoformat(), "rows": written, "tags": tags}
+
+    def build_months(ms: date, me: date) -> None:
+        log.info("Gold monthly tables for %s..%s on the %s profile", f"{ms:%Y-%m}", f"{me:%Y-%m}", settings.profile)
+        if settings.profile == "aws":
+            add(_build_athena(ms, me, MONTHLY_STAGES))
+        else:
+            add(_build_local(ms, me, seconds, stages=MONTHLY_STAGES))
+
+    if not daily:
+        # One pass over every month (one session, one commit per table): an 8-year rebuild costs one run. Only the
+        # last month is tagged (an earlier month's tag would point at a state holding later months).
+        build_months(first_month, e)
+        tags += tag_monthly_publish(max(s, last_month), e)
+    else:
+        log.info("Gold daily tables for %s..%s (%d days) on the %s profile", s, e, (e - s).days + 1, settings.profile)
+        chunks = month_chunks(s, e)
+        for i, (cs, ce) in enumerate(chunks, 1):
+            # Month by month, tagging each month end as it is published: a backfill leaves the same tags (each
+            # pointing at a state holding nothing after its month) as the daily runs would have. The first chunk
+            # also rebuilds the months before it that the run covers (a daily run: last month, whose PyPI snapshot
+            # lands early this month).
+            add(_build_athena(cs, ce) if settings.profile == "aws" else _build_local(cs, ce, seconds))
+            if monthly:
+                build_months(first_month if i == 1 else cs.replace(day=1), ce)
+            tags += tag_monthly_publish(cs, ce)
+            if len(chunks) > 1:
+                log.info("Gold backfill: %d of %d months done (%s..%s)", i, len(chunks), cs, ce)
+    summary = {
+        "start": s.isoformat(),
+        "end": e.isoformat(),
+        "months": [f"{first_month:%Y-%m}", f"{last_month:%Y-%m}"] if monthly else [],
+        "rows": written,
+        "tags": tags,
+    }
     return summary | {"seconds": {k: round(v, 3) for k, v in seconds.items()}}
+
+
+def build_gold_months(first_month: date, last_month: date, newest_day: date | None = None) -> dict[str, Any]:
+    """Rebuild only the monthly tables (``tool_monthly_metrics``, ``popularity_index``) for a range of months.
+
+    The entry point for runs driven by monthly sources (``pypi_downloads_monthly``, ``github_repo_history``) and for
+    history backfills: ``build_gold_months(date(2018, 2, 1), date(2026, 8, 1))`` rebuilds every month in one pass.
+    ``newest_day`` bounds the last month (a month in progress); default: its last day.
+    """
+    first, last = first_month.replace(day=1), last_month.replace(day=1)
+    if last < first:
+        raise ValueError(f"gold month range is empty: {first:%Y-%m} is after {last:%Y-%m}")
+    end = newest_day or _month_end(last)
+    return build_gold(end, start=first, end=end, daily=False, monthly=True)
+
+
+def gold_months(
+    day: date, start: date | None, end: date | None, s: date | None = None, e: date | None = None
+) -> tuple[date, date]:
+    """The months a run rebuilds: those of an explicit range, else the run day's month and :data:`DAILY_MONTHS_BACK`
+    months before it (a monthly snapshot describing last month lands early this month)."""
+    if s is None or e is None:
+        s, e = gold_range(day, start, end, follow_late=False)
+    last = e.replace(day=1)
+    first = s.replace(day=1)
+    if not (start or end):
+        first = min(first, _add_months(last, -DAILY_MONTHS_BACK))
+    return first, last
+
+
+def _add_months(month: date, k: int) -> date:
+    index = month.year * 12 + month.month - 1 + k
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_end(month: date) -> date:
+    return _add_months(month.replace(day=1), 1) - timedelta(days=1)
 
 
 def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
@@ -250,7 +371,12 @@ def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
     return chunks
 
 
-def _build_local(start: date, end: date, seconds: dict[str, float] | None = None) -> dict[str, int]:
+def _build_local(
+    start: date,
+    end: date,
+    seconds: dict[str, float] | None = None,
+    stages: tuple[tuple[str, ...], ...] | None = None,
+) -> dict[str, int]:
     """Compute, audit and publish stage by stage; a stage is published only if all of its tables passed their audit.
 
     The audit runs on the exact rows about to be written (conformed to the table schema), before any commit, so a
@@ -261,8 +387,10 @@ def _build_local(start: date, end: date, seconds: dict[str, float] | None = None
 
     from madlake.lakehouse.tables import ensure_tables
     from madlake.lakehouse.writes import AuditFailedError, CommitContext, replace_partition
-    from madlake.metrics.runner import MARTS, STAGES, LocalSession
+    from madlake.metrics.runner import MARTS, MONTHLY_READ_WINDOWS, MONTHLY_STAGES, STAGES, LocalSession
 
+    windows = MONTHLY_READ_WINDOWS if stages == MONTHLY_STAGES else None
+    stages = stages or STAGES
     ensure_tables(GOLD_TABLES)
     ctx = CommitContext.current(source="gold")
     key = f"{start}_{end}"
@@ -270,8 +398,8 @@ def _build_local(start: date, end: date, seconds: dict[str, float] | None = None
     outcomes: list[tuple[str, int, AuditReport, bool]] = []
     written: dict[str, int] = {}
     try:
-        with LocalSession(start, end) as session:
-            for stage in STAGES:
+        with LocalSession(start, end, read_windows=windows) as session:
+            for stage in stages:
                 staged: list[tuple[str, IcebergTable, pa.Table]] = []
                 for mart in stage:
                     name, table, rows, expected = _mart_rows(session, mart, start, end)
@@ -328,9 +456,12 @@ def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, Ic
     now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
     rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
     expected = None
-    if name == Table.TOOL_DAILY_METRICS:
+    if name in (Table.TOOL_DAILY_METRICS, Table.TOOL_MONTHLY_METRICS):
         tools = session.con.execute("select count(distinct tool_id) from stg_catalog__tools").fetchone()
-        expected = int(tools[0]) * ((end - start).days + 1)
+        if name == Table.TOOL_DAILY_METRICS:
+            expected = int(tools[0]) * ((end - start).days + 1)
+        else:
+            expected = int(tools[0]) * len(month_chunks(start.replace(day=1), end))
     return name, table, rows, expected
 
 
@@ -354,7 +485,7 @@ def _record_audits(ctx: Any, partition_key: str, outcomes: list[tuple[str, int, 
     log.info("audit_results: %d expectations recorded for %d gold tables", recorded, len(outcomes))
 
 
-def _build_athena(start: date, end: date) -> dict[str, int]:
+def _build_athena(start: date, end: date, stages: tuple[tuple[str, ...], ...] | None = None) -> dict[str, int]:
     """Run each mart inside Athena as one ``merge into`` (stage by stage), then audit the merged range there.
 
     Athena commits the merge before the checks run, so on this profile the audit detects and fails the task (and
@@ -365,12 +496,12 @@ def _build_athena(start: date, end: date) -> dict[str, int]:
 
     engine = AthenaEngine()
     written: dict[str, int] = {}
-    for stage in STAGES:
+    for stage in stages or STAGES:
         for mart in stage:
             name = MARTS[mart]
             engine.execute(athena_merge(mart, start, end))
-            column = "month" if name == Table.POPULARITY_INDEX else "metric_date"
-            lo = start.replace(day=1) if name == Table.POPULARITY_INDEX else start
+            column = "month" if name in MONTHLY_TABLES else "metric_date"
+            lo = start.replace(day=1) if name in MONTHLY_TABLES else start
             count = engine.query(
                 f"select count(*) from {name} where {column} between cast(? as date) and cast(? as date)", [lo, end]
             )
@@ -437,7 +568,8 @@ def snapshot_ids_at(tag: str) -> dict[str, int]:
 
 
 def build_gold_from_context(day: date) -> dict[str, Any]:
-    """:func:`build_gold` for the running Airflow task: ``start``/``end`` from the run's conf or params (backfill)."""
+    """:func:`build_gold` for the running Airflow task: ``start``/``end`` from the run's conf or params (backfill), and
+    ``monthly_start`` (conf) to rebuild the monthly tables from that month, e.g. ``2018-02-01`` after a history load."""
     from airflow.sdk import get_current_context
 
     context = get_current_context()
@@ -448,4 +580,4 @@ def build_gold_from_context(day: date) -> dict[str, Any]:
         value = conf.get(key) or params.get(key)
         return date.fromisoformat(str(value)[:10]) if value else None
 
-    return build_gold(day, start=pick("start"), end=pick("end"))
+    return build_gold(day, start=pick("start"), end=pick("end"), monthly_start=pick("monthly_start"))

@@ -1,29 +1,41 @@
--- question: What is the fastest-growing NoSQL database?
--- method: growth of the popularity index score in the latest month, category nosql_database: year over year when a
--- year of history exists, else the 3-month CAGR (monthly rate); growth_basis says which.
-with latest as (
-    select max(month) as month from v_popularity_index where category = 'nosql_database'
+-- question: What is the fastest-growing NoSQL database over 12 months?
+-- method: popularity index v2, category nosql_database, newest month whose year-over-year growth includes
+-- downloads (else the newest month with a growth) for some tool:
+-- growth_yoy is relative to the category (10^(d/25) - 1, d = weighted change of the signals' indexes present in
+-- both months); spans_break = a PyPI counting-method change lies between the two months; downloads_share_yoy_pct =
+-- change of the tool's share of the category's downloads, each share within its own snapshot.
+with candidates as (
+    select p.*, t.name as tool_name
+    from popularity_index as p
+    inner join dim_tools as t on t.tool_id = p.tool_id
+    where p.category = 'nosql_database'
+        and p.method_version = (select max(method_version) from popularity_index) and p.growth_yoy is not null
+),
+
+as_of as (
+    select coalesce(max(case when growth_yoy_signals like '%downloads%' then month end), max(month)) as month
+    from candidates
 ),
 
 final as (
     select
-        p.tool_name,
-        round(coalesce(p.growth_yoy, power(1 + p.cagr_3m, 12) - 1, p.growth_mom) * 100, 1) as growth_pct,
-        case
-            when p.growth_yoy is not null then 'year over year'
-            when p.cagr_3m is not null then '3-month CAGR, annualized'
-            else 'month over month'
-        end as growth_basis,
-        round(p.score, 1) as score,
-        p.rank_in_category,
-        p.as_of_date,
-        p.is_sample
-    from v_popularity_index as p
-    inner join latest as l on l.month = p.month
-    where p.category = 'nosql_database' and p.score > 0
+        cast(row_number() over (order by c.growth_yoy desc, c.tool_id) as integer) as rank,
+        c.tool_name,
+        c.tool_id,
+        round(c.growth_yoy * 100, 1) as growth_yoy_pct,
+        c.growth_yoy_signals as compared_on,
+        c.growth_yoy_spans_break as spans_break,
+        round(c.downloads_share_yoy * 100, 1) as downloads_share_yoy_pct,
+        round(c.score, 1) as score,
+        c.n_signals,
+        round(c.coverage, 2) as coverage,
+        c.month,
+        cast(date_add('month', -12, c.month) as date) as compared_with,
+        c.is_sample
+    from candidates as c
+    inner join as_of as a on a.month = c.month
 )
 
 select * from final
-where growth_pct is not null
-order by growth_pct desc, tool_name
+order by rank
 limit 5

@@ -1,29 +1,42 @@
--- question: Which file formats are rising and which are falling?
--- method: category file_format in the latest month of the popularity index: trend from the 3-month CAGR of the score
--- (rising above +1 %/month, falling below -1 %/month), with month-over-month and year-over-year growth beside it.
-with latest as (
-    select max(month) as month from v_popularity_index where category = 'file_format'
+-- question: Which file formats are rising and which are falling year over year?
+-- method: popularity index v2, category file_format, newest month whose year-over-year growth includes
+-- downloads (else the newest month with a growth): rising when growth
+-- relative to the category is above +5 %, falling below -5 %, else flat; computed over the signals present in both
+-- months (compared_on) and flagged when a PyPI method break lies between them.
+with candidates as (
+    select p.*, t.name as tool_name
+    from popularity_index as p
+    inner join dim_tools as t on t.tool_id = p.tool_id
+    where p.category = 'file_format'
+        and p.method_version = (select max(method_version) from popularity_index) and p.growth_yoy is not null
+),
+
+as_of as (
+    select coalesce(max(case when growth_yoy_signals like '%downloads%' then month end), max(month)) as month
+    from candidates
 ),
 
 final as (
     select
-        p.tool_name,
+        c.tool_name,
+        c.tool_id,
         case
-            when p.cagr_3m > 0.01 then 'rising'
-            when p.cagr_3m < -0.01 then 'falling'
-            when p.cagr_3m is null then 'unknown'
+            when c.growth_yoy > 0.05 then 'rising'
+            when c.growth_yoy < -0.05 then 'falling'
             else 'flat'
         end as trend,
-        round(p.cagr_3m * 100, 2) as cagr_3m_pct,
-        round(p.growth_mom * 100, 2) as growth_mom_pct,
-        round(p.growth_yoy * 100, 2) as growth_yoy_pct,
-        round(p.score, 1) as score,
-        p.as_of_date,
-        p.is_sample
-    from v_popularity_index as p
-    inner join latest as l on l.month = p.month
-    where p.category = 'file_format' and p.score > 0
+        round(c.growth_yoy * 100, 1) as growth_yoy_pct,
+        c.growth_yoy_signals as compared_on,
+        c.growth_yoy_spans_break as spans_break,
+        round(c.downloads_share_yoy * 100, 1) as downloads_share_yoy_pct,
+        round(c.score, 1) as score,
+        c.n_signals,
+        c.month,
+        cast(date_add('month', -12, c.month) as date) as compared_with,
+        c.is_sample
+    from candidates as c
+    inner join as_of as a on a.month = c.month
 )
 
 select * from final
-order by cagr_3m_pct desc nulls last, tool_name
+order by growth_yoy_pct desc, tool_id

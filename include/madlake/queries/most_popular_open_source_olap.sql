@@ -1,25 +1,39 @@
 -- question: What is the most popular open-source OLAP database?
--- method: popularity index (method v1, docs/metrics.md) of the latest month, category olap_database, open source only.
-with latest as (
-    select max(month) as month from v_popularity_index where category = 'olap_database'
+-- method: popularity index v2 (docs/metrics.md), category olap_database, open-source tools, in the newest month with
+-- PyPI downloads (the one signal covering every month since 2018-02; else the newest month). The score is the
+-- weighted mean of the present signals' indexes (leader = 100 on a log scale); basis says when a tool is judged on
+-- one signal only.
+with candidates as (
+    select p.*, t.name as tool_name
+    from popularity_index as p
+    inner join dim_tools as t on t.tool_id = p.tool_id
+    where p.category = 'olap_database'
+        and p.method_version = (select max(method_version) from popularity_index) and t.open_source
+),
+
+as_of as (
+    select coalesce(max(case when downloads_index is not null then month end), max(month)) as month from candidates
 ),
 
 final as (
     select
-        p.rank_in_category,
-        p.tool_name,
-        round(p.score, 1) as score,
-        round(p.downloads_component, 1) as downloads_pts,
-        round(p.mentions_component, 1) as mentions_pts,
-        round(p.stars_component, 1) as stars_pts,
-        round(p.new_stars_component, 1) as new_stars_pts,
-        p.as_of_date,
-        p.is_sample
-    from v_popularity_index as p
-    inner join latest as l on l.month = p.month
-    where p.category = 'olap_database' and p.open_source and p.score > 0
+        cast(row_number() over (order by c.score desc, c.tool_id) as integer) as rank,
+        c.tool_name,
+        c.tool_id,
+        round(c.score, 1) as score,
+        c.n_signals,
+        round(c.coverage, 2) as coverage,
+        c.signals,
+        round(c.downloads_share, 3) as downloads_share,
+        c.downloads_method,
+        case when c.n_signals = 1 then 'judged on one signal only' else 'signals: ' || c.signals end as basis,
+        c.month,
+        c.as_of_date,
+        c.is_sample
+    from candidates as c
+    inner join as_of as a on a.month = c.month
 )
 
 select * from final
-order by rank_in_category
+order by rank
 limit 5

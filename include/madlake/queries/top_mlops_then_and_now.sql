@@ -1,32 +1,39 @@
 -- question: What was the top MLOps framework three years ago, and what is it today?
--- method: rank 1 of category mlops in the popularity index in the latest month and in the same month three years
--- earlier (none when no tool has a signal that month). Each month's row was computed as of that month (nothing later
--- leaks in); to reproduce an old published answer exactly, run with --as-of monthly-YYYY-MM.
-with months as (
-    select
-        max(month) as today,
-        cast(date_add('year', -3, max(month)) as date) as three_years_ago
-    from v_popularity_index
-    where category = 'mlops'
+-- method: rank 1 of category mlops (experiment tracking and model registry frameworks; cloud ML platforms and model
+-- hubs are other categories) in the popularity index v2, in the newest month with PyPI downloads (the one signal
+-- covering every month since 2018-02) and 36 months before it. Each month's row uses only that month's data.
+with candidates as (
+    select p.*, t.name as tool_name
+    from popularity_index as p
+    inner join dim_tools as t on t.tool_id = p.tool_id
+    where p.category = 'mlops'
+        and p.method_version = (select max(method_version) from popularity_index)
+),
+
+months as (
+    select coalesce(max(case when downloads_index is not null then month end), max(month)) as today from candidates
 ),
 
 periods as (
     select 'today' as period, today as month from months
     union all
-    select 'three years ago' as period, three_years_ago as month from months
+    select 'three years ago' as period, cast(date_add('month', -36, today) as date) as month from months
 ),
 
 final as (
     select
         pe.period,
         pe.month,
-        p.tool_name,
-        round(p.score, 1) as score,
-        p.as_of_date,
-        p.is_sample
+        c.tool_name,
+        c.tool_id,
+        round(c.score, 1) as score,
+        c.n_signals,
+        round(c.coverage, 2) as coverage,
+        c.signals,
+        case when c.n_signals = 1 then 'judged on one signal only' else 'signals: ' || c.signals end as basis,
+        c.is_sample
     from periods as pe
-    left join v_popularity_index as p
-        on p.month = pe.month and p.category = 'mlops' and p.rank_in_category = 1 and p.score > 0
+    left join candidates as c on c.month = pe.month and c.rank_in_category = 1
 )
 
 select * from final

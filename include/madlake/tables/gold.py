@@ -1,7 +1,8 @@
-"""Gold tables: per-tool daily metrics, category rankings, the monthly popularity index and breakouts.
+"""Gold tables: per-tool daily and monthly metrics, category rankings, the monthly popularity index and breakouts.
 
-All four are computed by the ``gold_metrics`` DAG from SQL models in ``madlake/metrics/models`` and written per day
-(or per month) with a partition replace, so a rerun of a day replaces exactly that day's rows. Every row is correct as
+All five are computed by the ``gold_metrics`` DAG from SQL models in ``madlake/metrics/models`` and written per day
+(or per month: ``tool_monthly_metrics`` and ``popularity_index`` v2, 2018-02 onward) with a partition replace, so a
+rerun of a day (month) replaces exactly that day's (month's) rows. Every row is correct as
 of its date: no input dated after ``metric_date`` (or after the end of ``month``) is read. ``is_sample`` is true when
 any input of the row came from generated or replayed sample data; the dashboard shows a "sample data" banner for it.
 """
@@ -26,8 +27,11 @@ from madlake.names import Table
 #: The signals ranked per category and used by the popularity index (column names of ``tool_daily_metrics``).
 RANKED_SIGNALS = ("downloads_28d", "mentions_28d", "stars", "new_stars_28d")
 
-#: The popularity index's signals; each has a ``<signal>_component`` and a ``<signal>_value`` column.
-INDEX_SIGNALS = ("downloads", "mentions", "stars", "new_stars")
+#: The popularity index's signals (v2); each has ``<signal>_value``, ``_index``, ``_component`` and ``_source``.
+INDEX_SIGNALS = ("downloads", "stars", "mentions")
+
+#: Weights of the v2 index (renormalized over the signals present).
+INDEX_WEIGHTS = {"downloads": 0.5, "stars": 0.3, "mentions": 0.2}
 
 #: Gold tables are replaced a few days at a time, daily: keep the metadata log short (pyiceberg copies the whole table
 #: metadata several times per commit, so its size is what a daily commit costs; snapshots are expired by maintenance,
@@ -99,32 +103,102 @@ POPULARITY_INDEX = TableSpec(
         NestedField(1, "month", DateType(), required=True, doc="first day of the month; values as of its last day"),
         NestedField(2, "tool_id", StringType(), required=True),
         NestedField(3, "category", StringType(), required=True),
-        NestedField(4, "method_version", StringType(), required=True, doc="see docs/metrics.md"),
-        NestedField(5, "score", DoubleType(), required=True, doc="sum of the components"),
-        NestedField(6, "downloads_component", DoubleType(), required=True),
-        NestedField(7, "mentions_component", DoubleType(), required=True),
-        NestedField(8, "stars_component", DoubleType(), required=True),
-        NestedField(9, "new_stars_component", DoubleType(), required=True),
-        NestedField(10, "downloads_value", DoubleType(), required=False, doc="downloads (excl. CI) in the month"),
+        NestedField(4, "method_version", StringType(), required=True, doc="see docs/metrics.md (v2)"),
+        NestedField(5, "score", DoubleType(), required=True, doc="weighted mean of the present signals' indexes"),
+        NestedField(6, "downloads_component", DoubleType(), required=False, doc="renormalized weight x index"),
+        NestedField(7, "mentions_component", DoubleType(), required=False),
+        NestedField(8, "stars_component", DoubleType(), required=False),
+        NestedField(9, "new_stars_component", DoubleType(), required=False, doc="v1 only (null in v2)"),
+        NestedField(10, "downloads_value", DoubleType(), required=False, doc="v2: downloads per day counted"),
         NestedField(11, "mentions_value", DoubleType(), required=False, doc="mentions in the month"),
         NestedField(12, "stars_value", DoubleType(), required=False, doc="stars at the end of the month"),
         NestedField(13, "new_stars_value", DoubleType(), required=False, doc="new stars in the month"),
         NestedField(14, "rank_in_category", IntegerType(), required=True),
-        NestedField(15, "growth_mom", DoubleType(), required=False, doc="score / previous month's score - 1"),
-        NestedField(16, "growth_yoy", DoubleType(), required=False, doc="score / score 12 months earlier - 1"),
-        NestedField(17, "cagr_3m", DoubleType(), required=False, doc="(score / score 3 months earlier)^(1/3) - 1"),
+        NestedField(15, "growth_mom", DoubleType(), required=False, doc="v2: 10^(d/25)-1 over common signals, 1 month"),
+        NestedField(
+            16, "growth_yoy", DoubleType(), required=False, doc="v2: 10^(d/25)-1 over common signals, 12 months"
+        ),
+        NestedField(17, "cagr_3m", DoubleType(), required=False, doc="v2: monthly rate over 3 months"),
         NestedField(18, "is_sample", BooleanType(), required=True),
         NestedField(19, "computed_at", TimestamptzType(), required=True),
         NestedField(
             20, "as_of_date", DateType(), required=True, doc="the day the values are as of (month end once final)"
+        ),
+        NestedField(21, "coverage", DoubleType(), required=False, doc="share of the full weight present (0-1)"),
+        NestedField(22, "n_signals", IntegerType(), required=False, doc="signals with an index"),
+        NestedField(23, "signals", StringType(), required=False, doc="comma list of the signals with an index"),
+        NestedField(24, "downloads_index", DoubleType(), required=False, doc="100 + 25 log10(value / leader)"),
+        NestedField(25, "stars_index", DoubleType(), required=False),
+        NestedField(26, "mentions_index", DoubleType(), required=False),
+        NestedField(
+            27, "downloads_source", StringType(), required=False, doc="pypi_downloads | pypi_downloads_monthly"
+        ),
+        NestedField(28, "stars_source", StringType(), required=False),
+        NestedField(29, "mentions_source", StringType(), required=False),
+        NestedField(30, "downloads_method", StringType(), required=False, doc="daily or the snapshot's method"),
+        NestedField(31, "downloads_share", DoubleType(), required=False, doc="share of the category in the snapshot"),
+        NestedField(32, "downloads_below_list", BooleanType(), required=False),
+        NestedField(33, "growth_yoy_spans_break", BooleanType(), required=False, doc="PyPI method differs"),
+        NestedField(34, "growth_mom_spans_break", BooleanType(), required=False),
+        NestedField(35, "growth_yoy_signals", StringType(), required=False, doc="signals growth_yoy is computed on"),
+        NestedField(36, "downloads", LongType(), required=False, doc="downloads counted in the month (same source)"),
+        NestedField(
+            37,
+            "downloads_share_yoy",
+            DoubleType(),
+            required=False,
+            doc="downloads_share / its value 12 months earlier - 1",
         ),
     ),
     partition=(("month", "year"),),
     sort=("month", "category", "rank_in_category"),
     properties=_PROPERTIES,
     key=("month", "tool_id", "category"),
-    doc="Monthly composite popularity score per tool and category (method versioned in docs/metrics.md): each signal "
-    "divided by the mean of the category's leaders, log-scaled and weighted; every component kept as a column.",
+    doc="Monthly popularity index per tool and category (method v2, docs/metrics.md): every month from 2018-02, each "
+    "present signal indexed against the category leader that month on a log scale, weights renormalized over the "
+    "present signals (coverage), growth relative to the category over the signals present in both months, flagged "
+    "when it spans a PyPI method break.",
+)
+
+TOOL_MONTHLY_METRICS = TableSpec(
+    name=Table.TOOL_MONTHLY_METRICS,
+    schema=Schema(
+        NestedField(1, "month", DateType(), required=True, doc="first day of the month"),
+        NestedField(2, "tool_id", StringType(), required=True),
+        NestedField(3, "primary_category", StringType(), required=False),
+        NestedField(
+            4, "downloads", LongType(), required=False, doc="PyPI downloads counted (null: unknown/below list)"
+        ),
+        NestedField(5, "downloads_per_day", DoubleType(), required=False, doc="downloads / days the count covers"),
+        NestedField(6, "downloads_source", StringType(), required=False, doc="pypi_downloads | pypi_downloads_monthly"),
+        NestedField(7, "downloads_method", StringType(), required=False, doc="daily, or the monthly snapshot's method"),
+        NestedField(
+            8, "downloads_below_list", BooleanType(), required=False, doc="under the snapshot's smallest count"
+        ),
+        NestedField(9, "downloads_list_min", LongType(), required=False, doc="the snapshot's smallest count"),
+        NestedField(10, "stars", LongType(), required=False, doc="GitHub stars at the end of the month"),
+        NestedField(11, "new_stars", LongType(), required=False),
+        NestedField(12, "forks", LongType(), required=False),
+        NestedField(13, "open_issues", LongType(), required=False),
+        NestedField(14, "contributors", LongType(), required=False),
+        NestedField(15, "stars_source", StringType(), required=False),
+        NestedField(16, "mentions", LongType(), required=False, doc="null: no Reddit coverage; 0: covered, none"),
+        NestedField(17, "mentions_source", StringType(), required=False),
+        NestedField(18, "sentiment", DoubleType(), required=False, doc="mention-weighted mean sentiment [-1, 1]"),
+        NestedField(19, "reddit_texts", LongType(), required=False, doc="Reddit texts ingested that month"),
+        NestedField(20, "is_sample", BooleanType(), required=True),
+        NestedField(21, "computed_at", TimestamptzType(), required=True),
+        NestedField(22, "downloads_days", IntegerType(), required=False, doc="days the downloads count covers"),
+        NestedField(23, "downloads_snapshot_date", DateType(), required=False, doc="the monthly snapshot used"),
+        NestedField(24, "stars_as_of", DateType(), required=False, doc="the day the stars were observed"),
+    ),
+    partition=(("month", "year"),),
+    sort=("month", "tool_id"),
+    properties=_PROPERTIES,
+    key=("month", "tool_id"),
+    doc="One row per tool per month from 2018-02: each signal from the best source for the month (daily PyPI else the "
+    "monthly snapshot; GitHub API snapshots else the star backfill else github_repo_history; Reddit mentions when "
+    "the month has Reddit coverage), with the source and PyPI method named. Missing is null, never 0.",
 )
 
 TOOL_BREAKOUTS = TableSpec(
@@ -146,4 +220,4 @@ TOOL_BREAKOUTS = TableSpec(
     "their trailing 90-day mean.",
 )
 
-TABLES = [TOOL_DAILY_METRICS, CATEGORY_DAILY_RANKINGS, POPULARITY_INDEX, TOOL_BREAKOUTS]
+TABLES = [TOOL_DAILY_METRICS, CATEGORY_DAILY_RANKINGS, POPULARITY_INDEX, TOOL_BREAKOUTS, TOOL_MONTHLY_METRICS]

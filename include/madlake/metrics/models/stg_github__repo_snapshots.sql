@@ -22,6 +22,7 @@ renamed as (
         cast(stars as bigint) as stars,
         cast(forks as bigint) as forks,
         cast(open_issues as bigint) as open_issues,
+        cast(contributors as bigint) as contributors,
         latest_release_tag as release_tag,
         cast(latest_release_at as date) as release_date,
         coalesce(origin = 'sample', false) as is_sample
