@@ -29,7 +29,6 @@ from madlake.names import Table
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
     from madlake.catalog.models import Tool
     from madlake.lakehouse.spec import TableSpec
 
@@ -91,7 +90,7 @@ def _days_in(month: date) -> int:
     return (nxt - month).days
 
 
-def generate(tools: list[Tool], end: date, *, start: date = FIRST_MONTH, seed: int = 7) -> SynthGold:  # noqa: PLR0915
+def generate(tools: list[Tool], end: date, *, start: date = FIRST_MONTH, seed: int = 7) -> SynthGold:
     """Monthly gold v2 for ``tools`` from ``start`` to the month of ``end``."""
     import numpy as np
     import pyarrow as pa
@@ -409,12 +408,11 @@ def hostile_mentions(tool: Any, end: date) -> dict[str, pa.Table]:
 def contract_spec(name: str) -> TableSpec:
     """The registered spec of ``name`` when it has every column of the gold v2 contract (COMMON.md), else one that
     has (until the gold pipeline registers its v2 spec)."""
+    from madlake.lakehouse.spec import TableSpec
+    from madlake.tables import all_specs
     from pyiceberg.schema import Schema
     from pyiceberg.types import BooleanType, DateType, DoubleType, IntegerType, LongType, NestedField, StringType
     from pyiceberg.types import TimestamptzType as Ts
-
-    from madlake.lakehouse.spec import TableSpec
-    from madlake.tables import all_specs
 
     s, ln, d, dbl, b, i = StringType, LongType, DateType, DoubleType, BooleanType, IntegerType
     contract: dict[str, list[tuple[str, Any, bool]]] = {
@@ -482,11 +480,10 @@ def contract_spec(name: str) -> TableSpec:
 
 
 def _replace(name: str, df: pa.Table, spec: TableSpec | None = None, *, sample_column: str = "is_sample") -> int:
-    from pyiceberg.expressions import AlwaysTrue
-
     from madlake.lakehouse import writes
     from madlake.lakehouse.catalog import get_catalog
     from madlake.lakehouse.tables import ensure_table, identifier, load_table
+    from pyiceberg.expressions import AlwaysTrue
 
     catalog = get_catalog()
     ident = identifier(name)
@@ -522,12 +519,11 @@ def write_gold(gold: SynthGold) -> dict[str, int]:
     ``popularity_index`` with ``gold``. Raises ``RuntimeError`` if a gold table holds real rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from pyiceberg.expressions import AlwaysTrue
-
     from madlake.catalog import load_catalog
     from madlake.catalog.io import dim_tools_arrow
     from madlake.lakehouse import writes
     from madlake.lakehouse.tables import load_table
+    from pyiceberg.expressions import AlwaysTrue
 
     dim = load_table(Table.DIM_TOOLS)
     rows = dim_tools_arrow(load_catalog(), loaded_at=datetime.now(UTC))
@@ -548,16 +544,16 @@ def write_mentions(tables: dict[str, pa.Table], *, append: bool = False) -> dict
     """Write sample Reddit rows (``reddit_mentions`` method ``sample``, items source ``sample``); ``append`` adds them
     to sample rows already written. Raises ``RuntimeError`` if a table holds real rows."""
     import pyarrow as pa
-
     from madlake.lakehouse.tables import load_table
 
     out = {}
     for name, df in tables.items():
         column = "method" if name == Table.REDDIT_MENTIONS else "source"
+        rows = df
         if append:
             table = load_table(name)
-            df = pa.concat_tables([table.scan().to_arrow(), writes_conform(table, df)])
-        out[name] = _replace(name, df, sample_column=column)
+            rows = pa.concat_tables([table.scan().to_arrow(), writes_conform(table, df)])
+        out[name] = _replace(name, rows, sample_column=column)
     return out
 
 
