@@ -635,6 +635,7 @@ class SiteBuilder:
         data = {
             "months": [m.isoformat() for m in self.months],
             "signals": COMPARE_SIGNALS,
+            "signal_order": list(COMPARE_SIGNALS),  # tojson sorts keys: the first one is the default
             "marks": self.breaks,
             "tools": [
                 {"id": t["tool_id"], "name": t["name"], "category": t["primary_category"]}

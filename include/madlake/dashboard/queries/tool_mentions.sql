@@ -11,14 +11,14 @@ recent as (
 ),
 picked as (
     select *, 'most positive' as pick, 1 as pick_order,
-           row_number() over (order by sentiment_score desc, created_at desc) as k
+           row_number() over (order by sentiment_score desc, created_at desc, content_id) as k
     from recent where sentiment_score > 0.05
     union all
     select *, 'most negative' as pick, 2 as pick_order,
-           row_number() over (order by sentiment_score asc, created_at desc) as k
+           row_number() over (order by sentiment_score asc, created_at desc, content_id) as k
     from recent where sentiment_score < -0.05
     union all
-    select *, 'newest' as pick, 3 as pick_order, row_number() over (order by created_at desc) as k from recent
+    select *, 'newest' as pick, 3 as pick_order, row_number() over (order by created_at desc, content_id) as k from recent
 )
 select x.pick, x.content_id, x.content_type, x.subreddit, x.created_at, x.sentiment_score, x.sentiment_label,
        x.summary, c.submission_id, coalesce(s.permalink, c.permalink) as permalink

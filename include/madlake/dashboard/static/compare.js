@@ -17,7 +17,7 @@
   var status = document.getElementById("compare-status");
   var errorBox = document.getElementById("compare-error");
   var figure = document.getElementById("compare-chart");
-  var SIGNALS = Object.keys(data.signals);
+  var SIGNALS = data.signal_order;
   var FORMATS = { score: "float", downloads_share: "pct", mentions: "int" };
   var WITH_MARKS = { score: true, downloads_per_day: true, downloads_share: true };
 
