@@ -122,7 +122,7 @@ class DashboardEngine:
 
         start = time.perf_counter()
         self.con = duckdb.connect()
-        self.con.execute("set threads to 2")
+        self.con.execute("set threads to 1")  # small tables: one thread beats two contending
         self.snapshots: dict[str, int | None] = {}
         self.rows: dict[str, int] = {}
         catalog = get_catalog(settings)
@@ -200,6 +200,20 @@ class DashboardEngine:
 
     def available_tables(self) -> list[str]:
         return sorted(set(self.rows) | set(self.views))
+
+    def records(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of ``sql`` as dicts, without the Arrow round trip (which costs ~10x a small query's run time).
+
+        Raises :class:`madlake.sql.engine.QueryError`.
+        """
+        from madlake.sql.engine import QueryError
+
+        try:
+            cursor = self.con.execute(sql, list(params) if params else None)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except Exception as exc:
+            raise QueryError(f"DuckDB could not run the query ({exc}); query starts: {sql[:200]!r}") from exc
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) on the copies. Raises :class:`madlake.sql.engine.QueryError`."""

@@ -32,6 +32,8 @@ class DashboardQuery:
     name: str
     tables: tuple[str, ...]
     example_params: tuple[Any, ...] = ()
+    #: a large result (thousands of rows): fetched through Arrow, cheaper than row by row at that size
+    bulk: bool = False
 
     @property
     def sql(self) -> str:
@@ -58,7 +60,7 @@ QUERIES: dict[str, DashboardQuery] = {
         DashboardQuery("tool_index", ("popularity_index",), ("duckdb",)),
         DashboardQuery("tool_breakouts", ("tool_breakouts",), ("duckdb",)),
         DashboardQuery("tool_mentions", ("reddit_mentions", "reddit_submissions", "reddit_comments"), ("duckdb",)),
-        DashboardQuery("compare_series", ("popularity_index", "dim_tools")),
+        DashboardQuery("compare_series", ("popularity_index", "dim_tools"), bulk=True),
         DashboardQuery("tool_first_release", ("tool_monthly_metrics",)),
         DashboardQuery("freshness", ("source_freshness",)),
     )
@@ -97,7 +99,14 @@ class QueryRunner:
         Raises:
             madlake.sql.engine.QueryError: the engine failed (the message names the query).
         """
-        return self.run_arrow(name, params).to_pylist() if self.can_run(name) else []
+        if not self.can_run(name):
+            return []
+        if hasattr(self.engine, "records") and not QUERIES[name].bulk:  # snapshot engine: rows without Arrow
+            start = time.perf_counter()
+            rows: list[dict[str, Any]] = self.engine.records(load_sql(name), list(params) or None)
+            self.timings.setdefault(name, []).append(time.perf_counter() - start)
+            return rows
+        return self.run_arrow(name, params).to_pylist()
 
     def run_arrow(self, name: str, params: Sequence[Any] = ()) -> pa.Table:
         sql = load_sql(name)

@@ -369,7 +369,7 @@ class SiteBuilder:
             try:
                 rows = self.q.ask(query.name)
             except Exception as exc:  # one question failing must not hide the others; the card says so
-                log.exception("Analyst question %s failed", query.name)
+                log.warning("Analyst question %s could not be answered: %s", query.name, str(exc)[:300])
                 card["answer"] = "could not be answered"
                 card["detail"] = str(exc)[:300]
                 out.append(card)
@@ -484,8 +484,8 @@ class SiteBuilder:
             if "category" in query.params and "loved" in query.name:
                 try:
                     rows = self.q.ask(query.name, {"category": category})
-                except Exception:
-                    log.exception("Analyst question %s failed for %s", query.name, category)
+                except Exception as exc:
+                    log.warning("Analyst question %s failed for %s: %s", query.name, category, str(exc)[:300])
                     return None
                 columns = [c for c in (rows[0] if rows else {}) if c != "is_sample"]
                 return {
