@@ -275,7 +275,8 @@ def _index(tools: list[Tool], tmm: pa.Table, now: datetime) -> pa.Table:
                 else exists (select 1 from breaks b where b.break_month > p12.month and b.break_month <= a.month)
            end as growth_yoy_spans_break,
            pow(pow(10, (a.score - p3.score) / 25), 1.0 / 3) - 1 as cagr_3m,
-           true as is_sample, ?::timestamptz as computed_at
+           true as is_sample, ?::timestamptz as computed_at,
+           cast(a.month + interval 1 month - interval 1 day as date) as as_of_date
     from s3 a
     left join s3 p1 on p1.tool_id = a.tool_id and p1.category = a.category and p1.month = a.month - interval 1 month
     left join s3 p3 on p3.tool_id = a.tool_id and p3.category = a.category and p3.month = a.month - interval 3 month

@@ -65,6 +65,8 @@ COMPARE_SIGNALS = {
     "mentions": "Reddit mentions in the month",
 }
 _ACRONYMS = {"olap": "OLAP", "oltp": "OLTP", "nosql": "NoSQL", "ml": "ML", "mlops": "MLOps", "llm": "LLM", "bi": "BI"}
+#: What ``site.json`` keeps of each answer card (the demo prints them).
+ANSWER_FIELDS = ("key", "question", "answer", "summary", "detail", "as_of", "basis")
 _CATEGORY_IN_SQL = re.compile(r"category\s*=\s*'([a-z0-9_]+)'")
 
 
@@ -313,7 +315,7 @@ class SiteBuilder:
             data_date=status["data_month"],
             is_sample=bool(status["is_sample"]),
             pages=list(self.pages),
-            answers=[{k: a[k] for k in ("key", "question", "answer", "detail", "as_of", "basis")} for a in answers],
+            answers=[{k: a[k] for k in ANSWER_FIELDS} for a in answers],
             query_ms={k: round(_p95(v) * 1000, 1) for k, v in self.q.timings.items()},
         )
         manifest = {
@@ -365,6 +367,7 @@ class SiteBuilder:
                 "basis": [],
                 "chart": None,
                 "table": None,
+                "summary": None,
             }
             try:
                 rows = self.q.ask(query.name)
@@ -377,8 +380,22 @@ class SiteBuilder:
             card["rows"] = rows
             if rows:
                 self._fill_answer(card, rows, ids)
+                card["summary"] = self._summary(query.name, rows)
             out.append(card)
         return out
+
+    @staticmethod
+    def _summary(name: str, rows: list[dict[str, Any]]) -> str | None:
+        """The question's one-sentence answer from :mod:`madlake.metrics.ask`, for the questions that have one."""
+        from madlake.metrics import ask
+
+        short = getattr(ask, "short_answer", None)
+        if short is None:
+            return None
+        try:
+            return str(short(name, rows))
+        except KeyError:  # a question without a one-sentence form
+            return None
 
     def _fill_answer(self, card: dict[str, Any], rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
         first = rows[0]
