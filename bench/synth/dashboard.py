@@ -10,7 +10,8 @@ Shaped like the real history the dashboard shows (issue 11), so the pages are ex
 * stars from ``github_repo_history`` from 2018-12 with months missing (the repo fell out of every top-100 list), then
   ``github_repo_snapshots``;
 * mentions only in the months Reddit covers (2021-06 → 2022-06, 2025-07 → 2025-08 and the newest months): null
-  elsewhere, 0 when covered and unmentioned;
+  elsewhere, 0 when covered and unmentioned; every other tool without a repository never matched at all (so some
+  tools are judged on one signal only);
 * ``popularity_index`` v2 from those rows as the contract says (index 100 + 25·log10(value / leader), weighted mean
   of the present signals, coverage, growth as 10^(Δscore/25) − 1, ``growth_yoy_spans_break``).
 
@@ -121,7 +122,7 @@ def generate(tools: list[Tool], end: date, *, start: date = FIRST_MONTH, seed: i
     def put(name: str, arr: np.ndarray) -> None:
         data.setdefault(name, []).append(arr)
 
-    for tool in tools:
+    for k, tool in enumerate(tools):
         base = float(np.exp(rng.normal(10.5, 1.8)))  # downloads per day in 2018
         growth = rng.normal(0.03, 0.03)  # log growth per month
         launch = int(rng.integers(0, n * 2 // 3)) if rng.random() < 0.25 else 0
@@ -157,7 +158,8 @@ def generate(tools: list[Tool], end: date, *, start: date = FIRST_MONTH, seed: i
         put("contributors", pa.array(np.where(c_valid, np.sqrt(stars).astype(np.int64), 0), mask=~c_valid))
         ssrc = np.where(is_daily, "github_repo_snapshots", "github_repo_history").astype(object)
         put("stars_source", pa.array(np.where(s_valid, ssrc, None), type=pa.string()))
-        m_valid = covered & alive
+        # every other tool without a repo is never matched on Reddit: judged on one signal (its PyPI SDK) only
+        m_valid = covered & alive & (has_repo or k % 2 == 1)
         mentions = rng.poisson(np.maximum(0.05, base / 3_000 * np.exp(growth * t))).astype(np.int64)
         put("mentions", pa.array(np.where(m_valid, mentions, 0), mask=~m_valid))
         put("mentions_source", pa.array(np.where(m_valid, "reddit_mentions", None), type=pa.string()))

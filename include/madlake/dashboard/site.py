@@ -417,11 +417,13 @@ class SiteBuilder:
         # what the answer is based on: the index rows of the tools it names, in the months it names
         category = card["category"]
         if category and self.q.can_run("index_basis"):
-            wanted = {r.get("tool_name") for r in named}
+            order = {name: i for i, name in enumerate(dict.fromkeys(r["tool_name"] for r in named))}
+            found: list[tuple[int, date, str]] = []
             for month in months or [self.months[-1]]:
                 for b in self.q.run("index_basis", (category, month)):
-                    if b["name"] in wanted:
-                        card["basis"].append(f"{b['name']} ({month:%b %Y}): {basis_text(b)}")
+                    if b["name"] in order:
+                        found.append((order[b["name"]], month, f"{b['name']} ({month:%b %Y}): {basis_text(b)}"))
+            card["basis"] = [text for _, _, text in sorted(found, key=lambda f: (f[0], -f[1].toordinal()))]
         if card["basis"]:
             card["detail"] = "; ".join(card["basis"][:3])
         shown = list(dict.fromkeys(ids[r["tool_name"]] for r in named if r["tool_name"] in ids))[:3]
