@@ -158,8 +158,8 @@ def generate(tools: list[Tool], end: date, *, start: date = FIRST_MONTH, seed: i
         put("contributors", pa.array(np.where(c_valid, np.sqrt(stars).astype(np.int64), 0), mask=~c_valid))
         ssrc = np.where(is_daily, "github_repo_snapshots", "github_repo_history").astype(object)
         put("stars_source", pa.array(np.where(s_valid, ssrc, None), type=pa.string()))
-        # every other tool without a repo is never matched on Reddit: judged on one signal (its PyPI SDK) only
-        m_valid = covered & alive & (has_repo or k % 2 == 1)
+        # every other tool with a PyPI package but no repo is never matched on Reddit: judged on PyPI alone
+        m_valid = covered & alive & (has_repo or not has_pypi or k % 2 == 1)
         mentions = rng.poisson(np.maximum(0.05, base / 3_000 * np.exp(growth * t))).astype(np.int64)
         put("mentions", pa.array(np.where(m_valid, mentions, 0), mask=~m_valid))
         put("mentions_source", pa.array(np.where(m_valid, "reddit_mentions", None), type=pa.string()))

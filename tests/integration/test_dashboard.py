@@ -573,7 +573,8 @@ def test_every_page_loads_without_errors_and_draws_its_series(site, server, brow
             checked += 1
         if path.startswith("tool/"):
             charts = {c["id"]: c for c in page.eval(_CHARTS_JS)}
-            assert charts["c-index"]["drawn"][0] == "score", path
+            if charts["c-index"]["expected"]:  # (a tool without any signal has an empty page, said so)
+                assert charts["c-index"]["drawn"][0] == "score", path
             if charts["c-downloads"]["expected"]:  # a tool with PyPI data: the method breaks are on its chart
                 assert charts["c-downloads"]["marks"] >= 3, f"{path}: PyPI method breaks not marked"
             assert (
@@ -675,7 +676,7 @@ def test_overview_screenshot_and_phone_layout(site, server, browser, artifacts_d
 
 def test_site_works_offline_from_file_urls(site, browser) -> None:
     page = browser.page()
-    for path in ("index.html", "compare.html", next(p for p in site["manifest"]["pages"] if p.startswith("tool/"))):
+    for path in ("index.html", "compare.html", "tool/duckdb.html"):
         page.goto((site["dir"] / path).resolve().as_uri())
         assert page.errors() == [], path
         assert page.eval("document.querySelectorAll('path.series').length") > 0, path
