@@ -10,7 +10,7 @@ import pytest
 from madlake.lakehouse import writes
 from madlake.lakehouse.tables import load_table
 from madlake.names import Table
-from pyiceberg.expressions import EqualTo
+from pyiceberg.expressions import AlwaysTrue, EqualTo
 
 pytestmark = pytest.mark.integration
 
@@ -168,8 +168,19 @@ def test_coverage_period_of_the_history_tables(lakehouse: Path) -> None:
     writes.merge(
         github, writes.rows_to_arrow(github, rows), ["day", "repo", "source"], writes.CommitContext("g", "1", "g")
     )
+    daily = load_table(Table.PYPI_DOWNLOADS)  # partitioned by day of its data column: periods from partition values
+    rows = [
+        {"download_date": d, "project": "duckdb", "version": v, "downloads": 5, "source": "replay"}
+        for d in (date(2026, 3, 1), date(2026, 3, 3))
+        for v in ("1.0", "1.1")
+    ]
+    writes.replace_partition(
+        daily, writes.rows_to_arrow(daily, rows), AlwaysTrue(), writes.CommitContext("d", "1", "replay")
+    )
     refresh_source_freshness(date(2026, 5, 2), now=now)
     got = {r["table_name"]: r for r in _rows(date(2026, 5, 2))}
+    assert got[Table.PYPI_DOWNLOADS]["data_periods"] == 2
+    assert got[Table.PYPI_DOWNLOADS]["oldest_data_date"] == date(2026, 3, 1)
     monthly = got[Table.PYPI_DOWNLOADS_MONTHLY]
     assert (monthly["oldest_data_date"], monthly["newest_data_date"]) == (date(2018, 2, 3), date(2026, 4, 1))
     assert monthly["data_periods"] == 4  # snapshots, not rows (8) nor months (3)
