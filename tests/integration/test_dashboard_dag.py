@@ -13,23 +13,23 @@ pytestmark = pytest.mark.integration
 
 
 def test_dashboard_publish_dag_builds_and_republishes_idempotently(lakehouse: Path) -> None:
-    from madlake.dashboard import sample
     from madlake.dashboard.tasks import demo_report
     from madlake.orchestration.runner import DagRunFailedError, run_dag
     from madlake.sql.engine import LocalEngine
+
+    from bench.synth import dashboard as synth
 
     # No gold data yet: the run fails and nothing is published.
     with pytest.raises(DagRunFailedError, match="build_and_publish"):
         run_dag(Dag.DASHBOARD_PUBLISH, date(2026, 9, 1))
     assert not (lakehouse / "dashboard").exists()
 
-    tools = sample.pick_tools(8)
-    sample.load_sample_dim_tools(tools)
-    sample.write_sample_gold(sample.generate_sample_gold(tools, date(2026, 1, 1), date(2026, 8, 31)))
+    tools = synth.pick_tools(8)
+    synth.write_gold(synth.generate(tools, date(2026, 8, 31)))
     for _ in range(2):
         run_dag(Dag.DASHBOARD_PUBLISH, date(2026, 9, 1))
         manifest = json.loads((lakehouse / "dashboard" / "site.json").read_text())
-        assert manifest["data_date"] == "2026-08-31" and manifest["is_sample"]
+        assert manifest["data_date"] == "2026-08-01" and manifest["is_sample"]
         assert {f"tool/{t.id}.html" for t in tools} <= set(manifest["pages"])
         assert (lakehouse / "dashboard" / "index.html").is_file()
         freshness = (
@@ -37,7 +37,7 @@ def test_dashboard_publish_dag_builds_and_republishes_idempotently(lakehouse: Pa
             .query("select table_name, source, count(*) as n from source_freshness group by all order by all")
             .to_pylist()
         )
-        assert {"table_name": "tool_daily_metrics", "source": "sample", "n": 1} in freshness
+        assert {"table_name": "popularity_index", "source": "sample", "n": 1} in freshness
         assert all(r["n"] == 1 for r in freshness)  # the rerun replaced the day's rows
     assert sorted(p.name for p in lakehouse.iterdir() if p.name.startswith(".dashboard")) == []
     report = "\n".join(demo_report())

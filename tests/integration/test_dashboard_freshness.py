@@ -10,7 +10,7 @@ import pytest
 from madlake.lakehouse import writes
 from madlake.lakehouse.tables import load_table
 from madlake.names import Table
-from pyiceberg.expressions import EqualTo
+from pyiceberg.expressions import AlwaysTrue, EqualTo
 
 pytestmark = pytest.mark.integration
 
@@ -118,3 +118,72 @@ def test_a_table_never_loaded_has_no_row_and_timestamps_give_dates(lakehouse: Pa
     assert Table.POPULARITY_INDEX not in rows
     assert rows[Table.REDDIT_SUBMISSIONS]["newest_data_date"] == date(2026, 5, 1)
     assert rows[Table.REDDIT_SUBMISSIONS]["source"] == "reddit"
+
+
+def test_coverage_period_of_the_history_tables(lakehouse: Path) -> None:
+    """The freshness page's coverage: oldest and newest data date and the number of distinct dates, per table, for
+    the history tables too (pypi_downloads_monthly: one per snapshot; github_repo_history: one per day)."""
+    from madlake.ops.freshness import refresh_source_freshness
+
+    now = datetime(2026, 5, 2, 13, 0, tzinfo=UTC)
+    pypi = load_table(Table.PYPI_DOWNLOADS_MONTHLY)
+    snapshots = [date(2018, 2, 3), date(2018, 2, 10), date(2024, 11, 1), date(2026, 4, 1)]
+    rows = [
+        {
+            "month": date(s.year, s.month, 1),
+            "project": project,
+            "downloads": None if project == "rare" else 1000,
+            "rank": None if project == "rare" else 1,
+            "list_size": 8000,
+            "list_min_downloads": 500,
+            "below_list": project == "rare",
+            "window_days": 30,
+            "installers": "pip",
+            "method": "pip-30d",
+            "snapshot_date": s,
+            "source": "replay",
+            "loaded_at": now,
+        }
+        for s in snapshots
+        for project in ("duckdb", "rare")
+    ]
+    writes.merge(
+        pypi, writes.rows_to_arrow(pypi, rows), ["snapshot_date", "project"], writes.CommitContext("p", "1", "r")
+    )
+    github = load_table(Table.GITHUB_REPO_HISTORY)
+    days = [date(2018, 12, 18), date(2018, 12, 19), date(2025, 1, 5)]
+    rows = [
+        {
+            "day": d,
+            "repo": "duckdb/duckdb",
+            "tool_id": "duckdb",
+            "listed_as": "cwida/duckdb",
+            "stars": 100,
+            "source": source,
+            "loaded_at": now,
+        }
+        for d in days
+        for source in ("github-ranking", "best-of-python")
+    ]
+    writes.merge(
+        github, writes.rows_to_arrow(github, rows), ["day", "repo", "source"], writes.CommitContext("g", "1", "g")
+    )
+    daily = load_table(Table.PYPI_DOWNLOADS)  # partitioned by day of its data column: periods from partition values
+    rows = [
+        {"download_date": d, "project": "duckdb", "version": v, "downloads": 5, "source": "replay"}
+        for d in (date(2026, 3, 1), date(2026, 3, 3))
+        for v in ("1.0", "1.1")
+    ]
+    writes.replace_partition(
+        daily, writes.rows_to_arrow(daily, rows), AlwaysTrue(), writes.CommitContext("d", "1", "replay")
+    )
+    refresh_source_freshness(date(2026, 5, 2), now=now)
+    got = {r["table_name"]: r for r in _rows(date(2026, 5, 2))}
+    assert got[Table.PYPI_DOWNLOADS]["data_periods"] == 2
+    assert got[Table.PYPI_DOWNLOADS]["oldest_data_date"] == date(2026, 3, 1)
+    monthly = got[Table.PYPI_DOWNLOADS_MONTHLY]
+    assert (monthly["oldest_data_date"], monthly["newest_data_date"]) == (date(2018, 2, 3), date(2026, 4, 1))
+    assert monthly["data_periods"] == 4  # snapshots, not rows (8) nor months (3)
+    history = got[Table.GITHUB_REPO_HISTORY]
+    assert (history["oldest_data_date"], history["newest_data_date"]) == (date(2018, 12, 18), date(2025, 1, 5))
+    assert history["data_periods"] == 3  # days, not rows (6)

@@ -45,11 +45,11 @@ class TableLoad:
 MAX_KEYS = 50_000
 
 
-#: The tables the dashboard reads. Only the columns it uses are copied (Reddit's raw JSON stays behind).
+#: The tables the dashboard reads. Only the columns it uses are copied (Reddit's raw JSON stays behind). The tables the
+#: analyst questions (``madlake/queries``, through the ``madlake/sql/views``) read are added by :func:`answer_tables`.
 DASHBOARD_TABLES: tuple[TableLoad, ...] = (
     TableLoad(Table.DIM_TOOLS, order_by=("tool_id",)),
-    TableLoad(Table.TOOL_DAILY_METRICS, order_by=("tool_id", "metric_date")),
-    TableLoad(Table.CATEGORY_DAILY_RANKINGS, order_by=("category", "signal", "metric_date")),
+    TableLoad(Table.TOOL_MONTHLY_METRICS, order_by=("tool_id", "month")),
     TableLoad(Table.POPULARITY_INDEX, order_by=("category", "month")),
     TableLoad(Table.TOOL_BREAKOUTS, order_by=("tool_id", "metric_date")),
     TableLoad(Table.SOURCE_FRESHNESS),
@@ -69,19 +69,43 @@ DASHBOARD_TABLES: tuple[TableLoad, ...] = (
     ),
     TableLoad(
         Table.REDDIT_SUBMISSIONS,
-        columns=("fullname", "permalink"),
+        columns=("id", "fullname", "subreddit", "permalink"),
         order_by=("fullname",),
         keys_from=(Table.REDDIT_MENTIONS, "content_id", "fullname"),
     ),
     TableLoad(
         Table.REDDIT_COMMENTS,
-        columns=("fullname", "permalink"),
+        columns=("id", "fullname", "subreddit", "submission_id", "permalink"),
         order_by=("fullname",),
         keys_from=(Table.REDDIT_MENTIONS, "content_id", "fullname"),
     ),
-    # Only the sample rows matter (the banner): never copy the real download history.
-    TableLoad(Table.PYPI_DOWNLOADS, columns=("source",), row_filter="source = 'replay-sample'"),
 )
+
+
+def answer_tables() -> set[str]:
+    """Tables the analyst questions read, directly or through the analyst views they select from."""
+    from madlake.metrics.ask import list_queries
+    from madlake.metrics.runner import transpile
+    from madlake.metrics.views import view_sql
+    from madlake.sql.engine import referenced_tables
+
+    views = {name: referenced_tables(transpile(sql)) for name, sql in view_sql().items()}
+    out: set[str] = set()
+    for q in list_queries():
+        for name in referenced_tables(transpile(q.sql)):
+            out |= views.get(name, {name})
+    return out - set(views)
+
+
+def default_tables() -> tuple[TableLoad, ...]:
+    """:data:`DASHBOARD_TABLES` plus every other table the analyst questions read (copied whole)."""
+    known = {t.name for t in DASHBOARD_TABLES}
+    try:
+        extra = sorted(answer_tables() - known)
+    except Exception:  # a question that does not parse fails when it runs, with its name; the pages still build
+        log.exception("Could not list the tables the analyst questions read")
+        extra = []
+    return DASHBOARD_TABLES + tuple(TableLoad(name) for name in extra)
 
 
 class DashboardEngine:
@@ -89,7 +113,7 @@ class DashboardEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, settings: Settings | None = None, tables: Sequence[TableLoad] = DASHBOARD_TABLES) -> None:
+    def __init__(self, settings: Settings | None = None, tables: Sequence[TableLoad] | None = None) -> None:
         import duckdb
 
         from madlake.lakehouse.catalog import get_catalog
@@ -98,21 +122,27 @@ class DashboardEngine:
 
         start = time.perf_counter()
         self.con = duckdb.connect()
-        self.con.execute("set threads to 2")
+        self.con.execute("set threads to 1")  # small tables: one thread beats two contending
         self.snapshots: dict[str, int | None] = {}
         self.rows: dict[str, int] = {}
         catalog = get_catalog(settings)
         specs = all_specs()
-        for load in tables:
-            if load.name not in specs:
-                continue  # a source not registered in this deployment: its queries read nothing
+        for load in default_tables() if tables is None else tables:
             ident = identifier(load.name)
-            table = catalog.load_table(ident) if catalog.table_exists(ident) else ensure_table(specs[load.name])
+            if catalog.table_exists(ident):
+                table = catalog.load_table(ident)
+            elif load.name in specs:
+                table = ensure_table(specs[load.name])
+            else:
+                continue  # not registered in this deployment and never written: its queries read nothing
             snapshot = table.current_snapshot()
             self.snapshots[load.name] = snapshot.snapshot_id if snapshot else None
             kwargs: dict[str, Any] = {}
-            if load.columns:
-                kwargs["selected_fields"] = load.columns
+            names = {f.name for f in table.schema().fields}
+            # an older layout may lack a column: copy the ones it has (the queries needing it say which is missing)
+            columns = [c for c in load.columns if c in names]
+            if columns:
+                kwargs["selected_fields"] = tuple(columns)
             if load.row_filter:
                 kwargs["row_filter"] = load.row_filter
             if load.keys_from and load.keys_from[0] in self.rows:
@@ -125,12 +155,13 @@ class DashboardEngine:
             data: pa.Table = (
                 table.scan(**kwargs).to_arrow()
                 if snapshot
-                else table.schema().as_arrow().empty_table().select(list(load.columns) or None)
-                if load.columns
+                else table.schema().as_arrow().empty_table().select(columns)
+                if columns
                 else table.schema().as_arrow().empty_table()
             )
             self._create(load, data)
             self.rows[load.name] = data.num_rows
+        self.views = self._create_views()
         log.info(
             "Dashboard engine: copied %d tables (%s rows) in %.1fs",
             len(self.rows),
@@ -145,8 +176,44 @@ class DashboardEngine:
         self.con.execute(f"create or replace table {quoted} as select * from __incoming{order}")
         self.con.unregister("__incoming")
 
+    def _create_views(self) -> list[str]:
+        """The analyst views (``madlake/sql/views``) over the copies, for the questions of ``madlake/queries``."""
+        from madlake.metrics.runner import transpile
+        from madlake.metrics.views import view_sql
+        from madlake.sql.engine import referenced_tables
+
+        self.con.execute("set timezone = 'UTC'")
+        created = []
+        for name, sql in view_sql().items():
+            duck = transpile(sql)
+            missing = referenced_tables(duck) - set(self.rows) - set(created)
+            if missing:
+                log.info("Dashboard engine: view %s not created (no table %s)", name, ", ".join(sorted(missing)))
+                continue
+            try:
+                self.con.execute(f'create or replace view "{name}" as {duck}')
+            except Exception as exc:  # a view over an older table layout: the questions that need it say so
+                log.warning("Dashboard engine: view %s does not run on these tables: %s", name, exc)
+                continue
+            created.append(name)
+        return created
+
     def available_tables(self) -> list[str]:
-        return sorted(self.rows)
+        return sorted(set(self.rows) | set(self.views))
+
+    def records(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of ``sql`` as dicts, without the Arrow round trip (which costs ~10x a small query's run time).
+
+        Raises :class:`madlake.sql.engine.QueryError`.
+        """
+        from madlake.sql.engine import QueryError
+
+        try:
+            cursor = self.con.execute(sql, list(params) if params else None)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except Exception as exc:
+            raise QueryError(f"DuckDB could not run the query ({exc}); query starts: {sql[:200]!r}") from exc
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) on the copies. Raises :class:`madlake.sql.engine.QueryError`."""

@@ -32,36 +32,37 @@ class DashboardQuery:
     name: str
     tables: tuple[str, ...]
     example_params: tuple[Any, ...] = ()
+    #: a large result (thousands of rows): fetched through Arrow, cheaper than row by row at that size
+    bulk: bool = False
 
     @property
     def sql(self) -> str:
         return load_sql(self.name)
 
 
-#: Every query the site runs. ``tables``: when one of them is missing the page section says "no data yet".
+#: Every query the site runs. ``tables``: when one of them is missing the page section says "no data yet". The
+#: answers to the MAD questions are not here: they are the analyst questions of ``madlake/queries`` (see
+#: :meth:`QueryRunner.ask`), so the dashboard and ``madlake ask`` give the same answer from the same SQL.
 QUERIES: dict[str, DashboardQuery] = {
     q.name: q
     for q in (
-        DashboardQuery("data_status", ("tool_daily_metrics", "popularity_index")),
+        DashboardQuery("data_status", ("tool_monthly_metrics", "popularity_index")),
         DashboardQuery("tools", ("dim_tools",)),
-        DashboardQuery("answer_top_open_source", ("popularity_index", "dim_tools"), ("olap_database",)),
-        DashboardQuery("answer_fastest_growing", ("popularity_index", "dim_tools"), ("nosql_database",)),
-        DashboardQuery("answer_rising_falling", ("popularity_index", "dim_tools"), ("file_format",)),
-        DashboardQuery("answer_top_then_now", ("popularity_index", "dim_tools"), ("mlops", 36)),
-        DashboardQuery("answer_loved_criticised", ("tool_daily_metrics", "dim_tools"), ("orchestration", 5)),
-        DashboardQuery("recent_breakouts", ("tool_breakouts", "tool_daily_metrics", "dim_tools"), (28,)),
-        DashboardQuery("category_rank_history", ("popularity_index",), ("orchestration",)),
-        DashboardQuery("category_share_history", ("category_daily_rankings",), ("orchestration", "downloads_28d")),
-        DashboardQuery("category_latest", ("category_daily_rankings",), ("orchestration",)),
+        DashboardQuery("method_breaks", ("tool_monthly_metrics",)),
+        DashboardQuery("recent_breakouts", ("tool_breakouts", "dim_tools"), (28,)),
+        DashboardQuery("category_history", ("popularity_index",), ("orchestration",)),
+        DashboardQuery(
+            "category_latest", ("popularity_index", "dim_tools", "tool_monthly_metrics"), ("orchestration",)
+        ),
         DashboardQuery("category_movers", ("popularity_index",), ("orchestration",)),
-        DashboardQuery("tool_signals", ("tool_daily_metrics",), ("duckdb",)),
+        DashboardQuery("index_basis", ("popularity_index", "dim_tools"), ("orchestration", "__month__")),
+        DashboardQuery("tool_monthly", ("tool_monthly_metrics",), ("duckdb",)),
         DashboardQuery("tool_index", ("popularity_index",), ("duckdb",)),
         DashboardQuery("tool_breakouts", ("tool_breakouts",), ("duckdb",)),
         DashboardQuery("tool_mentions", ("reddit_mentions", "reddit_submissions", "reddit_comments"), ("duckdb",)),
-        DashboardQuery("compare_series", ("popularity_index", "dim_tools")),
-        DashboardQuery("tool_first_release", ("popularity_index",)),
+        DashboardQuery("compare_series", ("popularity_index", "dim_tools"), bulk=True),
+        DashboardQuery("tool_first_release", ("tool_monthly_metrics",)),
         DashboardQuery("freshness", ("source_freshness",)),
-        DashboardQuery("sample_inputs", ("pypi_downloads",)),
     )
 }
 
@@ -98,7 +99,14 @@ class QueryRunner:
         Raises:
             madlake.sql.engine.QueryError: the engine failed (the message names the query).
         """
-        return self.run_arrow(name, params).to_pylist() if self.can_run(name) else []
+        if not self.can_run(name):
+            return []
+        if hasattr(self.engine, "records") and not QUERIES[name].bulk:  # snapshot engine: rows without Arrow
+            start = time.perf_counter()
+            rows: list[dict[str, Any]] = self.engine.records(load_sql(name), list(params) or None)
+            self.timings.setdefault(name, []).append(time.perf_counter() - start)
+            return rows
+        return self.run_arrow(name, params).to_pylist()
 
     def run_arrow(self, name: str, params: Sequence[Any] = ()) -> pa.Table:
         sql = load_sql(name)
@@ -108,3 +116,18 @@ class QueryRunner:
         result = self.engine.query(sql, list(params) or None)
         self.timings.setdefault(name, []).append(time.perf_counter() - start)
         return result
+
+    def ask(self, name: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Rows of the analyst question ``name`` (``madlake/queries/<name>.sql``, run by :mod:`madlake.metrics.ask`
+        on this engine), timed as ``ask:<name>``.
+
+        Raises:
+            KeyError: unknown question or parameter.
+            madlake.sql.engine.QueryError: the engine failed (the message names the question's SQL).
+        """
+        from madlake.metrics.ask import run_query
+
+        start = time.perf_counter()
+        rows = run_query(name, params, engine=self.engine).to_pylist()
+        self.timings.setdefault(f"ask:{name}", []).append(time.perf_counter() - start)
+        return rows

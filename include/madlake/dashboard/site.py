@@ -1,27 +1,34 @@
 """Render the dashboard as a static site: HTML pages with their data embedded as JSON, plus two small scripts.
 
 The site works from ``file://`` and offline: no CDN, no fetch; every chart's data is in its page and the chart code
-(``static/madchart.js``, hand-written SVG) ships in ``assets/``. Pages:
+(``static/madchart.js``, hand-written SVG) ships in ``assets/``. It reads gold v2 (``tool_monthly_metrics`` and
+``popularity_index`` v2) and shows every tool and category month by month over the whole history (2018 → now):
 
-* ``index.html`` — the answers to the MAD questions with the data date, recent breakouts, categories, all tools;
-* ``category/<id>.html`` — rank over time, share of category, the latest shares, movers, most loved/criticised;
-* ``tool/<id>.html`` — every signal over time, sentiment with example summaries and Reddit links, packages, repos;
+* ``index.html`` — the answers to the MAD questions (the analyst questions of ``madlake/queries``, run through
+  :mod:`madlake.metrics.ask`: the same SQL as ``madlake ask``), each with the month it is as of and what it is based
+  on; recent breakouts, categories, all tools;
+* ``category/<id>.html`` — rank, score and share of the category's downloads by month, the newest month with the
+  signals, coverage and source behind each score, movers, most loved/criticised;
+* ``tool/<id>.html`` — every signal by month with its source, sentiment with example mentions and their links;
 * ``compare.html`` — 2-5 tools picked in the page, log-scale toggle, align by first release;
-* ``freshness.html`` — last successful load per table and source, and the lags;
-* ``site.json`` — a manifest (data date, sample flag, answers, pages) for the CLI, the demo and the tests.
+* ``freshness.html`` — last successful load per table and source, and the period its data covers;
+* ``site.json`` — a manifest (data month, sample flag, answers, pages) for the CLI, the demo and the tests.
 
-The "sample data" banner is driven by the data: it shows when a gold row of the data date has ``is_sample`` or the
-PyPI downloads include ``replay-sample`` rows.
+Missing is not zero: a month without data is ``null`` in the chart data and drawn as a gap, a month below a PyPI list's
+cut-off is a gap labelled "< N"; PyPI's counting-method changes are marked on the charts that use downloads. The
+"sample data" banner shows only when some row the site shows has ``is_sample`` true.
 
-Failure semantics: :func:`build_site` raises :class:`NoGoldDataError` when ``tool_daily_metrics`` is missing or
-empty (there is nothing to show; publishing an empty site would hide the previous one), and lets query errors
-propagate (they name the query). It writes only into ``out_dir``; publishing is :mod:`madlake.dashboard.publish`.
+Failure semantics: :func:`build_site` raises :class:`NoGoldDataError` when ``tool_monthly_metrics`` is missing or
+empty (there is nothing to show; publishing an empty site would hide the previous one), and lets query errors of the
+dashboard's own queries propagate (they name the query); an analyst question that fails is logged and its card says
+so. It writes only into ``out_dir``; publishing is :mod:`madlake.dashboard.publish`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +36,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from madlake.dashboard.links import external_link, reddit_link
 from madlake.dashboard.queries import QueryRunner
 
 if TYPE_CHECKING:
@@ -39,19 +47,31 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).with_name("static")
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 STALE_HOURS = 48
-
-#: The signals of ``category_daily_rankings`` shown on category pages.
-CATEGORY_SIGNALS = (
-    ("downloads_28d", "Downloads 28d"),
-    ("mentions_28d", "Mentions 28d"),
-    ("stars", "Stars"),
-    ("new_stars_28d", "New stars 28d"),
-)
+SIGNALS = ("downloads", "stars", "mentions")
+#: How PyPI counted, by ``downloads_method`` (docs/pypi.md); the labels of the break marks on the charts.
+METHOD_LABELS = {
+    "pip-30d": "pip only, 30-day window",
+    "all-30d": "all installers, 30-day window",
+    "all-shrinking": "all installers, shrinking windows",
+    "calendar-month": "all installers, calendar month",
+    "daily": "daily counts (pypi_downloads)",
+}
+#: The signals of the compare page (``compare_series`` columns) and their labels; compare.js accepts only these.
+COMPARE_SIGNALS = {
+    "score": "Popularity index score",
+    "downloads_per_day": "PyPI downloads per day (monthly)",
+    "downloads_share": "Share of the category's downloads (same snapshot)",
+    "stars": "GitHub stars (month end)",
+    "mentions": "Reddit mentions in the month",
+}
 _ACRONYMS = {"olap": "OLAP", "oltp": "OLTP", "nosql": "NoSQL", "ml": "ML", "mlops": "MLOps", "llm": "LLM", "bi": "BI"}
+#: What ``site.json`` keeps of each answer card (the demo prints them).
+ANSWER_FIELDS = ("key", "question", "answer", "summary", "detail", "as_of", "basis")
+_CATEGORY_IN_SQL = re.compile(r"category\s*=\s*'([a-z0-9_]+)'")
 
 
 class NoGoldDataError(RuntimeError):
-    """The gold tables hold no daily metrics yet: run ``gold_metrics`` first."""
+    """The gold tables hold no monthly metrics yet: run the gold pipeline first."""
 
 
 @dataclass
@@ -79,8 +99,93 @@ def _iso(v: Any) -> Any:
     return v.isoformat() if isinstance(v, date | datetime) else v
 
 
-def _series(rows: list[dict[str, Any]], x: str, y: str, name: str) -> dict[str, Any]:
-    return {"name": name, "points": [[_iso(r[x]), r[y]] for r in rows]}
+def months_between(first: date, last: date) -> list[date]:
+    """Every first-of-month from ``first``'s month to ``last``'s month."""
+    out, cur = [], date(first.year, first.month, 1)
+    while cur <= last:
+        out.append(cur)
+        cur = date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+    return out
+
+
+def count_text(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if abs(v) >= 1e9:
+        return f"{v / 1e9:.1f}B"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:.1f}M"
+    if abs(v) >= 1e4:
+        return f"{v / 1e3:.0f}k"
+    return f"{v:,.0f}" if float(v).is_integer() or abs(v) >= 100 else f"{v:.2f}"
+
+
+def below_text(list_min: int | None) -> str:
+    """How a month below a PyPI list's cut-off reads: ``< N`` (never 0)."""
+    return f"< {list_min:,}" if list_min is not None else "below the list"
+
+
+def monthly_series(
+    rows: list[dict[str, Any]], months: list[date], column: str, name: str, note: Any = None
+) -> dict[str, Any]:
+    """One chart series over the whole month axis: ``null`` where a month has no row or no value (a gap, never 0).
+
+    ``note(row)`` may return a text for a null point (``"< 4,000"`` below a list's cut-off), shown on hover.
+    """
+    by_month = {r["month"]: r for r in rows}
+    points: list[list[Any]] = []
+    for m in months:
+        row = by_month.get(m)
+        value = row.get(column) if row else None
+        point: list[Any] = [m.isoformat(), value]
+        if value is None and row is not None and note is not None and (text := note(row)):
+            point.append(text)
+        points.append(point)
+    return {"name": name, "points": points}
+
+
+def method_breaks(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Chart marks where PyPI's counting method changes (the method most tools were counted with, month by month)."""
+    dominant: dict[date, str] = {}
+    for r in rows:  # ordered by month, then tools desc: the first row of a month is its dominant method
+        dominant.setdefault(r["month"], r["downloads_method"])
+    marks, previous = [], None
+    for month in sorted(dominant):
+        method = dominant[month]
+        if previous is not None and method != previous:
+            marks.append({"x": month.isoformat(), "label": "PyPI: " + METHOD_LABELS.get(method, method)})
+        previous = method
+    return marks
+
+
+def _ranges(rows: list[dict[str, Any]], column: str) -> list[str]:
+    """``source (first → last month, N months)`` for each value of ``column``, in order of first appearance."""
+    spans: dict[str, list[date]] = {}
+    for r in rows:
+        if r.get(column):
+            spans.setdefault(r[column], []).append(r["month"])
+    return [f"{k} ({min(v):%Y-%m} → {max(v):%Y-%m}, {len(v)} months)" for k, v in spans.items()]
+
+
+def basis_text(row: dict[str, Any]) -> str:
+    """What an index row is based on: signals with their sources, coverage, one signal only, below the cut-off."""
+    parts = []
+    for s in SIGNALS:
+        source = row.get(f"{s}_source")
+        if not source:
+            continue
+        extra = ""
+        if s == "downloads" and row.get("downloads_method"):
+            extra = ", " + row["downloads_method"]
+        parts.append(f"{s} ({source}{extra})")
+    text = "based on " + (", ".join(parts) or (row.get("signals") or "no signal"))
+    if row.get("coverage") is not None:
+        text += f"; coverage {row['coverage'] * 100:.0f} %"
+    if row.get("n_signals") == 1:
+        text += "; judged on one signal only"
+    if row.get("downloads_below_list"):
+        text += "; downloads below the PyPI list's cut-off (not counted as 0)"
+    return text
 
 
 class SiteBuilder:
@@ -98,23 +203,30 @@ class SiteBuilder:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.filters["count"] = count_text
+        self.env.filters["below"] = below_text
         self.built_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         self.pages: list[str] = []
+        self.months: list[date] = []
+        self.breaks: list[dict[str, str]] = []
 
     # ---------------------------------------------------------------------------------------------------------- data
     def status(self) -> dict[str, Any]:
         rows = self.q.run("data_status")
-        if not rows or rows[0]["data_date"] is None:
-            raise NoGoldDataError("tool_daily_metrics has no rows: run the gold_metrics DAG before dashboard_publish")
+        if not rows or rows[0]["data_month"] is None:
+            raise NoGoldDataError(
+                "tool_monthly_metrics has no rows: run the gold pipeline (gold_metrics) before dashboard_publish"
+            )
         status = dict(rows[0])
         reasons = []
-        if status["is_sample"]:
-            reasons.append("gold rows of the data date are flagged is_sample")
-        sample_pypi = self.q.run("sample_inputs")
-        if sample_pypi and sample_pypi[0]["sample_rows"]:
-            status["is_sample"] = True
-            reasons.append(f"{sample_pypi[0]['sample_rows']:,} PyPI download rows are replay-sample data")
+        if status["sample_rows"]:
+            reasons.append(f"{status['sample_rows']:,} monthly metric rows are flagged is_sample")
+        if status["sample_index_rows"]:
+            reasons.append(f"{status['sample_index_rows']:,} popularity index rows are flagged is_sample")
+        status["is_sample"] = bool(reasons)
         status["sample_reason"] = "; ".join(reasons)
+        status["data_date"] = status["data_month"]
+        status["period"] = f"{status['first_month']:%B %Y} → {status['data_month']:%B %Y}"
         return status
 
     def render(self, template: str, path: str, **context: Any) -> None:
@@ -125,11 +237,19 @@ class SiteBuilder:
         target.write_text(html, encoding="utf-8")
         self.pages.append(path)
 
+    def chart(self, series: list[dict[str, Any]], fmt: str = "num", *, marks: bool = False, **kw: Any) -> dict:
+        spec: dict[str, Any] = {"x": "date", "format": fmt, "series": series, **kw}
+        if marks and self.breaks:
+            spec["marks"] = self.breaks
+        return spec
+
     # --------------------------------------------------------------------------------------------------------- build
     def build(self) -> SiteSummary:
         from madlake.catalog import load_catalog
 
         status = self.status()
+        self.months = months_between(status["first_month"], status["data_month"])
+        self.breaks = method_breaks(self.q.run("method_breaks"))
         tools = self.q.run("tools")
         names = {t["tool_id"]: t["name"] for t in tools}
         descriptions = dict(load_catalog().categories)
@@ -159,18 +279,23 @@ class SiteBuilder:
             self.tool_page(tool, leaders_of.get(tool["primary_category"], []), ctx)
             if i % 25 == 0 or i == len(tools):
                 log.info("Rendered %d/%d tool pages", i, len(tools))
-        answers = self.answers()
+        answers = self.answers(names)
         breakouts = self.q.run("recent_breakouts", (28,))
-        tool_rows = [
-            {
-                **t,
-                "score": latest_index.get(t["tool_id"], {}).get("score"),
-                "rank": latest_index.get(t["tool_id"], {}).get("rank_in_category"),
-                "growth_yoy": latest_index.get(t["tool_id"], {}).get("growth_yoy"),
-            }
-            for t in tools
-        ]
-        tool_rows.sort(key=lambda r: -(r["score"] or -1))
+        tool_rows = []
+        for t in tools:
+            last = latest_index.get(t["tool_id"], {})
+            tool_rows.append(
+                {
+                    **t,
+                    "score": last.get("score"),
+                    "rank": last.get("rank_in_category"),
+                    "growth_yoy": last.get("growth_yoy"),
+                    "coverage": last.get("coverage"),
+                    "n_signals": last.get("n_signals"),
+                    "month": last.get("month"),
+                }
+            )
+        tool_rows.sort(key=lambda r: (-(r["score"] if r["score"] is not None else -1e9), r["name"]))
         self.render(
             "index.html",
             "index.html",
@@ -187,16 +312,18 @@ class SiteBuilder:
         self.copy_assets()
         summary = SiteSummary(
             out_dir=self.out,
-            data_date=status["data_date"],
+            data_date=status["data_month"],
             is_sample=bool(status["is_sample"]),
             pages=list(self.pages),
-            answers=[{k: a[k] for k in ("key", "question", "answer", "detail")} for a in answers],
+            answers=[{k: a[k] for k in ANSWER_FIELDS} for a in answers],
             query_ms={k: round(_p95(v) * 1000, 1) for k, v in self.q.timings.items()},
         )
         manifest = {
             "data_date": summary.data_date.isoformat(),
+            "first_month": status["first_month"].isoformat(),
             "is_sample": summary.is_sample,
             "sample_reason": status["sample_reason"],
+            "method_breaks": self.breaks,
             "built_at": self.built_at,
             "answers": summary.answers,
             "pages": summary.pages,
@@ -206,187 +333,121 @@ class SiteBuilder:
         }
         (self.out / "site.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         log.info(
-            "Built dashboard for %s: %d pages (%d categories, %d tools), sample=%s",
-            summary.data_date,
+            "Built dashboard for %s..%s: %d pages (%d categories, %d tools, %d months), sample=%s",
+            status["first_month"],
+            status["data_month"],
             len(self.pages),
             len(categories),
             len(tools),
+            len(self.months),
             summary.is_sample,
         )
         return summary
 
-    # --------------------------------------------------------------------------------------------------------- pages
-    def answers(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    # ------------------------------------------------------------------------------------------------------- answers
+    def answers(self, names: dict[str, str]) -> list[dict[str, Any]]:
+        """One card per analyst question of ``madlake/queries`` (same SQL as ``madlake ask``)."""
+        from madlake.metrics.ask import list_queries
 
-        def add(key: str, question: str, category: str, rows: list[dict[str, Any]], detail: str, **extra: Any) -> None:
-            answer = extra.get("answer") or (rows[0]["name"] if rows else "no data yet")
-            answer_tool = rows[0]["tool_id"] if rows and not extra.get("answer") else None
-            if rows and answer_tool and "score" in rows[0] and not rows[0]["score"]:
-                # the leader scores 0: every tool of the category had no signal that month; naming one would mislead
-                answer, answer_tool = "no signal this month", None
-            chart = None
-            if rows and extra.get("chart", True):
-                history = self.q.run("category_rank_history", (category,))
-                chart = {
-                    "x": "date",
-                    "format": "float",
-                    "height": 170,
-                    "series": [
-                        _series([h for h in history if h["tool_id"] == r["tool_id"]], "month", "score", r["name"])
-                        for r in rows[:3]
-                    ],
-                }
-            out.append(
-                {
-                    "key": key,
-                    "question": question,
-                    "category": category,
-                    "category_label": category_label(category),
-                    "rows": rows,
-                    "answer": answer,
-                    "answer_tool": answer_tool,
-                    "detail": detail if rows else "",
-                    "chart": chart,
-                    "table": extra.get("table"),
-                }
-            )
-
-        def pct(v: float | None) -> str:
-            if v is None:
-                return "n/a"
-            return f"{v * 100:+.1f}%" if abs(v) < 0.1 else f"{v * 100:+.0f}%"
-
-        rows = self.q.run("answer_top_open_source", ("olap_database",))
-        add(
-            "olap_open_source",
-            "Most popular open-source OLAP database",
-            "olap_database",
-            rows,
-            f"Popularity index {rows[0]['score']:.2f} in {rows[0]['month']:%B %Y}; then "
-            + ", ".join(r["name"] for r in rows[1:4])
-            if rows
-            else "",
-            table={"head": ["Tool", "Index"], "num": [1], "rows": [[r["name"], f"{r['score']:.2f}"] for r in rows]},
-        )
-        rows = self.q.run("answer_fastest_growing", ("nosql_database",))
-        add(
-            "nosql_fastest",
-            "Fastest-growing NoSQL database",
-            "nosql_database",
-            rows,
-            f"{pct(rows[0]['growth'])} ({rows[0]['growth_basis']}); then "
-            + ", ".join(f"{r['name']} ({pct(r['growth'])})" for r in rows[1:3])
-            if rows
-            else "",
-            table={
-                "head": ["Tool", "Growth", "Basis"],
-                "num": [1],
-                "rows": [[r["name"], pct(r["growth"]), r["growth_basis"]] for r in rows],
-            },
-        )
-        rows = self.q.run("answer_rising_falling", ("file_format",))
-        rising = [r for r in rows if r["trend"] == "rising"]
-        falling = [r for r in reversed(rows) if r["trend"] == "falling"]
-        add(
-            "file_formats",
-            "File formats rising and falling",
-            "file_format",
-            rising or rows,
-            "Rising: "
-            + (", ".join(f"{r['name']} ({pct(r['cagr_3m'])}/month)" for r in rising[:3]) or "none")
-            + ". Falling: "
-            + (", ".join(f"{r['name']} ({pct(r['cagr_3m'])}/month)" for r in falling[:3]) or "none")
-            + ". Trend = 3-month CAGR of the popularity score beyond ±1 %/month.",
-            answer=None
-            if rising
-            else (
-                (
-                    "none rising"
-                    if falling
-                    else "all flat"
-                    if any(r["trend"] == "flat" for r in rows)
-                    else "not enough history yet"
-                )
-                if rows
-                else None
-            ),
-            table={
-                "head": ["Format", "Trend", "3-mo CAGR"],
-                "num": [2],
-                "rows": [[r["name"], r["trend"], pct(r["cagr_3m"])] for r in rows],
-            },
-        )
-        rows = self.q.run("answer_top_then_now", ("mlops", 36))
-        now = [r for r in rows if r["period"] == "now"]
-        then = [r for r in rows if r["period"] == "then"]
-        if then and not then[0]["score"]:
-            then_text = f"{then[0]['month']:%B %Y}: no tool has a signal."
-        elif then and then[0]["then_is_target"]:
-            then_text = f"Three years ago ({then[0]['month']:%B %Y}): {then[0]['name']}."
-        elif then:
-            then_text = (
-                f"Three years ago: no data yet; the oldest month on record ({then[0]['month']:%B %Y}): "
-                f"{then[0]['name']}."
-            )
-        else:
-            then_text = "Three years ago: no data yet."
-        add(
-            "mlops_then_now",
-            "Top MLOps framework three years ago and today",
-            "mlops",
-            now,
-            (
-                f"Today ({now[0]['month']:%B %Y}): {now[0]['name'] if now[0]['score'] else 'no tool has a signal'}. "
-                if now
-                else ""
-            )
-            + then_text,
-            table={
-                "head": [
-                    "#",
-                    f"{then[0]['month']:%b %Y}" if then else "Then",
-                    f"{now[0]['month']:%b %Y}" if now else "Now",
-                ],
-                "num": [],
-                "rows": [
-                    [
-                        str(i + 1),
-                        then[i]["name"] if i < len(then) else "–",
-                        now[i]["name"] if i < len(now) else "–",
-                    ]
-                    for i in range(max(len(now), len(then)))
-                ],
-            },
-        )
-        rows = self.q.run("answer_loved_criticised", ("orchestration", 5))
-        critic = max(rows, key=lambda r: r["negative_share_28d"] or 0) if rows else None
-        add(
-            "orchestration_sentiment",
-            "Most loved and most criticised orchestrator (Reddit, 28 days)",
-            "orchestration",
-            rows,
-            f"Most loved: {rows[0]['name']} (sentiment {rows[0]['sentiment_28d']:+.2f}); most criticised: "
-            f"{critic['name']} ({(critic['negative_share_28d'] or 0) * 100:.0f}% negative mentions)."
-            if rows and critic
-            else "",
-            chart=False,
-            table={
-                "head": ["Tool", "Sentiment", "Negative", "Mentions"],
-                "num": [1, 2, 3],
-                "rows": [
-                    [
-                        r["name"],
-                        f"{r['sentiment_28d']:+.2f}",
-                        f"{(r['negative_share_28d'] or 0) * 100:.0f}%",
-                        str(r["mentions_28d"]),
-                    ]
-                    for r in rows
-                ],
-            },
-        )
+        ids = {v: k for k, v in names.items()}
+        out = []
+        for query in list_queries():
+            category = query.params.get("category") or next(iter(_CATEGORY_IN_SQL.findall(query.sql)), None)
+            card: dict[str, Any] = {
+                "key": query.name,
+                "question": query.question,
+                "method": query.method,
+                "category": category,
+                "category_label": category_label(category) if category else None,
+                "rows": [],
+                "answer": "no data yet",
+                "answer_tool": None,
+                "detail": "",
+                "as_of": None,
+                "basis": [],
+                "chart": None,
+                "table": None,
+                "summary": None,
+            }
+            try:
+                rows = self.q.ask(query.name)
+            except Exception as exc:  # one question failing must not hide the others; the card says so
+                log.warning("Analyst question %s could not be answered: %s", query.name, str(exc)[:300])
+                card["answer"] = "could not be answered"
+                card["detail"] = str(exc)[:300]
+                out.append(card)
+                continue
+            card["rows"] = rows
+            if rows:
+                self._fill_answer(card, rows, ids)
+                card["summary"] = self._summary(query.name, rows)
+            out.append(card)
         return out
 
+    @staticmethod
+    def _summary(name: str, rows: list[dict[str, Any]]) -> str | None:
+        """The question's one-sentence answer from :mod:`madlake.metrics.ask`, for the questions that have one."""
+        from madlake.metrics import ask
+
+        short = getattr(ask, "short_answer", None)
+        if short is None:
+            return None
+        try:
+            return str(short(name, rows))
+        except KeyError:  # a question without a one-sentence form
+            return None
+
+    def _fill_answer(self, card: dict[str, Any], rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
+        first = rows[0]
+        named = [r for r in rows if r.get("tool_name")]
+        if "period" in first:
+            card["answer"] = " · ".join(f"{r['period']}: {r.get('tool_name') or 'no tool with a signal'}" for r in rows)
+            card["answer_tool"] = None
+        elif "verdict" in first:
+            best = {}
+            for r in rows:
+                best.setdefault(r["verdict"], r.get("tool_name"))
+            card["answer"] = " · ".join(f"{k}: {v}" for k, v in best.items())
+        elif named:
+            card["answer"] = named[0]["tool_name"]
+            card["answer_tool"] = ids.get(named[0]["tool_name"])
+        as_of = [r[c] for r in rows for c in ("month", "as_of_date", "metric_date") if isinstance(r.get(c), date)]
+        months = sorted({date(d.year, d.month, 1) for d in as_of})
+        card["as_of"] = f"{max(as_of):%B %Y}" if as_of else None
+        # what the answer is based on: the index rows of the tools it names, in the months it names
+        category = card["category"]
+        if category and self.q.can_run("index_basis"):
+            order = {name: i for i, name in enumerate(dict.fromkeys(r["tool_name"] for r in named))}
+            found: list[tuple[int, date, str]] = []
+            for month in months or [self.months[-1]]:
+                for b in self.q.run("index_basis", (category, month)):
+                    if b["name"] in order:
+                        found.append((order[b["name"]], month, f"{b['name']} ({month:%b %Y}): {basis_text(b)}"))
+            card["basis"] = [text for _, _, text in sorted(found, key=lambda f: (f[0], -f[1].toordinal()))]
+        if card["basis"]:
+            card["detail"] = "; ".join(card["basis"][:3])
+        shown = list(dict.fromkeys(ids[r["tool_name"]] for r in named if r["tool_name"] in ids))[:3]
+        if category and shown:
+            history = self.q.run("category_history", (category,))
+            label = {v: k for k, v in ids.items()}
+            card["chart"] = self.chart(
+                [
+                    monthly_series([h for h in history if h["tool_id"] == t], self.months, "score", label[t])
+                    for t in shown
+                ],
+                "float",
+                marks=True,
+                height=170,
+                zero=False,
+            )
+        columns = [c for c in first if c not in ("is_sample",)]
+        card["table"] = {
+            "head": columns,
+            "rows": [[_cell(r.get(c)) for c in columns] for r in rows[:10]],
+            "num": [i for i, c in enumerate(columns) if isinstance(first.get(c), int | float) and c != "rank"],
+        }
+
+    # --------------------------------------------------------------------------------------------------------- pages
     def category_page(
         self,
         category: str,
@@ -396,52 +457,26 @@ class SiteBuilder:
         ctx: dict[str, Any],
     ) -> list[str]:
         """Render ``category/<id>.html``; return the category's tools by rank in the newest index month."""
-        history = self.q.run("category_rank_history", (category,))
-        last_month = max((r["month"] for r in history), default=None)
-        leaders = [
-            r["tool_id"] for r in sorted(history, key=lambda r: r["rank_in_category"]) if r["month"] == last_month
-        ]
+        latest = self.q.run("category_latest", (category,))
+        leaders = [r["tool_id"] for r in latest]
         shown = leaders[:8] or [m["tool_id"] for m in members[:8]]
-        rank_chart = {
-            "x": "date",
-            "invert": True,
-            "format": "int",
-            "zero": False,
-            "series": [
-                _series([r for r in history if r["tool_id"] == t], "month", "rank_in_category", names.get(t, t))
+        history = self.q.run("category_history", (category,))
+
+        def per_tool(column: str) -> list[dict[str, Any]]:
+            return [
+                monthly_series([r for r in history if r["tool_id"] == t], self.months, column, names.get(t, t))
                 for t in shown
-            ],
-        }
-        shares = self.q.run("category_share_history", (category, "downloads_28d"))
-        share_chart = {
-            "x": "date",
-            "format": "pct",
-            "series": [
-                _series([r for r in shares if r["tool_id"] == t], "metric_date", "share", names.get(t, t))
-                for t in shown
-            ],
-        }
-        latest_rows = self.q.run("category_latest", (category,))
-        by_tool: dict[str, dict[str, Any]] = {}
-        for r in latest_rows:
-            entry = by_tool.setdefault(
-                r["tool_id"], {"tool_id": r["tool_id"], "name": names.get(r["tool_id"], r["tool_id"]), "signals": {}}
-            )
-            entry["signals"][r["signal"]] = r
-            if r["signal"] == "downloads_28d":
-                entry["rank_change_28d"] = r["rank_change_28d"]
-                entry["rank_change_365d"] = r["rank_change_365d"]
-        latest = sorted(
-            by_tool.values(),
-            key=lambda e: (e["signals"].get("downloads_28d") or {}).get("rank") or 10**6,
-        )
-        for e in latest:
-            e.setdefault("rank_change_28d", None)
-            e.setdefault("rank_change_365d", None)
+            ]
+
+        rank_chart = self.chart(per_tool("rank_in_category"), "int", invert=True, zero=False)
+        score_chart = self.chart(per_tool("score"), "float", marks=True, zero=False)
+        share_chart = self.chart(per_tool("downloads_share"), "pct", marks=True)
+        for r in latest:
+            r["basis"] = basis_text(r)
         movers = [
             {**m, "name": names.get(m["tool_id"], m["tool_id"])} for m in self.q.run("category_movers", (category,))
         ]
-        sentiment = self.q.run("answer_loved_criticised", (category, 5))
+        sentiment = self.sentiment(category)
         self.render(
             "category.html",
             f"category/{category}.html",
@@ -449,9 +484,10 @@ class SiteBuilder:
             page_kind="category",
             category={"id": category, "label": category_label(category), "description": description, "tools": members},
             rank_chart=rank_chart,
+            score_chart=score_chart,
             share_chart=share_chart,
             latest=latest,
-            signals=[{"id": s, "label": label} for s, label in CATEGORY_SIGNALS],
+            latest_month=latest[0]["month"] if latest else None,
             movers=movers,
             sentiment=sentiment,
             compare_ids=shown[:3],
@@ -459,60 +495,114 @@ class SiteBuilder:
         )
         return leaders
 
+    def sentiment(self, category: str) -> dict[str, Any] | None:
+        """The analyst question on Reddit sentiment for ``category``, when there is one taking a category."""
+        from madlake.metrics.ask import list_queries
+
+        for query in list_queries():
+            if "category" in query.params and "loved" in query.name:
+                try:
+                    rows = self.q.ask(query.name, {"category": category})
+                except Exception as exc:
+                    log.warning("Analyst question %s failed for %s: %s", query.name, category, str(exc)[:300])
+                    return None
+                columns = [c for c in (rows[0] if rows else {}) if c != "is_sample"]
+                return {
+                    "question": query.question,
+                    "head": columns,
+                    "rows": [[_cell(r.get(c)) for c in columns] for r in rows],
+                }
+        return None
+
     def tool_page(self, tool: dict[str, Any], category_leaders: list[str], ctx: dict[str, Any]) -> None:
         tool_id = tool["tool_id"]
-        rows = self.q.run("tool_signals", (tool_id,))
+        rows = self.q.run("tool_monthly", (tool_id,))
         index = [r for r in self.q.run("tool_index", (tool_id,)) if r["category"] == tool["primary_category"]]
+        months = self.months
 
-        def spec(cols: list[tuple[str, str]], fmt: str = "num", **kw: Any) -> dict[str, Any]:
-            return {"x": "date", "format": fmt, "series": [_series(rows, "metric_date", c, n) for c, n in cols], **kw}
+        def below(r: dict[str, Any]) -> str | None:
+            return below_text(r.get("downloads_list_min")) if r.get("downloads_below_list") else None
 
+        below_months = [r for r in rows if r.get("downloads_below_list")]
+        covered = [r for r in rows if r.get("mentions") is not None]
+        one_signal = sum(1 for r in index if r["n_signals"] == 1)
         charts = [
-            (
-                "downloads",
-                "PyPI downloads (excl. CI and mirrors)",
-                spec([("downloads_7d", "7 days"), ("downloads_28d", "28 days")], toggleLog=True),
-            ),
-            ("mentions", "Reddit mentions, 28 days", spec([("mentions_28d", "mentions")])),
-            (
-                "sentiment",
-                "Sentiment, 28 days (mean in [-1, 1], shares of mentions)",
-                spec(
+            {
+                "id": "c-downloads",
+                "title": "PyPI downloads per day, by month",
+                "spec": self.chart(
+                    [monthly_series(rows, months, "downloads_per_day", "downloads per day", below)],
+                    marks=True,
+                    toggleLog=True,
+                ),
+                "basis": ["; ".join(_ranges(rows, "downloads_source")) or "no PyPI data"]
+                + (
                     [
-                        ("sentiment_28d", "mean sentiment"),
-                        ("positive_share_28d", "positive share"),
-                        ("negative_share_28d", "negative share"),
+                        f"{len(below_months)} months below the PyPI list's cut-off, drawn as gaps: "
+                        + ", ".join(
+                            f"{r['month']:%Y-%m} {below_text(r['downloads_list_min'])}" for r in below_months[:4]
+                        )
+                        + (" …" if len(below_months) > 4 else "")
+                    ]
+                    if below_months
+                    else []
+                ),
+            },
+            {
+                "id": "c-stars",
+                "title": "GitHub stars at the end of each month",
+                "spec": self.chart([monthly_series(rows, months, "stars", "stars")], toggleLog=True),
+                "basis": ["; ".join(_ranges(rows, "stars_source")) or "no GitHub data"],
+            },
+            {
+                "id": "c-new-stars",
+                "title": "New GitHub stars per month",
+                "spec": self.chart([monthly_series(rows, months, "new_stars", "new stars")]),
+                "basis": ["; ".join(_ranges(rows, "stars_source")) or "no GitHub data"],
+            },
+            {
+                "id": "c-repo",
+                "title": "Forks, open issues and contributors",
+                "spec": self.chart(
+                    [
+                        monthly_series(rows, months, "forks", "forks"),
+                        monthly_series(rows, months, "open_issues", "open issues"),
+                        monthly_series(rows, months, "contributors", "contributors"),
+                    ],
+                    toggleLog=True,
+                ),
+                "basis": ["; ".join(_ranges(rows, "stars_source")) or "no GitHub data"],
+            },
+            {
+                "id": "c-mentions",
+                "title": "Reddit mentions per month",
+                "spec": self.chart([monthly_series(rows, months, "mentions", "mentions")], "int"),
+                "basis": [
+                    "; ".join(_ranges(rows, "mentions_source")) or "no Reddit coverage",
+                    f"Reddit covers {len(covered)} of {len(months)} months: the others are gaps, not 0",
+                ],
+            },
+            {
+                "id": "c-sentiment",
+                "title": "Mean sentiment of the month's mentions ([-1, 1])",
+                "spec": self.chart([monthly_series(rows, months, "sentiment", "mean sentiment")], "float", zero=False),
+                "basis": ["; ".join(_ranges(rows, "mentions_source")) or "no Reddit coverage"],
+            },
+            {
+                "id": "c-index",
+                "title": f"Popularity index in {category_label(tool['primary_category'])}: score and signal indexes",
+                "spec": self.chart(
+                    [
+                        monthly_series(index, months, "score", "score"),
+                        *[monthly_series(index, months, f"{s}_index", s) for s in SIGNALS],
                     ],
                     "float",
+                    marks=True,
                     zero=False,
                 ),
-            ),
-            ("stars", "GitHub stars", spec([("stars", "stars")], toggleLog=True)),
-            ("new_stars", "New GitHub stars, 28 days", spec([("new_stars_28d", "new stars")])),
-            (
-                "repo",
-                "Forks and open issues",
-                spec([("forks", "forks"), ("open_issues", "open issues")], toggleLog=True),
-            ),
-            ("releases", "Releases, 90 days", spec([("releases_90d", "releases")], "int")),
-            (
-                "index",
-                f"Popularity index in {category_label(tool['primary_category'])} (score and components)",
-                {
-                    "x": "date",
-                    "format": "float",
-                    "series": [
-                        _series(index, "month", c, n)
-                        for c, n in (
-                            ("score", "score"),
-                            ("downloads_component", "downloads"),
-                            ("mentions_component", "mentions"),
-                            ("stars_component", "stars"),
-                            ("new_stars_component", "new stars"),
-                        )
-                    ],
-                },
-            ),
+                "basis": [basis_text(index[-1]) + f" (in {index[-1]['month']:%B %Y})" if index else "no index yet"]
+                + ([f"judged on one signal only in {one_signal} of {len(index)} months"] if one_signal else []),
+            },
         ]
         mentions = []
         seen: set[str] = set()
@@ -522,15 +612,16 @@ class SiteBuilder:
                 continue
             seen.add(m["content_id"])
             per_pick[m["pick"]] = per_pick.get(m["pick"], 0) + 1
-            link = m.get("permalink")
-            url = None
-            if link:
-                url = (
-                    link
-                    if link.startswith("http")
-                    else "https://www.reddit.com" + ("" if link.startswith("/") else "/") + link
-                )
-            mentions.append({**m, "url": url})
+            link = reddit_link(
+                m.get("content_id"),
+                m.get("content_type"),
+                m.get("subreddit"),
+                m.get("submission_id"),
+                m.get("permalink"),
+            )
+            mentions.append({**m, "link": link})
+        last = rows[-1] if rows else None
+        last_index = index[-1] if index else None
         compare_ids = [tool_id, *[t for t in category_leaders if t != tool_id][:2]]
         self.render(
             "tool.html",
@@ -538,8 +629,11 @@ class SiteBuilder:
             title=tool["name"],
             page_kind="tool",
             tool=tool,
-            latest=rows[-1] if rows else None,
-            charts=[{"id": f"c-{cid}", "title": title, "spec": s} for cid, title, s in charts],
+            homepage=external_link(tool.get("homepage")),
+            latest=last,
+            latest_index=last_index,
+            latest_basis=basis_text(last_index) if last_index else None,
+            charts=charts,
             mentions=mentions,
             breakouts=self.q.run("tool_breakouts", (tool_id,)),
             compare_ids=compare_ids,
@@ -547,21 +641,21 @@ class SiteBuilder:
         )
 
     def compare_page(self, tools: list[dict[str, Any]], series: list[dict[str, Any]], ctx: dict[str, Any]) -> None:
-        per_tool: dict[str, dict[str, list[Any]]] = {}
+        by_tool: dict[str, list[dict[str, Any]]] = {}
         for r in series:
-            s = per_tool.setdefault(
-                r["tool_id"], {"month": [], "score": [], "downloads": [], "mentions": [], "stars": [], "new_stars": []}
-            )
-            s["month"].append(r["month"].isoformat())
-            s["score"].append(r["score"])
-            s["downloads"].append(r["downloads_value"])
-            s["mentions"].append(r["mentions_value"])
-            s["stars"].append(r["stars_value"])
-            s["new_stars"].append(r["new_stars_value"])
+            by_tool.setdefault(r["tool_id"], []).append(r)
+        per_tool = {
+            tid: {s: [p[1] for p in monthly_series(rows, self.months, s, s)["points"]] for s in COMPARE_SIGNALS}
+            for tid, rows in by_tool.items()
+        }
         first = {r["tool_id"]: r["first_day"].isoformat() for r in self.q.run("tool_first_release")}
-        latest_score = {tid: s["score"][-1] for tid, s in per_tool.items() if s["score"]}
+        latest_score = {tid: rows[-1]["score"] for tid, rows in by_tool.items()}
         default = sorted(latest_score, key=lambda t: -(latest_score[t] or 0))[:3]
         data = {
+            "months": [m.isoformat() for m in self.months],
+            "signals": COMPARE_SIGNALS,
+            "signal_order": list(COMPARE_SIGNALS),  # tojson sorts keys: the first one is the default
+            "marks": self.breaks,
             "tools": [
                 {"id": t["tool_id"], "name": t["name"], "category": t["primary_category"]}
                 for t in tools
@@ -571,7 +665,15 @@ class SiteBuilder:
             "first_release": first,
             "default_tools": default,
         }
-        self.render("compare.html", "compare.html", title="Compare", page_kind="compare", compare_data=data, **ctx)
+        self.render(
+            "compare.html",
+            "compare.html",
+            title="Compare",
+            page_kind="compare",
+            compare_data=data,
+            signals=COMPARE_SIGNALS,
+            **ctx,
+        )
 
     def freshness_page(self, ctx: dict[str, Any]) -> None:
         rows = self.q.run("freshness")
@@ -593,6 +695,20 @@ class SiteBuilder:
         for f in STATIC_DIR.iterdir():
             if f.suffix in (".js", ".css"):
                 shutil.copyfile(f, assets / f.name)
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 1e4 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}" if abs(v) >= 1e4 else str(v)
+    if isinstance(v, date | datetime):
+        return v.isoformat()[:10]
+    return str(v)
 
 
 def build_site(out_dir: Path, engine: SqlEngine | None = None) -> SiteSummary:

@@ -70,12 +70,12 @@ def demo_report() -> list[str]:
         f"Dashboard:      {index}",
         f"                open {index.as_uri()} in a browser (works offline)",
         "",
-        f"The MAD questions, answered from the gold tables as of {manifest['data_date']}"
-        + (" (SAMPLE DATA)" if manifest.get("is_sample") else "")
-        + ":",
+        f"The MAD questions, answered from the gold tables ({manifest.get('first_month', '?')[:7]} → "
+        f"{manifest['data_date'][:7]})" + (" (SAMPLE DATA)" if manifest.get("is_sample") else "") + ":",
     ]
     for answer in manifest.get("answers", []):
-        lines.append(f"  {answer['question']}: {answer['answer']}")
+        as_of = f" (as of {answer['as_of']})" if answer.get("as_of") else ""
+        lines.append(f"  {answer['question']}: {answer['answer']}{as_of}")
         if answer.get("detail"):
             lines.append(f"      {answer['detail']}")
     return lines

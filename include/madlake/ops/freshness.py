@@ -4,7 +4,9 @@ Everything is read from Iceberg metadata, never from the data files: for each re
 main's ancestry (so a failed audit's branch never counts as a load) are grouped by their ``madlake.source``
 property; the newest one per source is that source's last successful load. The newest data date comes from the data
 files' column upper bounds of the table's date column (the source column of its first day/month/year partition), so
-it costs a manifest read even on tables of billions of rows.
+it costs a manifest read even on tables of billions of rows. The coverage period goes with it: the oldest data date
+from the lower bounds, and the number of distinct data dates (from the partition values when the table is partitioned
+by day of that column, else by reading that one column: the monthly and history tables are small).
 
 Idempotent by logical date: a run for day D replaces D's rows of ``source_freshness`` (a rerun never duplicates).
 A table that cannot be opened is logged and skipped (it will be measured on the next run); a failed write raises and
@@ -46,6 +48,8 @@ class FreshnessRow:
     load_lag_hours: float
     data_lag_days: int | None
     checked_at: datetime
+    oldest_data_date: date | None = None
+    data_periods: int | None = None
 
 
 def data_column(spec: TableSpec) -> str | None:
@@ -64,27 +68,57 @@ def _summary_props(snapshot: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in props.items()}
 
 
-def newest_value_date(table: IcebergTable, column: str) -> date | None:
-    """The newest value of a date/timestamp ``column`` from the data files' upper bounds (metadata only)."""
-    from pyiceberg.conversions import from_bytes
+def _to_date(field_type: Any, value: int) -> date | None:
     from pyiceberg.types import DateType, TimestampType, TimestamptzType
 
+    if isinstance(field_type, DateType):
+        return _EPOCH + timedelta(days=value)
+    if isinstance(field_type, TimestampType | TimestamptzType):
+        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=value)).date()
+    return None
+
+
+def value_date_bounds(table: IcebergTable, column: str) -> tuple[date | None, date | None]:
+    """The oldest and newest value of a date/timestamp ``column`` from the data files' bounds (metadata only)."""
+    from pyiceberg.conversions import from_bytes
+
     field = table.schema().find_field(column)
+    oldest: int | None = None
     newest: int | None = None
     for task in table.scan(selected_fields=(column,)).plan_files():
-        raw = (task.file.upper_bounds or {}).get(field.field_id)
-        if raw is None:
-            continue
-        value = from_bytes(field.field_type, raw)
-        if isinstance(value, int) and (newest is None or value > newest):
-            newest = value
-    if newest is None:
-        return None
-    if isinstance(field.field_type, DateType):
-        return _EPOCH + timedelta(days=newest)
-    if isinstance(field.field_type, TimestampType | TimestamptzType):
-        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=newest)).date()
-    return None
+        raw_hi = (task.file.upper_bounds or {}).get(field.field_id)
+        raw_lo = (task.file.lower_bounds or {}).get(field.field_id)
+        if raw_hi is not None:
+            hi = from_bytes(field.field_type, raw_hi)
+            if isinstance(hi, int) and (newest is None or hi > newest):
+                newest = hi
+        if raw_lo is not None:
+            lo = from_bytes(field.field_type, raw_lo)
+            if isinstance(lo, int) and (oldest is None or lo < oldest):
+                oldest = lo
+    return (
+        _to_date(field.field_type, oldest) if oldest is not None else None,
+        _to_date(field.field_type, newest) if newest is not None else None,
+    )
+
+
+def newest_value_date(table: IcebergTable, column: str) -> date | None:
+    """The newest value of a date/timestamp ``column`` from the data files' upper bounds (metadata only)."""
+    return value_date_bounds(table, column)[1]
+
+
+def data_periods(table: IcebergTable, spec: TableSpec, column: str) -> int | None:
+    """Distinct dates of ``column`` with data: partition values when partitioned by day of it, else the column read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if (column, "day") in tuple(spec.partition):
+        position = [c for c, _ in spec.partition].index(column)
+        return len({task.file.partition[position] for task in table.scan(selected_fields=(column,)).plan_files()})
+    values = table.scan(selected_fields=(column,)).to_arrow().column(column)
+    if pa.types.is_timestamp(values.type):
+        values = pc.floor_temporal(values, unit="day")
+    return int(pc.count_distinct(pc.cast(values, pa.date32())).as_py())
 
 
 def measure_table(table: IcebergTable, spec: TableSpec, check_date: date, now: datetime) -> list[FreshnessRow]:
@@ -109,7 +143,8 @@ def measure_table(table: IcebergTable, spec: TableSpec, check_date: date, now: d
     summary = _summary_props(current)
     rows_total = int(summary["total-records"]) if summary.get("total-records", "").isdigit() else None
     column = data_column(spec)
-    newest = newest_value_date(table, column) if column else None
+    oldest, newest = value_date_bounds(table, column) if column else (None, None)
+    periods = data_periods(table, spec, column) if column else None
     out = []
     for source, snap in sorted(latest.items()):
         props = _summary_props(snap)
@@ -130,6 +165,8 @@ def measure_table(table: IcebergTable, spec: TableSpec, check_date: date, now: d
                 load_lag_hours=round((now - loaded_at).total_seconds() / 3600, 3),
                 data_lag_days=(check_date - newest).days if newest else None,
                 checked_at=now,
+                oldest_data_date=oldest,
+                data_periods=periods,
             )
         )
     return out

@@ -27,13 +27,28 @@ SOURCE_FRESHNESS = TableSpec(
         NestedField(12, "load_lag_hours", DoubleType(), required=True, doc="checked_at - last_load_at, in hours"),
         NestedField(13, "data_lag_days", IntegerType(), required=False, doc="check_date - newest_data_date, in days"),
         NestedField(14, "checked_at", TimestamptzType(), required=True),
+        NestedField(
+            15,
+            "oldest_data_date",
+            DateType(),
+            required=False,
+            doc="oldest value of data_column (metadata lower bounds)",
+        ),
+        NestedField(
+            16,
+            "data_periods",
+            IntegerType(),
+            required=False,
+            doc="distinct values of data_column (days, snapshots or months with data): the coverage period's size",
+        ),
     ),
     partition=(("check_date", "month"),),
     sort=("check_date", "table_name", "source"),
     key=("check_date", "table_name", "source"),
     doc="Per table and source, as measured on check_date from Iceberg metadata only: the last successful load (the "
     "newest snapshot on main committed by that source), rows, the newest data date, and the lags behind now and "
-    "behind the newest data. A rerun for the same day replaces that day's rows.",
+    "behind the newest data, and the period the data covers (oldest to newest data date, number of distinct dates). "
+    "A rerun for the same day replaces that day's rows.",
 )
 
 TABLES = [SOURCE_FRESHNESS]

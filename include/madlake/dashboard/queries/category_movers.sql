@@ -1,15 +1,13 @@
--- Movers of a category in the newest month: month-over-month change of the popularity score and of the rank.
+-- Movers of a category in its newest index month: growth of the score against the month before (relative to the
+-- category, over the signals present in both months) and the change of rank.
 -- params: category
 with p as (select ? as category),
-indexed as (
-    select i.*, extract(year from i.month) * 12 + extract(month from i.month) as month_idx
-    from popularity_index i join p on i.category = p.category
-),
-cur as (select * from indexed where month_idx = (select max(month_idx) from indexed)),
-prev as (select * from indexed where month_idx = (select max(month_idx) - 1 from indexed))
-select c.tool_id, c.month, c.score, c.growth_mom, c.growth_yoy, c.rank_in_category,
-       prev.rank_in_category - c.rank_in_category as rank_change_1m
-from cur c
-left join prev on prev.tool_id = c.tool_id
-order by abs(coalesce(c.growth_mom, 0)) desc, c.tool_id
+c as (select i.* from popularity_index i join p on i.category = p.category),
+latest as (select max(month) as month from c)
+select cur.tool_id, cur.month, cur.score, cur.coverage, cur.n_signals, cur.growth_mom, cur.growth_yoy,
+       cur.growth_yoy_spans_break, cur.rank_in_category, prev.rank_in_category - cur.rank_in_category as rank_change_1m
+from c cur
+join latest l on cur.month = l.month
+left join c prev on prev.tool_id = cur.tool_id and prev.month = cast(l.month - interval 1 month as date)
+order by abs(coalesce(cur.growth_mom, 0)) desc, cur.tool_id
 limit 8

@@ -1,7 +1,7 @@
--- Breakouts (two or more signals above 2 sigma of their trailing mean) in the days before the data date.
+-- Breakouts (two or more signals above 2 sigma of their trailing mean) in the days before the newest one.
 -- params: days
 with p as (select ? as days),
-latest as (select max(metric_date) as metric_date from tool_daily_metrics)
+latest as (select max(metric_date) as metric_date from tool_breakouts)
 select b.metric_date, b.tool_id, d.name, d.primary_category, b.signals, b.n_signals, b.zscores
 from tool_breakouts b
 cross join p

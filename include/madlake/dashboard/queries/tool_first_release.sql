@@ -1,7 +1,6 @@
--- The first month each tool shows any activity (downloads or stars) in the popularity index: the anchor of the
--- compare page's "align by first release" (its series are monthly too).
+-- The first month each tool shows downloads or stars: the anchor of the compare page's "align by first release".
 select tool_id, min(month) as first_day
-from popularity_index
-where coalesce(downloads_value, 0) > 0 or coalesce(stars_value, 0) > 0
+from tool_monthly_metrics
+where downloads is not null or downloads_below_list or stars is not null
 group by tool_id
 order by tool_id

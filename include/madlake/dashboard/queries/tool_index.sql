@@ -1,7 +1,10 @@
--- The monthly popularity index of one tool in each of its categories, with every signal's contribution.
+-- The monthly popularity index (v2) of one tool in each of its categories: score, coverage, signals present, and
+-- every signal's value, index and source.
 -- params: tool_id
-select month, category, score, downloads_component, mentions_component, stars_component, new_stars_component,
-       rank_in_category, growth_mom, growth_yoy, cagr_3m, method_version
+select month, category, method_version, score, coverage, n_signals, signals,
+       downloads_value, downloads_index, downloads_source, stars_value, stars_index, stars_source,
+       mentions_value, mentions_index, mentions_source, downloads_method, downloads_share, downloads_below_list,
+       rank_in_category, growth_mom, growth_yoy, growth_yoy_spans_break, cagr_3m, is_sample
 from popularity_index
 where tool_id = ?
 order by category, month

@@ -1,5 +1,7 @@
 /* Compare 2-5 tools on one signal, from the JSON embedded in compare.html (no network: works from file://).
  * State lives in the URL hash (#tools=a,b&signal=score&log=1&align=1), so a comparison can be linked and bookmarked.
+ * A hash naming an unknown signal or tool says so in #compare-error (and falls back to the default) instead of
+ * drawing nothing. Series are monthly over the whole history; null months are gaps.
  */
 (function () {
   "use strict";
@@ -13,15 +15,48 @@
   var logBox = document.getElementById("log");
   var alignBox = document.getElementById("align");
   var status = document.getElementById("compare-status");
+  var errorBox = document.getElementById("compare-error");
   var figure = document.getElementById("compare-chart");
+  var SIGNALS = data.signal_order;
+  var FORMATS = { score: "float", downloads_share: "pct", mentions: "int" };
+  var WITH_MARKS = { score: true, downloads_per_day: true, downloads_share: true };
 
   function readHash() {
     var state = {};
     location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
       var i = kv.indexOf("=");
-      if (i > 0) { state[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); }
+      if (i > 0) {
+        try { state[decodeURIComponent(kv.slice(0, i))] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { /* malformed escape: ignored */ }
+      }
     });
     return state;
+  }
+
+  function showErrors(messages) {
+    errorBox.textContent = messages.join(" ");
+    errorBox.hidden = messages.length === 0;
+  }
+
+  function applyState(state) {
+    var problems = [];
+    if (state.signal !== undefined) {
+      if (SIGNALS.indexOf(state.signal) >= 0) {
+        signal.value = state.signal;
+      } else {
+        signal.value = SIGNALS[0];
+        problems.push("Unknown signal \u201c" + state.signal + "\u201d in the link; showing " + data.signals[SIGNALS[0]] +
+          " instead. Known signals: " + SIGNALS.join(", ") + ".");
+      }
+    }
+    var wanted = (state.tools === undefined ? data.default_tools.join(",") : state.tools).split(",").filter(function (x) { return x; });
+    var unknown = wanted.filter(function (id) { return !byId[id]; });
+    if (unknown.length) { problems.push("Unknown tool" + (unknown.length > 1 ? "s" : "") + " ignored: " + unknown.join(", ") + "."); }
+    var ids = wanted.filter(function (id) { return byId[id]; }).slice(0, MAX);
+    var boxes = list.querySelectorAll("input[type=checkbox]");
+    for (var i = 0; i < boxes.length; i++) { boxes[i].checked = ids.indexOf(boxes[i].value) >= 0; }
+    logBox.checked = state.log === "1";
+    alignBox.checked = state.align === "1";
+    showErrors(problems);
   }
 
   function selected() {
@@ -42,22 +77,22 @@
     if (ids.length < MIN) {
       status.textContent = "Pick " + MIN + " to " + MAX + " tools (" + ids.length + " picked).";
     } else {
-      status.textContent = ids.length + " tools · " + signal.options[signal.selectedIndex].text + (alignBox.checked ? " · months since first release" : "");
+      status.textContent = ids.length + " tools \u00b7 " + signal.options[signal.selectedIndex].text + (alignBox.checked ? " \u00b7 months since first release" : "");
     }
     var align = alignBox.checked;
     var series = ids.map(function (id) {
-      var s = data.series[id] || { month: [] };
-      var values = s[signal.value] || [];
+      var values = (data.series[id] || {})[signal.value] || [];
       var first = data.first_release[id];
       var start = first ? monthIndex(first) : null;
       var points = [];
-      for (var k = 0; k < s.month.length; k++) {
+      for (var k = 0; k < data.months.length; k++) {
+        var v = k < values.length ? values[k] : null;
         if (align) {
           if (start === null) { continue; }
-          var n = monthIndex(s.month[k]) - start;
-          if (n >= 0) { points.push([n, values[k]]); }
+          var n = monthIndex(data.months[k]) - start;
+          if (n >= 0) { points.push([n, v]); }
         } else {
-          points.push([s.month[k], values[k]]);
+          points.push([data.months[k], v]);
         }
       }
       return { name: (byId[id] || { name: id }).name, points: points };
@@ -66,22 +101,21 @@
       series: ids.length >= MIN ? series : [],
       x: align ? "number" : "date",
       log: logBox.checked,
-      format: signal.value === "score" ? "float" : "num",
+      format: FORMATS[signal.value] || "num",
       xLabel: align ? "months since first release" : "",
+      marks: !align && WITH_MARKS[signal.value] ? data.marks : [],
+      zero: signal.value !== "score",
       title: "compare"
     });
   }
 
   function build() {
-    var state = readHash();
-    var wanted = (state.tools || data.default_tools.join(",")).split(",").filter(function (id) { return byId[id]; }).slice(0, MAX);
     data.tools.forEach(function (t) {
       var label = document.createElement("label");
       label.setAttribute("data-tool", t.id);
       var box = document.createElement("input");
       box.type = "checkbox";
       box.value = t.id;
-      box.checked = wanted.indexOf(t.id) >= 0;
       box.addEventListener("change", draw);
       label.appendChild(box);
       label.appendChild(document.createTextNode(" " + t.name));
@@ -90,10 +124,8 @@
       label.appendChild(cat);
       list.appendChild(label);
     });
-    if (state.signal) { signal.value = state.signal; }
-    logBox.checked = state.log === "1";
-    alignBox.checked = state.align === "1";
-    [signal, logBox, alignBox].forEach(function (c) { c.addEventListener("change", draw); });
+    applyState(readHash());
+    [signal, logBox, alignBox].forEach(function (c) { c.addEventListener("change", function () { showErrors([]); draw(); }); });
     filter.addEventListener("input", function () {
       var q = filter.value.toLowerCase();
       var labels = list.querySelectorAll("label");
@@ -101,16 +133,7 @@
         labels[i].hidden = q && labels[i].textContent.toLowerCase().indexOf(q) < 0;
       }
     });
-    window.addEventListener("hashchange", function () {
-      var st = readHash();
-      var ids = (st.tools || "").split(",");
-      var boxes = list.querySelectorAll("input[type=checkbox]");
-      for (var i = 0; i < boxes.length; i++) { boxes[i].checked = ids.indexOf(boxes[i].value) >= 0; }
-      if (st.signal) { signal.value = st.signal; }
-      logBox.checked = st.log === "1";
-      alignBox.checked = st.align === "1";
-      draw();
-    });
+    window.addEventListener("hashchange", function () { applyState(readHash()); draw(); });
     draw();
   }
 

@@ -3,7 +3,9 @@
  * Markup: <figure class="chart" data-chart="ID"></figure> plus <script type="application/json" id="ID">SPEC</script>.
  * SPEC: {"series": [{"name": "...", "points": [[x, y], ...]}], "x": "date" | "number", "log": false,
  *        "invert": false (rank charts: 1 on top), "format": "num" | "pct" | "int" | "float", "xLabel": "...",
- *        "toggleLog": true}
+ *        "toggleLog": true, "marks": [{"x": "2024-11-01", "label": "..."}]}
+ * A point is [x, y] or [x, null, "note"]: null is a gap (the line breaks, never drops to 0); a note (e.g. "< 4,000"
+ * below a list's cut-off) shows on hover. Marks draw dashed vertical lines (method changes) with their label.
  * Every series becomes one <path class="series" data-series="NAME">; the figure gets data-series-count, so tests
  * (and people) can check that a chart drew what it was given.
  */
@@ -78,8 +80,8 @@
   function render(figure, spec) {
     while (figure.firstChild) { figure.removeChild(figure.firstChild); }
     var series = (spec.series || []).map(function (s, i) {
-      var pts = (s.points || []).map(function (p) { return [toX(p[0], spec.x), p[1] === null ? null : Number(p[1])]; });
-      if (spec.log) { pts = pts.map(function (p) { return [p[0], p[1] !== null && p[1] > 0 ? p[1] : null]; }); }
+      var pts = (s.points || []).map(function (p) { return [toX(p[0], spec.x), p[1] === null || p[1] === undefined ? null : Number(p[1]), p[2]]; });
+      if (spec.log) { pts = pts.map(function (p) { return [p[0], p[1] !== null && p[1] > 0 ? p[1] : null, p[2]]; }); }
       return { name: s.name, color: s.color || PALETTE[i % PALETTE.length], points: pts };
     });
     var toolbar = html("div", "chart-tools", figure);
@@ -98,6 +100,8 @@
       "aria-label": spec.title || figure.getAttribute("aria-label") || "chart", "class": "madchart" }, figure);
     var xs = [], ys = [];
     series.forEach(function (s) { s.points.forEach(function (p) { if (p[1] !== null && !isNaN(p[1])) { xs.push(p[0]); ys.push(p[1]); } }); });
+    // the x range is the whole axis the data was given on (gaps included), so 2018 -> now shows even where null
+    series.forEach(function (s) { s.points.forEach(function (p) { if (xs.length) { xs.push(p[0]); } }); });
     figure.setAttribute("data-series-count", String(series.length));
     if (!xs.length) {
       svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", "class": "empty" }, root).textContent = "no data";
@@ -144,6 +148,16 @@
       var label = spec.x === "date" ? new Date(v).toISOString().slice(0, 7) : fmt(v, "int");
       svg("text", { x: sx(v), y: height - m.b + 16, "text-anchor": "middle" }, grid).textContent = label;
     });
+    (spec.marks || []).forEach(function (mk, i) {
+      var mx = toX(mk.x, spec.x);
+      if (!(mx >= x0 && mx <= x1)) { return; }
+      var g = svg("g", { "class": "mark-group", "data-mark": mk.x }, root);
+      svg("line", { x1: sx(mx), x2: sx(mx), y1: m.t, y2: height - m.b, "class": "mark" }, g);
+      var t = svg("text", { x: sx(mx) + 3, y: m.t + 9 + (i % 3) * 10, "class": "mark-label" }, g);
+      t.textContent = mk.label;
+      var title = svg("title", {}, g);
+      title.textContent = mk.x.slice(0, 7) + ": " + mk.label;
+    });
     if (spec.xLabel) {
       svg("text", { x: width - m.r, y: height - 2, "text-anchor": "end", "class": "axis-label" }, grid).textContent = spec.xLabel;
     }
@@ -174,12 +188,17 @@
       var px = (ev.clientX - box.left) / box.width * width;
       var xv = x0 + (px - m.l) / (width - m.l - m.r) * (x1 - x0);
       var best = null;
-      series.forEach(function (s) { s.points.forEach(function (p) { if (p[1] !== null && (best === null || Math.abs(p[0] - xv) < Math.abs(best - xv))) { best = p[0]; } }); });
+      series.forEach(function (s) { s.points.forEach(function (p) { if ((p[1] !== null || p[2]) && (best === null || Math.abs(p[0] - xv) < Math.abs(best - xv))) { best = p[0]; } }); });
       if (best === null) { return; }
       guide.setAttribute("x1", sx(best)); guide.setAttribute("x2", sx(best)); guide.setAttribute("visibility", "visible");
       var lines = [fmtX(best, spec.x)];
       series.forEach(function (s) {
-        for (var i = 0; i < s.points.length; i++) { if (s.points[i][0] === best && s.points[i][1] !== null) { lines.push(s.name + ": " + fmt(s.points[i][1], spec.format)); break; } }
+        for (var i = 0; i < s.points.length; i++) {
+          var p = s.points[i];
+          if (p[0] !== best) { continue; }
+          if (p[1] !== null) { lines.push(s.name + ": " + fmt(p[1], spec.format)); } else if (p[2]) { lines.push(s.name + ": " + p[2]); }
+          break;
+        }
       });
       tip.textContent = lines.join("  ·  ");
       tip.hidden = false;
