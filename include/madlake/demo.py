@@ -71,12 +71,12 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(
         Dag.REDDIT_MENTIONS,
         conf={"method": "lexicon"},
-        note="tool mentions + offline VADER sentiment for every item loaded since the last run",
+        note="tool mentions + offline AFINN sentiment for every item loaded since the last run",
     ),
     DemoStep(
         Dag.GOLD_METRICS,
-        conf={"start": "2025-08-01", "end": "2026-08-22"},
-        note="gold metrics, rankings, popularity index, breakouts from the first Reddit to the last GitHub day",
+        conf={"start": "2025-06-01", "end": "2026-08-22", "monthly_start": "2018-02-01"},
+        note="gold: every month 2018-02 .. 2026-08 (monthly metrics, popularity index v2); daily tables from 2025-06",
     ),
     # After gold_metrics: source_freshness, then the static dashboard from the gold tables (path printed at the end).
     DemoStep(Dag.DASHBOARD_PUBLISH, note="source_freshness + static dashboard site from the gold tables"),

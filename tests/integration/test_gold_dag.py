@@ -23,6 +23,8 @@ def test_dag_is_triggered_by_any_source_asset_and_announces_the_gold_assets() ->
         Table.GITHUB_REPO_SNAPSHOTS,
         Table.GITHUB_STARS_DAILY,
         Table.DIM_TOOLS,
+        Table.PYPI_DOWNLOADS_MONTHLY,
+        Table.GITHUB_REPO_HISTORY,
     }
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAny"
@@ -30,7 +32,13 @@ def test_dag_is_triggered_by_any_source_asset_and_announces_the_gold_assets() ->
     build = dag.get_task("build_gold_metrics")
     assert {o.uri for o in build.outlets} == {
         asset_uri(t)
-        for t in (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARITY_INDEX, Table.TOOL_BREAKOUTS)
+        for t in (
+            Table.TOOL_DAILY_METRICS,
+            Table.CATEGORY_DAILY_RANKINGS,
+            Table.POPULARITY_INDEX,
+            Table.TOOL_BREAKOUTS,
+            Table.TOOL_MONTHLY_METRICS,
+        )
     }
     assert {"date", "start", "end"} <= set(dag.params)
     assert dag.max_active_runs == 1

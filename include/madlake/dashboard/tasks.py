@@ -53,7 +53,8 @@ def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:
 
 
 def demo_report() -> list[str]:
-    """Lines for ``madlake demo``: where the dashboard is, and its answers to the MAD questions."""
+    """Lines for ``madlake demo``: where the dashboard is and which months it covers (the answers themselves are
+    printed once, by :func:`madlake.metrics.ask.demo_report`, from the same SQL the dashboard's cards run)."""
     import json
 
     from madlake.dashboard.publish import dashboard_uri
@@ -66,16 +67,8 @@ def demo_report() -> list[str]:
         return [f"Dashboard:      not built yet (run: madlake run dashboard_publish; expected in {target})"]
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     index = (Path(target) / "index.html").resolve()
-    lines = [
-        f"Dashboard:      {index}",
+    sample = " (SAMPLE DATA)" if manifest.get("is_sample") else ""
+    return [
+        f"Dashboard:      {index}  ({manifest.get('first_month', '?')[:7]} → {manifest['data_date'][:7]}{sample})",
         f"                open {index.as_uri()} in a browser (works offline)",
-        "",
-        f"The MAD questions, answered from the gold tables ({manifest.get('first_month', '?')[:7]} → "
-        f"{manifest['data_date'][:7]})" + (" (SAMPLE DATA)" if manifest.get("is_sample") else "") + ":",
     ]
-    for answer in manifest.get("answers", []):
-        as_of = f" (as of {answer['as_of']})" if answer.get("as_of") else ""
-        lines.append(f"  {answer['question']}: {answer['answer']}{as_of}")
-        if answer.get("detail"):
-            lines.append(f"      {answer['detail']}")
-    return lines
