@@ -56,6 +56,7 @@ def write_dead_letters(
 
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import replace_partition, rows_to_arrow
+    from madlake.redaction import redact
 
     table = load_table(Table.REJECTED_RECORDS)
     now = datetime.now(UTC)
@@ -65,8 +66,8 @@ def write_dead_letters(
             "entity": entity,
             "run_id": ctx.run_id,
             "record_id": None if r.record_id is None else str(r.record_id)[:512],
-            "reason": r.reason.encode("utf-8", errors="replace").decode("utf-8")[:4000],
-            "raw_payload": payload_text(r.raw),
+            "reason": redact(r.reason.encode("utf-8", errors="replace").decode("utf-8"))[:4000],
+            "raw_payload": redact(payload_text(r.raw)),
             "rejected_at": now,
             "run_date": run_day.isoformat(),
         }

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from madlake.config import Settings, get_settings
+from madlake.redaction import RedactedError
 
 if TYPE_CHECKING:
     import duckdb
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class QueryError(RuntimeError):
+class QueryError(RedactedError, RuntimeError):
     """A query failed; the message carries the engine's reason and the start of the query."""
 
 
