@@ -3,6 +3,12 @@
 Contract: a run writes the dead letters of one (source, entity, run day) in one call, which *replaces* that
 (source, entity, run day)'s earlier dead letters, so rerunning a day never duplicates them. Bad data never stops a
 run: the caller loads the good records and reports the rejected count.
+
+Dead letters become visible together with the data they belong to: a pipeline writes them *after* its data commit
+(for write-audit-publish, in ``on_published`` of :func:`madlake.lakehouse.writes.write_audit_publish`), never before
+the audit. A rerun whose audit fails therefore leaves the published day with the rejections of its own publish, not
+those of the failed attempt (which are logged). Reasons and payloads are stored redacted
+(:mod:`madlake.redaction`).
 """
 
 from __future__ import annotations
