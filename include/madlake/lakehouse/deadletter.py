@@ -37,11 +37,35 @@ class Rejection:
     record_id: str | None = None
 
 
+def _shrink(value: Any, depth: int = 0) -> Any:
+    """``value`` with every long string cut to the payload budget, so a 200 MB field is never serialized whole."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_PAYLOAD_CHARS else value[:MAX_PAYLOAD_CHARS]
+    if depth > 64:
+        return "...[nested deeper than 64 levels]"
+    if isinstance(value, dict):
+        return {k: _shrink(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shrink(v, depth + 1) for v in value]
+    return value
+
+
 def payload_text(raw: Any) -> str:
     """The raw payload as storable text: JSON for structures, replacement characters for undecodable bytes."""
     if isinstance(raw, bytes | bytearray):
-        text = bytes(raw).decode("utf-8", errors="replace")
+        text = bytes(raw[: MAX_PAYLOAD_CHARS * 4]).decode("utf-8", errors="replace")
+    elif isinstance(raw, dict | list | tuple):
+        raw = _shrink(raw)
+        try:
+            text = json.dumps(raw, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(raw)
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
     elif isinstance(raw, str):
+        if len(raw) > MAX_PAYLOAD_CHARS:  # cut before copying: the text may be hundreds of MB
+            cut = len(raw) - MAX_PAYLOAD_CHARS
+            head = raw[:MAX_PAYLOAD_CHARS].encode("utf-8", errors="replace").decode("utf-8")
+            return head + f"...[truncated {cut} chars]"
         text = raw.encode("utf-8", errors="replace").decode("utf-8")
     else:
         try:

@@ -5,6 +5,8 @@ The merge contract (:func:`merge_rows`), shared by the load and the backfill:
 * rows are keyed on ``id``; of all observations of an id (incoming and stored), the newest by ``last_seen_at`` (the
   fetch time of its landing, or the archive's retrieval time) wins for stats and text — an older landing replayed
   after a newer one cannot roll stats back or resurrect text;
+* text damaged in transit (U+FFFD where the source sent bytes that were not UTF-8) never overwrites an undamaged
+  version of the same column: the newest undamaged observation's text is kept (the stats still refresh);
 * deletion and removal are sticky: once any observation says deleted/removed, the row keeps its stats but its
   author, text and raw JSON are cleared, whatever order observations arrive in;
 * ``first_seen_at``/``last_seen_at`` are the min/max over observations; ``loaded_at`` is the wall-clock time the row
@@ -90,7 +92,14 @@ def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:
         if c in special:
             continue
         if c in text_columns:
-            aggs.append(f"case when {gone} then null else arg_max_null({_q(c)}, __rank) end as {_q(c)}")
+            # A version whose text carries U+FFFD (bytes that were not UTF-8, replaced on decoding) never overwrites
+            # one without: the newest undamaged version wins when there is one.
+            clean = f"({_q(c)} is null or strpos({_q(c)}, '\ufffd') = 0)"
+            newest = (
+                f"case when bool_or({clean}) then arg_max_null({_q(c)}, __rank) filter (where {clean}) "
+                f"else arg_max_null({_q(c)}, __rank) end"
+            )
+            aggs.append(f"case when {gone} then null else {newest} end as {_q(c)}")
         else:
             aggs.append(f"arg_max({_q(c)}, __rank) as {_q(c)}")  # newest non-null: an archive gap erases nothing
     content = [c for c in columns if c not in _BOOKKEEPING]

@@ -115,7 +115,7 @@ def observed_at(record: dict[str, Any]) -> datetime:
         try:
             if value is not None and not isinstance(value, bool):
                 return datetime.fromtimestamp(float(value), tz=UTC)
-        except (TypeError, ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError, OSError):  # -1e18 raises OSError, not ValueError
             continue
     return datetime.fromtimestamp(0, tz=UTC)
 
