@@ -353,6 +353,25 @@ def comment_row(record: dict[str, Any], *, source: Source, observed_at: datetime
     }
 
 
+SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}\Z")
+
+
+def subreddit_name(value: object) -> str:
+    """A subreddit name as given by a person (``r/`` prefix and spaces tolerated), checked against Reddit's rule
+    (2-21 letters, digits or underscores, not starting with an underscore): it becomes part of file paths and URLs.
+
+    Raises:
+        ValueError: naming the value.
+    """
+    name = str(value).strip().removeprefix("r/").removeprefix("/r/")
+    if not SUBREDDIT_RE.match(name):
+        raise ValueError(
+            f"invalid subreddit {str(value)[:80]!r}: expected 2-21 letters, digits or underscores "
+            "(e.g. dataengineering)"
+        )
+    return name
+
+
 def rejection_reason(exc: ValidationError) -> str:
     """A short, stable reason naming the failing fields, e.g. ``created_utc: Value error, not an epoch ...``."""
     parts = []

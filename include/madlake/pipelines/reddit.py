@@ -431,7 +431,9 @@ def archive_backfill(
         ValueError: ``start`` after ``end``, or an unknown kind.
     """
     from madlake.lakehouse.writes import CommitContext
+    from madlake.models.reddit import subreddit_name
 
+    subreddit = subreddit_name(subreddit)  # it becomes part of the dump's path
     if start > end:
         raise ValueError(f"archive backfill: start {start} is after end {end}")
     unknown = [k for k in kinds if k not in ("submissions", "comments")]
@@ -576,10 +578,18 @@ def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
     missing = [p for p in ("subreddit", "start", "end", "archive") if not params.get(p)]
     if missing:
         raise ValueError(f"reddit_archive_backfill needs params {missing}")
+    days = {}
+    for key in ("start", "end"):
+        try:
+            days[key] = date.fromisoformat(str(params[key])[:10])
+        except ValueError as exc:
+            raise ValueError(
+                f"reddit_archive_backfill: param {key}={params[key]!r} is not a YYYY-MM-DD day ({exc})"
+            ) from None
     return archive_backfill(
-        str(params["subreddit"]).strip().removeprefix("r/"),
-        date.fromisoformat(str(params["start"])[:10]),
-        date.fromisoformat(str(params["end"])[:10]),
+        str(params["subreddit"]),
+        days["start"],
+        days["end"],
         archive=str(params["archive"]),
         kinds=_csv(params.get("kinds")) or ("submissions", "comments"),
     )
