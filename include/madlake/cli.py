@@ -25,6 +25,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.metrics.ask",
     "madlake.pipelines.pypi",
     "madlake.pipelines.github",
+    "madlake.pipelines.github_history",
     "madlake.dashboard.cli",
 )
 

@@ -7,8 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from madlake.config import BUNDLED_REPLAY_DIR
 from madlake.names import Dag
+
+from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
 pytestmark = pytest.mark.integration
 
