@@ -36,9 +36,10 @@ def _query(sql: str, params: list) -> list[dict]:
 def test_a_rerun_whose_audit_fails_keeps_the_published_days_dead_letters(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.lakehouse.writes import AuditFailedError
     from madlake.pipelines.pypi import load_day
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     good = gzip.decompress((BUNDLED_REPLAY_DIR / "pypi" / f"{DAY}.jsonl.gz").read_bytes()).decode().splitlines()
     first_bad = ['{"project": "duckdb"}', "not json at all", '{"download_date": "2026-13-45"}']

@@ -101,9 +101,10 @@ def test_read_only_sql_reads_tables_but_refuses_writes_and_outside_files(lakehou
 
 def test_a_bad_github_replay_file_is_answered_with_an_error_naming_it(tmp_path: Path) -> None:
     import httpx
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.sources.github.client import GitHubClient
     from madlake.sources.github.replay import ReplayServer
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     root = tmp_path / "github"
     shutil.copytree(BUNDLED_REPLAY_DIR / "github", root)
@@ -124,8 +125,9 @@ def test_a_bad_github_replay_file_is_answered_with_an_error_naming_it(tmp_path: 
 
 
 def test_a_truncated_pypi_replay_gzip_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.sources.pypi.replay import read_day
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     day = date(2026, 3, 1)
     (tmp_path / "pypi").mkdir()

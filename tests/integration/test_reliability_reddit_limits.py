@@ -46,8 +46,9 @@ def _query(sql: str, params: list | None = None) -> list[dict]:
 
 
 def test_out_of_range_and_oversized_values_refuse_the_record_not_the_day(lakehouse: Path, tmp_path: Path) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.pipelines import reddit as pipeline
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     replay = tmp_path / "replay" / "reddit"
     shutil.copytree(BUNDLED_REPLAY_DIR / "reddit", replay)
