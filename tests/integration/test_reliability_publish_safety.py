@@ -134,3 +134,14 @@ def test_dashboard_publish_dag_with_target_madlake_home_fails_and_keeps_the_lake
     lost = [k for k in before if k not in after]
     record("publish_dag_madlake_home", files_before=len(before), files_lost=len(lost))
     assert not lost, lost[:10]
+
+
+def test_dashboard_build_out_refuses_a_folder_that_is_not_a_build(home: Path, tmp_path: Path, capsys) -> None:
+    from madlake.cli import main
+
+    out = tmp_path / "my-documents"
+    out.mkdir()
+    (out / "index.html").write_text("my own page")
+    assert main(["dashboard", "build", "--out", str(out)]) == 1
+    assert "refusing to build into" in capsys.readouterr().err
+    assert (out / "index.html").read_text() == "my own page"
