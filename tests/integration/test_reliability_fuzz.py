@@ -54,6 +54,7 @@ def _records(m: Any, wrap: Any) -> Any:
     typed={"created_utc": "float", "score": "int", "num_comments": "int", "title": "str", "upvote_ratio": "float"},
     seed=11,
     id_field="id",
+    n=1100,  # identical bad records (the ``null`` ones) are one dead letter: 1,100 generated, > 1,000 distinct
 )
 def fuzz_reddit(case: FuzzCase) -> FuzzOutcome:
     from madlake.pipelines import reddit as pipeline
