@@ -211,9 +211,7 @@ def _reader(text: str, file: str, required: Iterable[str]) -> csv.DictReader[str
     return reader
 
 
-def _rows(
-    reader: csv.DictReader[str], reject: Callable[[int, str], None]
-) -> Iterator[tuple[int, dict[str | None, Any]]]:
+def _rows(reader: csv.DictReader[str], reject: Callable[[int, str], None]) -> Iterator[tuple[int, dict[Any, Any]]]:
     """``(line, row)`` of a CSV reader; a line the csv module refuses (a field over its size limit, a stray quote) is
     handed to ``reject`` and reading goes on with the next line, so one bad line never fails the file."""
     while True:
