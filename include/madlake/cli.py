@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.pipelines.pypi",
     "madlake.pipelines.github",
     "madlake.pipelines.github_history",
+    "madlake.pipelines.reddit",
     "madlake.dashboard.cli",
 )
 

@@ -89,6 +89,7 @@ def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakeh
     day = date(2025, 8, 8)
     replay = tmp_path / "replay" / "reddit"
     shutil.copytree(BUNDLED_REPLAY_DIR / "reddit", replay)
+    shutil.rmtree(replay / "localllama")  # replay the flat recording of 2025-08-08 (r/LocalLLaMA/new.json) alone
     listing_path = replay / "r" / "LocalLLaMA" / "new.json"
     listing = json.loads(listing_path.read_text())
     good_posts = listing["data"]["children"]

@@ -7,6 +7,7 @@ import gzip
 import io
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from madlake.catalog import load_catalog
@@ -42,7 +43,7 @@ def genuine_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def ranking(year: int, names: dict[str, tuple[str, str]], **kwargs: object) -> list[dict]:
+def ranking(year: int, names: dict[str, tuple[str, str]], **kwargs: Any) -> list[dict]:
     path = derived(year)
     parsed = parse_ranking(decode(path.read_bytes(), path.name), path.name, names, untracked="reject", **kwargs)
     assert parsed.rejected == []

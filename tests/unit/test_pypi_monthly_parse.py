@@ -205,3 +205,23 @@ def test_undecodable_bytes_are_rejected(tracked) -> None:
         parse_snapshot(gzip.compress(b"{not json"), BIGQUERY_FILE, tracked)
     with pytest.raises(SnapshotRejectedError, match="not a JSON document"):
         parse_snapshot(b"\x1f\x8b\x08truncated", BIGQUERY_FILE, tracked)
+
+
+def test_the_bundled_replay_is_the_whole_history_within_budget() -> None:
+    files = sorted(BUNDLED.glob("*.json.gz"))
+    assert len(files) == 163 and files[0].name == LIST_FILE and files[-1].name == "2026-04-01_7ec9534546.json.gz"
+    assert sum(f.stat().st_size for f in files) <= 3 * 1024 * 1024  # the pypi share of the bundled-data budget
+
+
+def test_the_trim_script_reproduces_the_bundled_copies(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "trim_pypi_history.py"
+    out = tmp_path / "trimmed"
+    done = subprocess.run(
+        [sys.executable, str(script), str(FIXTURES), str(out)], capture_output=True, text=True, check=True
+    )
+    assert "3 files" in done.stdout
+    for name in (LIST_FILE, BIGQUERY_FILE, CLICKHOUSE_FILE):
+        assert (out / name).read_bytes() == (BUNDLED / name).read_bytes()  # deterministic (gzip mtime 0)

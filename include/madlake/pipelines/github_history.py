@@ -126,6 +126,11 @@ def collect_replay(root: Path, start: date, end: date, names: Names, *, progress
     )
     from madlake.sources.github_history.replay import ReplayFiles
 
+    if not any((root / folder).is_dir() for folder in (RANKING, *BEST_OF_REPOS)):
+        # A mistyped MADLAKE_REPLAY_DIR must not replace the range with nothing.
+        raise FileNotFoundError(
+            f"{root}: no {RANKING}/, {'/, '.join(BEST_OF_REPOS)}/ folder: not a GitHub history replay folder"
+        )
     files = ReplayFiles(root)
     out = Collected(start, end)
     ranking = files.ranking_files(start, end)
@@ -139,6 +144,8 @@ def collect_replay(root: Path, start: date, end: date, names: Names, *, progress
     with tqdm(total=len(todo), desc="github_history", unit="file", disable=not progress) as bar:
         for item in todo:
             bar.set_postfix_str(item.name)
+            first: date | None
+            last: date | None
             if item.source == RANKING:
                 assert item.year is not None
                 first = max(start, date(item.year, 1, 1))
@@ -362,6 +369,7 @@ def load_range(
 
     Raises:
         ValueError: ``end`` before ``start``, or an unknown source mode.
+        FileNotFoundError: replay mode, and the replay folder holds none of the history folders (nothing written).
         RawFileError: a live file could not be fetched (months already committed stay committed).
     """
     from madlake.config import get_settings

@@ -22,6 +22,7 @@ Contract of :func:`load_range` (the task body of the ``pypi_monthly`` DAG and of
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -73,9 +74,9 @@ def list_files(start: date, end: date, *, source_mode: str | None = None) -> tup
         docs = [(f, f.read()) for f in files]
     finally:
         source.close()
-    from madlake.sources.pypi_monthly.fetch import SnapshotFile
+    from madlake.sources.pypi_monthly.fetch import SnapshotFile, same
 
-    return [SnapshotFile(f.name, f.origin, lambda d=doc: d) for f, doc in docs], LIVE_SOURCE
+    return [SnapshotFile(f.name, f.origin, functools.partial(same, doc)) for f, doc in docs], LIVE_SOURCE
 
 
 def collect(
@@ -239,9 +240,12 @@ def load_range(start: date, end: date, *, source_mode: str | None = None, progre
 
 
 def run_range(context: dict[str, Any]) -> tuple[date, date]:
-    """The snapshot dates a DAG run covers: conf ``start``/``end``, else its data interval (end exclusive).
+    """The snapshot dates a DAG run covers, inclusive.
 
-    A manual run without either covers the previous calendar month (the newest complete interval).
+    In order: conf ``start``/``end`` (a manual range); an explicit ``date`` (``madlake run pypi_monthly --date D``):
+    the calendar month holding it, as the scheduled run whose logical date is that month's first day would; the data
+    interval (scheduled runs and backfills: one calendar month, end exclusive). A manual run with none of these
+    covers the previous calendar month (the newest complete interval).
     """
     conf = getattr(context.get("dag_run"), "conf", None) or {}
     params = context.get("params") or {}
@@ -250,6 +254,10 @@ def run_range(context: dict[str, Any]) -> tuple[date, date]:
         first = date.fromisoformat(str(start)[:10])
         last = date.fromisoformat(str(conf.get("end") or params.get("end") or first.isoformat())[:10])
         return first, last
+    explicit = conf.get("date") or params.get("date")
+    if explicit:
+        first = date.fromisoformat(str(explicit)[:10]).replace(day=1)
+        return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     lo, hi = context.get("data_interval_start"), context.get("data_interval_end")
     if lo is not None and hi is not None:
         return lo.date(), hi.date() - timedelta(days=1)
@@ -267,7 +275,7 @@ def run_task() -> dict[str, Any]:
     context = dict(get_current_context())
     start, end = run_range(context)
     summary = load_range(start, end)
-    events = context.get("outlet_events")
+    events: Any = context.get("outlet_events")
     if events is not None:
         events[Asset(asset_uri(Table.PYPI_DOWNLOADS_MONTHLY))].extra = {
             "table": Table.PYPI_DOWNLOADS_MONTHLY,

@@ -351,7 +351,7 @@ def _within(day: date | None, start: date | None, end: date | None) -> bool:
     return day is None or ((start is None or start <= day) and (end is None or day <= end))
 
 
-def _cell(parse: Any, row: Mapping[str, Any], column: str) -> Any:
+def _cell(parse: Any, row: Mapping[str | None, Any], column: str) -> Any:
     try:
         return parse(row.get(column))
     except BadValueError as exc:

@@ -16,6 +16,7 @@ one parser serves both.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -228,10 +229,17 @@ class LiveSource:
             origin = f"github:{REPO}@{sha[:10]}"
             if i == 0 and day is not None and _published_is(newest_published, day):
                 doc = newest_published
-                out.append(SnapshotFile(name, f"{self.settings.pages_url} (= {sha[:10]})", lambda d=doc: d))
+                out.append(
+                    SnapshotFile(name, f"{self.settings.pages_url} (= {sha[:10]})", functools.partial(same, doc))
+                )
                 continue
-            out.append(SnapshotFile(name, origin, lambda s=sha: self._raw(s)))
+            out.append(SnapshotFile(name, origin, functools.partial(self._raw, sha)))
         return list(reversed(out))
+
+
+def same(value: Any) -> Any:
+    """``value`` itself (a reader for content already fetched)."""
+    return value
 
 
 def _published_is(published: Any, day: date) -> bool:
