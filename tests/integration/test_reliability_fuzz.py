@@ -62,6 +62,7 @@ def fuzz_reddit(case: FuzzCase) -> FuzzOutcome:
     day = date(2025, 8, 8)
     replay = case.tmp / "replay" / "reddit"
     shutil.copytree(_replay_root() / "reddit", replay)
+    shutil.rmtree(replay / "localllama")  # replay the flat recording of 2025-08-08 (r/LocalLLaMA/new.json) alone
     listing_path = replay / "r" / "LocalLLaMA" / "new.json"
     listing = json.loads(listing_path.read_text())
     good = listing["data"]["children"]

@@ -52,6 +52,7 @@ def test_out_of_range_and_oversized_values_refuse_the_record_not_the_day(lakehou
 
     replay = tmp_path / "replay" / "reddit"
     shutil.copytree(BUNDLED_REPLAY_DIR / "reddit", replay)
+    shutil.rmtree(replay / "localllama")  # replay the flat recording of 2025-08-08 (r/LocalLLaMA/new.json) alone
     listing_path = replay / "r" / "LocalLLaMA" / "new.json"
     listing = json.loads(listing_path.read_text())
     good = listing["data"]["children"]
