@@ -3,7 +3,7 @@
 Every source registered with :func:`tests.integration.fuzz.fuzz_source` (Reddit submissions, PyPI daily rows, GitHub
 repository snapshots, the PyPI monthly snapshots and the GitHub history rows) must show zero crashed runs, every bad
 record in ``rejected_records`` with a reason, and every good record loaded. Figures go to
-``test-artifacts/reliability.json`` (``fuzz_<source>`` and the ``fuzz`` total).
+``test-artifacts/reliability.json`` (one ``fuzz_<source>`` entry per source).
 
 What a "record" is follows each source's own rejection unit: a Reddit thing, a PyPI daily row, a GitHub ``/repos``
 answer, a GitHub history CSV row, and for the PyPI monthly lists a whole snapshot file (one bad row makes its ranks
