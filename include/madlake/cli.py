@@ -32,6 +32,43 @@ _COMMAND_MODULES: tuple[str, ...] = (
 
 Handler = Callable[[argparse.Namespace], int]
 
+#: Exit codes: 1 when a command failed, 2 when its input was wrong (argparse's own code for usage errors).
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(ValueError):
+    """The command's input is wrong (a value that does not parse, a query that is not SQL): exit code 2."""
+
+
+def iso_date(value: str) -> date:
+    """argparse type: a ``YYYY-MM-DD`` day; the error echoes the value."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid date {value!r}: expected YYYY-MM-DD ({exc})") from None
+
+
+def _json_of(kind: type, example: str) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not valid JSON ({exc}): {value[:80]!r}") from None
+        if not isinstance(parsed, kind):
+            raise argparse.ArgumentTypeError(
+                f"must be a JSON {'object' if kind is dict else 'array'} like {example}, "
+                f"got {type(parsed).__name__}: {value[:80]!r}"
+            )
+        return parsed
+
+    parse.__name__ = "JSON object" if kind is dict else "JSON array"
+    return parse
+
+
+json_object = _json_of(dict, '\'{"date": "2026-03-31"}\'')
+json_array = _json_of(list, "'[\"duckdb\"]'")
+
 
 def _lakehouse_init(args: argparse.Namespace) -> int:
     from madlake.pipelines.tools import init_lakehouse
@@ -42,20 +79,21 @@ def _lakehouse_init(args: argparse.Namespace) -> int:
 
 
 def _sql(args: argparse.Namespace) -> int:
-    from madlake.sql.engine import format_result, get_engine
+    from madlake.sql.engine import SqlSyntaxError, format_result, get_engine
 
     query = sys.stdin.read() if args.query == "-" else args.query
-    params = json.loads(args.params) if args.params else None
-    print(format_result(get_engine().query(query, params), args.format))
+    try:
+        result = get_engine(read_only=args.read_only).query(query, args.params)
+    except SqlSyntaxError as exc:
+        raise UsageError(str(exc)) from None
+    print(format_result(result, args.format))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from madlake.orchestration.runner import run_dag
 
-    day = date.fromisoformat(args.date) if args.date else None
-    conf = json.loads(args.conf) if args.conf else None
-    run_id = run_dag(args.dag_id, day, conf=conf, retries=args.retries)
+    run_id = run_dag(args.dag_id, args.date, conf=args.conf, retries=args.retries)
     print(f"{args.dag_id}: run {run_id} succeeded")
     return 0
 
@@ -91,13 +129,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sql", help="run SQL over the tables (DuckDB locally, Athena on aws)")
     p.add_argument("query", help="the SQL text, or - to read it from stdin")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    p.add_argument("--params", help="JSON array of values bound to the ? placeholders, e.g. '[\"duckdb\"]'")
+    p.add_argument(
+        "--params", type=json_array, help="JSON array of values bound to the ? placeholders, e.g. '[\"duckdb\"]'"
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="queries only (no COPY/INSERT/CREATE/ATTACH/SET), no file access outside the warehouse",
+    )
     p.set_defaults(handler=_sql)
 
     p = sub.add_parser("run", help="run a DAG in-process through Airflow (the scheduler's code path)")
     p.add_argument("dag_id")
-    p.add_argument("--date", help="the day the run covers (YYYY-MM-DD); default: a manual run")
-    p.add_argument("--conf", help="JSON object of run params")
+    p.add_argument("--date", type=iso_date, help="the day the run covers (YYYY-MM-DD); default: a manual run")
+    p.add_argument("--conf", type=json_object, help="JSON object of run params")
     p.add_argument("--retries", action="store_true", help="honour task retries (default: fail fast)")
     p.set_defaults(handler=_run)
 
@@ -126,12 +171,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     handler: Any = args.handler
+    from madlake.redaction import redact
+
     try:
         return int(handler(args))
-    except (KeyError, ValueError, RuntimeError, FileNotFoundError) as exc:
+    except UsageError as exc:
+        log.debug("bad input", exc_info=True)
+        print(f"madlake {args.command}: error: {redact(_one_line(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("madlake: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every failure is one clear line; -v shows the traceback
         log.debug("command failed", exc_info=True)
-        print(f"madlake: error: {exc}", file=sys.stderr)
-        return 1
+        known = isinstance(exc, KeyError | ValueError | RuntimeError | OSError)
+        text = _one_line(exc) if known else f"{type(exc).__name__}: {_one_line(exc)}"
+        hint = "" if args.verbose else " (run with -v for the traceback)"
+        print(f"madlake {args.command}: error: {redact(text)}{hint if not known else ''}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _one_line(exc: BaseException) -> str:
+    """The exception's message on one line (a KeyError's quotes dropped)."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    return " ".join(str(text).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -338,36 +338,52 @@ def test_package_generates_no_data() -> None:
 
 
 # ------------------------------------------------------------------------------------------------------------ publish
-def test_publish_locally_swaps_the_whole_site(site, tmp_path: Path) -> None:
-    from madlake.dashboard.publish import publish_site
+def test_publish_locally_swaps_the_whole_site(site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from madlake.dashboard.publish import MARKER, publish_site
 
+    monkeypatch.setenv("MADLAKE_DASHBOARD_ROOTS", str(tmp_path))
     target = tmp_path / "dashboard"
-    target.mkdir()
-    (target / "stale.html").write_text("old")
+    older = tmp_path / "older-build"
+    shutil.copytree(site["dir"], older)
+    (older / "stale.html").write_text("a page the next build no longer has")
+    publish_site(older, str(target))
+    assert (target / "stale.html").exists() and (target / MARKER).is_file()
     first = publish_site(site["dir"], str(target))
-    assert not (target / "stale.html").exists()
+    assert not (target / "stale.html").exists(), "a page of the previous build was left behind"
     assert Path(first.index).is_file()
     again = publish_site(site["dir"], str(target))
     assert (again.files, again.bytes) == (first.files, first.bytes)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dashboard"]  # no staging or retired copies left behind
+    # no staging or retired copies left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dashboard", "older-build"]
 
 
-def test_publish_to_s3_uploads_with_content_types_and_removes_stale_files(site, moto_server: str, monkeypatch) -> None:
+def test_publish_to_s3_uploads_with_content_types_and_removes_stale_files(
+    site, moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     import boto3
     from madlake.config import Settings
-    from madlake.dashboard.publish import publish_site
+    from madlake.dashboard.publish import MARKER, UnsafeTargetError, publish_site
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("MADLAKE_DASHBOARD_ROOTS", "s3://dash/site")
     s3 = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1")
     s3.create_bucket(Bucket="dash")
-    s3.put_object(Bucket="dash", Key="site/dashboard/old-page.html", Body=b"old")
+    s3.put_object(Bucket="dash", Key="site/user-notes/keep.txt", Body=b"not ours")
     settings = Settings(profile="local", s3_endpoint=moto_server)
+    with pytest.raises(UnsafeTargetError, match="not a previous dashboard build"):
+        publish_site(site["dir"], "s3://dash/site/user-notes", settings)
+    older = tmp_path / "older-build"
+    shutil.copytree(site["dir"], older)
+    (older / "old-page.html").write_text("old")
+    publish_site(older, "s3://dash/site/dashboard", settings)
     result = publish_site(site["dir"], "s3://dash/site/dashboard", settings)
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="dash")
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket="dash", Prefix="site/dashboard/")
     keys = {o["Key"] for page in pages for o in page["Contents"] if not o["Key"].endswith("/")}  # not dir markers
     assert result.deleted == 1 and "site/dashboard/old-page.html" not in keys
-    assert len(keys) == result.files == len([p for p in site["dir"].rglob("*") if p.is_file()])
+    assert len(keys) == result.files + 1 == len([p for p in site["dir"].rglob("*") if p.is_file()]) + 1
+    assert f"site/dashboard/{MARKER}" in keys
+    assert s3.get_object(Bucket="dash", Key="site/user-notes/keep.txt")["Body"].read() == b"not ours"
     head = s3.head_object(Bucket="dash", Key="site/dashboard/index.html")
     assert head["ContentType"].startswith("text/html")
     assert s3.head_object(Bucket="dash", Key="site/dashboard/assets/madchart.js")["ContentType"].startswith(

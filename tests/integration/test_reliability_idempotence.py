@@ -42,6 +42,8 @@ RUNS: list[Run] = [
     Run(Dag.PYPI_DOWNLOADS, conf={"start": "2026-03-01", "end": "2026-03-03"}),
     Run(Dag.GITHUB_METRICS, date(2026, 8, 22)),
     Run(Dag.GITHUB_STAR_HISTORY, conf={"since": "2026-08-08", "date": "2026-08-22"}),
+    Run(Dag.PYPI_MONTHLY, conf={"start": "2026-01-01", "end": "2026-03-31"}),
+    Run(Dag.GITHUB_HISTORY, conf={"start": "2025-01-08", "end": "2025-01-10"}),
     Run(Dag.REDDIT_INGEST, date(2025, 8, 8), conf={"threads": "1mkowrw"}),
     Run(Dag.REDDIT_LOAD, date(2025, 8, 8)),
     Run(Dag.REDDIT_MENTIONS, conf={"method": "lexicon"}),

@@ -35,8 +35,37 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StringConstraints, model_validator
 
-SLUG_RE = re.compile(r"^[a-z0-9_]+$")
-GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+SLUG_RE = re.compile(r"^[a-z0-9_]{1,64}$")
+# owner (<= 39 characters) / name (<= 100), GitHub's characters, neither "." nor ".." (the star-history params' rule;
+# \Z, not $, so a trailing newline does not pass).
+GITHUB_REPO_RE = re.compile(r"^(?!\.\.?/)[A-Za-z0-9_.-]{1,39}/(?!\.\.?\Z)[A-Za-z0-9_.-]{1,100}\Z")
+#: Longest alias term / context or exclude phrase / display name.
+MAX_TERM_CHARS = 100
+MAX_PHRASE_CHARS = 200
+MAX_NAME_CHARS = 200
+
+
+def text_errors(value: str, what: str, limit: int) -> list[str]:
+    """Why ``value`` cannot be a catalog text (alias term, phrase, name): too long, no letter or digit, control or
+    invisible format characters (zero-width space, BOM, bidi overrides), or surrounding whitespace. Linear time."""
+    import unicodedata
+
+    shown = repr(value) if len(value) <= 60 else repr(value[:40]) + f"... ({len(value):,} characters)"
+    if len(value) > limit:
+        return [f"{what} {shown} is longer than {limit} characters"]
+    errors = []
+    if not any(ch.isalnum() for ch in value):
+        errors.append(f"{what} {shown} has no letter or digit")
+    bad = sorted(
+        {f"U+{ord(ch):04X}" for ch in value if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")}
+    )
+    if bad:
+        errors.append(f"{what} {shown} contains invisible or control characters ({', '.join(bad[:5])})")
+    if value != value.strip():
+        errors.append(f"{what} {shown} has leading or trailing whitespace")
+    return errors
+
+
 HOMEPAGE_RE = re.compile(r"^https?://[^\s/]+\.[^\s/]+(/\S*)?$")
 # npm package names: lowercase, optionally scoped (@scope/name).
 NPM_RE = re.compile(r"^(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*$")
@@ -71,8 +100,11 @@ class Alias(_Frozen):
     def _check(self) -> Alias:
         if not self.term.strip():
             raise ValueError("alias term is empty")
-        if self.term != self.term.strip():
-            raise ValueError(f"alias term {self.term!r} has leading or trailing whitespace")
+        errors = text_errors(self.term, "alias term", MAX_TERM_CHARS)
+        for phrase in (*self.requires_context, *self.exclude):
+            errors += text_errors(phrase, f"alias {self.term[:40]!r}: phrase", MAX_PHRASE_CHARS)
+        if errors:
+            raise ValueError("; ".join(errors))
         for phrase in self.exclude:
             if self.term.casefold() not in phrase.casefold():
                 raise ValueError(
@@ -138,12 +170,10 @@ class Tool(_Frozen):
         errors += [f"category {c!r} listed twice" for c in _duplicates(self.categories)]
         if not self.aliases:
             errors.append("has no alias (the display name is not an implicit alias: list every term)")
-        for i, alias in enumerate(self.aliases):
-            errors += [
-                f"alias term {alias.term!r} listed twice"
-                for other in self.aliases[i + 1 :]
-                if alias.conflicts_with(other)
-            ]
+        errors += text_errors(self.name, "name", MAX_NAME_CHARS)
+        errors += [
+            f"alias term {term!r} listed twice" for term, _ in _alias_conflicts((a, self.id) for a in self.aliases)
+        ]
         return errors
 
     def _package_errors(self) -> list[str]:
@@ -215,16 +245,10 @@ class ToolCatalog(_Frozen):
         errors += _former_name_clashes(self.tools)
         errors += _cross_tool_duplicates(self.tools, "npm package", lambda t: t.npm)
 
-        seen: list[tuple[Alias, str]] = []
-        for tool in self.tools:
-            for alias in tool.aliases:
-                for other, other_id in seen:
-                    if other_id != tool.id and alias.conflicts_with(other):
-                        errors.append(
-                            f"alias term {alias.term!r} of tool {tool.id!r} conflicts with "
-                            f"alias {other.term!r} of tool {other_id!r}"
-                        )
-                seen.append((alias, tool.id))
+        errors += [
+            f"alias term {alias.term!r} of tool {tool_id!r} conflicts with alias {other.term!r} of tool {other_id!r}"
+            for (alias, tool_id), (other, other_id) in _cross_alias_conflicts(self.tools)
+        ]
 
         if errors:
             raise ValueError("\n".join(errors))
@@ -269,6 +293,34 @@ class ToolCatalog(_Frozen):
     def npm_packages(self) -> dict[str, str]:
         """Map each npm package to the id of the tool it measures."""
         return {package: t.id for t in self.tools for package in t.npm}
+
+
+def _alias_conflicts(aliases: Iterable[tuple[Alias, str]]) -> list[tuple[str, str]]:
+    """``(earlier term, owner)`` for every alias conflicting with an earlier one; linear (bucketed by casefolded
+    term, so only equal terms are ever compared)."""
+    buckets: dict[str, list[Alias]] = {}
+    out: list[tuple[str, str]] = []
+    for alias, owner in aliases:
+        bucket = buckets.setdefault(alias.term.casefold(), [])
+        out += [(other.term, owner) for other in bucket if alias.conflicts_with(other)]
+        bucket.append(alias)
+    return out
+
+
+def _cross_alias_conflicts(tools: Iterable[Tool]) -> list[tuple[tuple[Alias, str], tuple[Alias, str]]]:
+    """Pairs (alias, tool id) of *different* tools that can match the same text, bucketed by casefolded term."""
+    buckets: dict[str, list[tuple[Alias, str]]] = {}
+    out = []
+    for tool in tools:
+        for alias in tool.aliases:
+            bucket = buckets.setdefault(alias.term.casefold(), [])
+            out += [
+                ((alias, tool.id), (other, other_id))
+                for other, other_id in bucket
+                if other_id != tool.id and alias.conflicts_with(other)
+            ]
+            bucket.append((alias, tool.id))
+    return out
 
 
 def _duplicates(values: Iterable[str]) -> list[str]:

@@ -17,7 +17,13 @@ def _build(args: argparse.Namespace) -> int:
     from madlake.dashboard.site import build_site
 
     if args.out:
-        summary = build_site(Path(args.out))
+        out = Path(args.out)
+        if out.is_dir() and any(out.iterdir()) and not (out / "site.json").is_file():
+            from madlake.dashboard.publish import UnsafeTargetError
+
+            # build_site overwrites files by name: never into a folder holding something other than a build
+            raise UnsafeTargetError(f"refusing to build into {out}: it is not empty and holds no previous build")
+        summary = build_site(out)
         print(
             f"{Path(args.out).resolve() / 'index.html'}  ({len(summary.pages)} pages, data as of {summary.data_date})"
         )

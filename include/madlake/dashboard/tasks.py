@@ -23,11 +23,14 @@ def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:
 
     The site shows the newest data in the gold tables (``day`` only labels the run). Raises
     :class:`madlake.dashboard.site.NoGoldDataError` when there is no gold data (nothing is published, the previous
-    site stays); query errors propagate and the task is retried.
+    site stays); query errors propagate and the task is retried. Raises
+    :class:`madlake.dashboard.publish.UnsafeTargetError` before building anything when ``target`` is a place the
+    publisher may not write (e.g. ``MADLAKE_HOME``, or a folder that is not a previous build).
     """
-    from madlake.dashboard.publish import publish_site
+    from madlake.dashboard.publish import check_target, dashboard_uri, publish_site
     from madlake.dashboard.site import build_site
 
+    target = check_target(target or dashboard_uri())
     with tempfile.TemporaryDirectory(prefix="madlake-dashboard-") as tmp:
         summary = build_site(Path(tmp) / "site")
         published = publish_site(summary.out_dir, target)

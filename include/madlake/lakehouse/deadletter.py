@@ -3,6 +3,12 @@
 Contract: a run writes the dead letters of one (source, entity, run day) in one call, which *replaces* that
 (source, entity, run day)'s earlier dead letters, so rerunning a day never duplicates them. Bad data never stops a
 run: the caller loads the good records and reports the rejected count.
+
+Dead letters become visible together with the data they belong to: a pipeline writes them *after* its data commit
+(for write-audit-publish, in ``on_published`` of :func:`madlake.lakehouse.writes.write_audit_publish`), never before
+the audit. A rerun whose audit fails therefore leaves the published day with the rejections of its own publish, not
+those of the failed attempt (which are logged). Reasons and payloads are stored redacted
+(:mod:`madlake.redaction`).
 """
 
 from __future__ import annotations
@@ -31,11 +37,35 @@ class Rejection:
     record_id: str | None = None
 
 
+def _shrink(value: Any, depth: int = 0) -> Any:
+    """``value`` with every long string cut to the payload budget, so a 200 MB field is never serialized whole."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_PAYLOAD_CHARS else value[:MAX_PAYLOAD_CHARS]
+    if depth > 64:
+        return "...[nested deeper than 64 levels]"
+    if isinstance(value, dict):
+        return {k: _shrink(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shrink(v, depth + 1) for v in value]
+    return value
+
+
 def payload_text(raw: Any) -> str:
     """The raw payload as storable text: JSON for structures, replacement characters for undecodable bytes."""
     if isinstance(raw, bytes | bytearray):
-        text = bytes(raw).decode("utf-8", errors="replace")
+        text = bytes(raw[: MAX_PAYLOAD_CHARS * 4]).decode("utf-8", errors="replace")
+    elif isinstance(raw, dict | list | tuple):
+        raw = _shrink(raw)
+        try:
+            text = json.dumps(raw, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            text = repr(raw)
+        text = text.encode("utf-8", errors="replace").decode("utf-8")
     elif isinstance(raw, str):
+        if len(raw) > MAX_PAYLOAD_CHARS:  # cut before copying: the text may be hundreds of MB
+            cut = len(raw) - MAX_PAYLOAD_CHARS
+            head = raw[:MAX_PAYLOAD_CHARS].encode("utf-8", errors="replace").decode("utf-8")
+            return head + f"...[truncated {cut} chars]"
         text = raw.encode("utf-8", errors="replace").decode("utf-8")
     else:
         try:
@@ -56,6 +86,7 @@ def write_dead_letters(
 
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import replace_partition, rows_to_arrow
+    from madlake.redaction import redact
 
     table = load_table(Table.REJECTED_RECORDS)
     now = datetime.now(UTC)
@@ -65,8 +96,8 @@ def write_dead_letters(
             "entity": entity,
             "run_id": ctx.run_id,
             "record_id": None if r.record_id is None else str(r.record_id)[:512],
-            "reason": r.reason.encode("utf-8", errors="replace").decode("utf-8")[:4000],
-            "raw_payload": payload_text(r.raw),
+            "reason": redact(r.reason.encode("utf-8", errors="replace").decode("utf-8"))[:4000],
+            "raw_payload": redact(payload_text(r.raw)),
             "rejected_at": now,
             "run_date": run_day.isoformat(),
         }

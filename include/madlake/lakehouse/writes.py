@@ -548,11 +548,18 @@ def write_audit_publish(
     *,
     recorder: AuditRecorder | None = None,
     attempts: int = 8,
+    on_published: Callable[[PublishResult], Any] | None = None,
 ) -> PublishResult:
     """:func:`write_audit_publish_once`, redone from a fresh branch when another run published first.
 
     Concurrent runs for different partitions therefore both land: the loser of the publish race rebases (re-stages
     and re-audits against the new main) instead of overwriting the winner's publish.
+
+    ``on_published`` runs once, right after main moved to the audited snapshot, and only then: this is where a
+    pipeline writes the run's dead letters (:func:`madlake.lakehouse.deadletter.write_dead_letters`), so a failed
+    audit leaves both the published rows and the rejections of the publish they belong to. Iceberg has no
+    multi-table commit: if the process dies between the publish and ``on_published``, the retry publishes the same
+    rows again and then writes the dead letters.
     """
     timings: dict[str, float] = {}
     for attempt in range(1, attempts + 1):
@@ -560,7 +567,10 @@ def write_audit_publish(
             result = write_audit_publish_once(
                 table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
             )
-            return PublishResult(**{**result.__dict__, "attempts": attempt})
+            result = PublishResult(**{**result.__dict__, "attempts": attempt})
+            if on_published is not None:
+                on_published(result)
+            return result
         except Exception as exc:
             if not (isinstance(exc, PublishRefusedError) or is_commit_conflict(exc)) or attempt == attempts:
                 raise

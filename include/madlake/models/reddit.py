@@ -19,12 +19,23 @@ A record that fails validation raises :class:`pydantic.ValidationError`; callers
 
 from __future__ import annotations
 
+import html
 import json
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Source = Literal["api", "pushshift", "arctic_shift"]
 
@@ -35,24 +46,47 @@ DELETED = "[deleted]"
 REMOVED = "[removed]"
 
 
-def _epoch(value: Any) -> datetime:
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text):,} chars)"
+
+
+def epoch_to_datetime(value: Any) -> datetime:
+    """Epoch seconds (number or numeric string) or an ISO timestamp → an aware datetime within Reddit's lifetime.
+
+    Raises only ``ValueError`` (naming the value), whatever the input: out-of-range numbers (``-1e18``, ``1e300``,
+    ``inf``, ``nan``) are refused before the conversion that would raise ``OSError``/``OverflowError``.
+    """
+    latest = datetime.now(UTC) + timedelta(days=1)
     if isinstance(value, datetime):
         ts = value if value.tzinfo else value.replace(tzinfo=UTC)
     elif isinstance(value, bool):  # bool is an int: reject explicitly
         raise ValueError("a timestamp, not a boolean")
-    elif isinstance(value, int | float):
-        ts = datetime.fromtimestamp(float(value), tz=UTC)
-    elif isinstance(value, str) and value.strip():
+    elif isinstance(value, int | float | str) and not (isinstance(value, str) and not value.strip()):
+        if isinstance(value, str) and len(value) > 64:
+            raise ValueError(f"not an epoch timestamp: {_shown(value)}")
         try:
-            ts = datetime.fromtimestamp(float(value), tz=UTC)
+            seconds = float(value)
         except ValueError:
-            ts = datetime.fromisoformat(value)
+            seconds = None
+        if seconds is None:
+            try:
+                ts = datetime.fromisoformat(str(value))
+            except ValueError:
+                raise ValueError(f"not an epoch timestamp: {_shown(value)}") from None
             ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+        elif not math.isfinite(seconds) or not _EARLIEST.timestamp() <= seconds <= latest.timestamp():
+            raise ValueError(f"timestamp {_shown(value)} is outside Reddit's lifetime (2005-06 to now)")
+        else:
+            ts = datetime.fromtimestamp(seconds, tz=UTC)
     else:
-        raise ValueError(f"not an epoch timestamp: {value!r}")
-    if ts < _EARLIEST or ts > datetime.now(UTC) + timedelta(days=1):
+        raise ValueError(f"not an epoch timestamp: {_shown(value)}")
+    if ts < _EARLIEST or ts > latest:
         raise ValueError(f"timestamp {ts.isoformat()} is outside Reddit's lifetime")
     return ts
+
+
+_epoch = epoch_to_datetime
 
 
 def _edited(value: Any) -> datetime | None:
@@ -68,24 +102,82 @@ def _edited(value: Any) -> datetime | None:
 def _opt_str(value: Any) -> str | None:
     if value is None or value == "":
         return None
+    if isinstance(value, dict | list | tuple | bool):
+        raise ValueError(f"text expected, got {type(value).__name__}")
     return value if isinstance(value, str) else str(value)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
+#: Reddit's own limits (characters of the markdown source): a longer value is not a genuine Reddit record.
+MAX_TITLE_CHARS = 300
+MAX_BODY_CHARS = 40_000
+#: Other text fields (author, flair, domain, URL, permalink): far above anything Reddit produces.
+MAX_SHORT_CHARS = 10_000
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _capped(limit: int, what: str) -> Any:
+    """A validator refusing text over ``limit`` characters (measured after HTML unescaping: the API may send
+    ``&amp;`` for ``&``, so a genuine body at the limit can be a little longer on the wire)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit and len(html.unescape(value)) > limit:
+            raise ValueError(f"{len(value):,} characters, over {what} limit of {limit:,}")
+        return value
+
+    return AfterValidator(check)
+
+
 Timestamp = Annotated[datetime, BeforeValidator(_epoch)]
-OptStr = Annotated[str | None, BeforeValidator(_opt_str)]
+OptStr = Annotated[str | None, BeforeValidator(_opt_str), _capped(MAX_SHORT_CHARS, "the field")]
+Int64 = Annotated[int, Field(ge=INT64[0], le=INT64[1])]
+Title = Annotated[str, _capped(MAX_TITLE_CHARS, "Reddit's title")]
+Body = Annotated[str, _capped(MAX_BODY_CHARS, "Reddit's body")]
+
+
+#: A whole record (every field, the unknown ones kept in ``raw_json`` included): genuine ones are below ~200 kB.
+MAX_RECORD_CHARS = 2_000_000
+MAX_RECORD_DEPTH = 64
+
+
+def _record_size(value: Any, depth: int = 0) -> int:
+    """Characters of text and number of items in a JSON value; raises past the size or depth bound (early exit)."""
+    if depth > MAX_RECORD_DEPTH:
+        raise ValueError(f"the record nests deeper than {MAX_RECORD_DEPTH} levels")
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return 1
+    total = 0
+    for key, item in items:
+        total += len(key) + 1 if isinstance(key, str) else 1
+        total += _record_size(item, depth + 1)
+        if total > MAX_RECORD_CHARS:
+            raise ValueError(f"the record is over {MAX_RECORD_CHARS:,} characters (not a genuine Reddit record)")
+    return total
 
 
 class _Thing(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        # Bounded memory per record: a huge or absurdly nested record is refused before anything copies it.
+        _record_size(data)
+        return data
+
     id: str
     subreddit: str = Field(min_length=1, max_length=64)
     created_utc: Timestamp
     author: OptStr = None
-    score: int | None = None
-    gilded: int | None = None
+    score: Int64 | None = None
+    gilded: Int64 | None = None
     stickied: bool | None = None
     edited: Any = None
     permalink: OptStr = None
@@ -121,10 +213,10 @@ class _Thing(BaseModel):
 class Submission(_Thing):
     """A ``t3`` record (a post)."""
 
-    title: str
-    selftext: str | None = None
+    title: Title
+    selftext: Body | None = None
     upvote_ratio: float | None = Field(default=None, ge=0, le=1)
-    num_comments: int | None = Field(default=None, ge=0)
+    num_comments: int | None = Field(default=None, ge=0, le=INT64[1])
     url: OptStr = None
     domain: OptStr = None
     link_flair_text: OptStr = None
@@ -149,12 +241,12 @@ class Submission(_Thing):
 class Comment(_Thing):
     """A ``t1`` record (a comment)."""
 
-    body: str
+    body: Body
     link_id: str = Field(pattern=r"^t3_[0-9a-z]{1,16}$")
     parent_id: str | None = Field(default=None, pattern=r"^t[13]_[0-9a-z]{1,16}$")
-    depth: int | None = Field(default=None, ge=0)
-    nest_level: int | None = Field(default=None, ge=1)
-    controversiality: int | None = None
+    depth: int | None = Field(default=None, ge=0, le=10_000)
+    nest_level: int | None = Field(default=None, ge=1, le=10_000)
+    controversiality: Int64 | None = None
     is_submitter: bool | None = None
     author_flair_text: OptStr = None
 
@@ -259,6 +351,25 @@ def comment_row(record: dict[str, Any], *, source: Source, observed_at: datetime
         "source": source,
         "raw_json": None if gone else _raw(record),
     }
+
+
+SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}\Z")
+
+
+def subreddit_name(value: object) -> str:
+    """A subreddit name as given by a person (``r/`` prefix and spaces tolerated), checked against Reddit's rule
+    (2-21 letters, digits or underscores, not starting with an underscore): it becomes part of file paths and URLs.
+
+    Raises:
+        ValueError: naming the value.
+    """
+    name = str(value).strip().removeprefix("r/").removeprefix("/r/")
+    if not SUBREDDIT_RE.match(name):
+        raise ValueError(
+            f"invalid subreddit {str(value)[:80]!r}: expected 2-21 letters, digits or underscores "
+            "(e.g. dataengineering)"
+        )
+    return name
 
 
 def rejection_reason(exc: ValidationError) -> str:

@@ -13,12 +13,14 @@ each compaction commit cheaper on a table with a long snapshot list):
    replaced files stay on disk: the previous snapshot still references them until it expires.
 2. **Expire** snapshots older than ``snapshot_retention``, except branch and tag heads (a tagged snapshot, or the
    branch an audit kept, is never expired) and the ``retain_last`` most recent snapshots of main's history.
-3. **Delete unreferenced files** under the table's location: every file not reachable from *any* remaining
-   snapshot (its manifest list, its manifests, every data and delete file those list, live or not), not the current
-   metadata file nor one in the metadata log, not a statistics file, **and** older than ``orphan_min_age``. The age
-   guard protects a writer in flight: its data files exist before its commit does. The default (3 h) is three times
-   the tasks' 1 h ``execution_timeout``, so no running task can own a file that old; raise it if a DAG runs longer
-   tasks. Files of a process killed between writing and committing are deleted by the first run after that age.
+3. **Delete unreferenced files** in the table's own ``data/`` and ``metadata/`` folders (a location that is the
+   warehouse root or holds another table is refused, see :func:`check_own_location`): every file not reachable from
+   *any* remaining snapshot (its manifest list, its manifests, every data and delete file those list, live or not),
+   not the current metadata file nor one in the metadata log, not a statistics file, **and** older than
+   ``orphan_min_age``. The age guard protects a writer in flight: its data files exist before its commit does. The
+   default (3 h) is three times the tasks' 1 h ``execution_timeout``, so no running task can own a file that old;
+   raise it if a DAG runs longer tasks. Files of a process killed between writing and committing are deleted by the
+   first run after that age.
 
 Failure semantics: every step commits through the catalog's compare-and-swap. A compaction or expiry that loses a race
 with a pipeline's commit raises ``CommitFailedException`` and is redone from a fresh read (up to 8 times), so
@@ -392,6 +394,66 @@ def expire_snapshots(table: IcebergTable, policy: MaintenancePolicy, *, attempts
 # --------------------------------------------------------------------------------------------------------------------
 
 
+class UnsafeLocationError(RuntimeError):
+    """A table's location is not its own (the warehouse root, shared with another table...): nothing is deleted."""
+
+
+#: The only folders under a table's location that Iceberg writes, so the only ones unreferenced files are removed from.
+ICEBERG_FOLDERS = ("data", "metadata")
+
+
+def _other_table_locations(table: IcebergTable) -> list[str]:
+    """Filesystem paths of the other tables registered in the same catalog namespace."""
+    try:
+        catalog = table.catalog
+        namespace = table.name()[:-1]
+        idents = [i for i in catalog.list_tables(namespace) if tuple(i) != tuple(table.name())]
+        return [_fs_path(catalog.load_table(i).location()).rstrip("/") for i in idents]
+    except Exception as exc:  # a catalog that cannot list: refuse to delete rather than guess
+        raise UnsafeLocationError(f"{table.name()}: cannot list the other tables' locations ({exc})") from exc
+
+
+def check_own_location(table: IcebergTable, others: Sequence[str] | None = None) -> str:
+    """The table's location as a filesystem path, after proving it is the table's own.
+
+    Refused (:class:`UnsafeLocationError`): a location that is a filesystem or bucket root, the warehouse root or an
+    ancestor of it, or equal to / an ancestor of another table's location.
+    """
+    root = _fs_path(table.location()).rstrip("/")
+    name = ".".join(table.name())
+    if not root or root.count("/") < (1 if table.location().startswith("s3") else 2):
+        raise UnsafeLocationError(f"{name}: location {table.location()!r} is a root folder; not deleting anything")
+    from madlake.config import get_settings
+
+    warehouse = _fs_path(get_settings().warehouse_uri).rstrip("/")
+    if warehouse == root or warehouse.startswith(root + "/"):
+        raise UnsafeLocationError(f"{name}: location {table.location()!r} is the warehouse root or contains it")
+    for other in _other_table_locations(table) if others is None else others:
+        if other == root or other.startswith(root + "/"):
+            raise UnsafeLocationError(f"{name}: location {table.location()!r} also holds another table ({other})")
+    return root
+
+
+def deletable(path: str, root: str, keep: set[str], local: bool) -> bool:
+    """Whether maintenance may delete ``path``: an unreferenced regular file in ``<root>/data`` or ``<root>/metadata``.
+
+    For local files the real path (symbolic links resolved) must also stay inside the real ``root``.
+    """
+    if path in keep or not any(path.startswith(f"{root}/{folder}/") for folder in ICEBERG_FOLDERS):
+        return False
+    if ".." in path.split("/"):
+        return False
+    if local:
+        import os.path
+
+        if os.path.islink(path):
+            return False
+        real_root = os.path.realpath(root)
+        if not os.path.realpath(path).startswith(real_root + os.sep):
+            return False
+    return True
+
+
 def remove_unreferenced_files(
     table: IcebergTable, policy: MaintenancePolicy, report: TableReport, now: datetime | None = None
 ) -> list[str]:
@@ -399,15 +461,33 @@ def remove_unreferenced_files(
 
     The reference set is computed from a fresh read of the table *after* listing, so a commit landing during the
     listing only adds references (never removes one a file could need). Returns the deleted paths.
+
+    Only files inside the table's own ``data/`` and ``metadata/`` folders are candidates (:func:`deletable`), after
+    :func:`check_own_location` proved the location belongs to this table alone (no other table's location is equal to
+    it or nested inside it). If the listing and the references disagree on how paths are written (the
+    current metadata file is not among the listed files), nothing is deleted.
+
+    Raises:
+        UnsafeLocationError: the location is not the table's own, or the paths do not line up; nothing was deleted.
     """
     filesystem, _root = _filesystem(table.location())
+    others = _other_table_locations(table)
+    root = check_own_location(table, others)
+    local = not table.location().startswith(("s3://", "s3a://"))
     listed = list_table_files(table)
     table.refresh()
     keep = referenced_files(table)
+    listed_paths = {info.path for info in listed}
+    current = _fs_path(table.metadata_location) if table.metadata_location else None
+    if current and current.startswith(root + "/") and current not in listed_paths:
+        raise UnsafeLocationError(
+            f"{table.name()}: the current metadata file {current} is not among the {len(listed)} listed files; "
+            "listing and references disagree on paths, so nothing is deleted"
+        )
     min_mtime = (now or datetime.now(UTC)) - policy.orphan_min_age
     deleted = []
     for info in listed:
-        if info.path in keep:
+        if not deletable(info.path, root, keep, local):
             continue
         if info.mtime is None or info.mtime > min_mtime:
             report.orphans_too_young += 1

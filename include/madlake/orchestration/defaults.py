@@ -30,8 +30,10 @@ def notify_failure(context: dict[str, Any]) -> None:
     (read here, at failure time, never at DAG parse time).
 
     Never raises: an alerting problem must not mask the task failure it reports. The exception text is included,
-    but madlake never puts credentials in exception messages.
+    redacted (:mod:`madlake.redaction`): an endpoint that echoes a key in its error body does not leak it here.
     """
+    from madlake.redaction import redact_obj
+
     ti = context.get("task_instance") or context.get("ti")
     dag_id = getattr(ti, "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
@@ -44,6 +46,7 @@ def notify_failure(context: dict[str, Any]) -> None:
         "try_number": getattr(ti, "try_number", None),
         "error": f"{type(exc).__name__}: {exc}"[:2000] if exc else None,
     }
+    summary = redact_obj(summary)
     log.error("madlake task failed: %s", json.dumps(summary, default=str))
     url = os.environ.get("MADLAKE_ALERT_WEBHOOK") or _webhook_variable()
     if not url:
@@ -58,7 +61,7 @@ def notify_failure(context: dict[str, Any]) -> None:
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310
             pass
     except Exception as err:
-        log.error("Could not send failure alert to webhook: %s", err)
+        log.error("Could not send failure alert to webhook: %s", redact_obj(str(err)))
 
 
 def _webhook_variable() -> str | None:

@@ -21,7 +21,10 @@ def run_day(context: dict[str, Any] | None = None) -> date:
     conf = getattr(context.get("dag_run"), "conf", None) or {}
     explicit = conf.get("date") or params.get("date")
     if explicit:
-        return date.fromisoformat(str(explicit)[:10])
+        try:
+            return date.fromisoformat(str(explicit)[:10])
+        except ValueError as exc:
+            raise ValueError(f"param date={explicit!r} is not a YYYY-MM-DD day ({exc})") from None
     start = context.get("data_interval_start")
     if start is not None:
         return start.date() if isinstance(start, datetime) else start

@@ -345,8 +345,10 @@ def snapshot_repos(
         audit_snapshot(day, len(wanted)),
         ctx,
         recorder=audit_recorder(ctx),
+        on_published=lambda _published: write_dead_letters(
+            SOURCE, SNAPSHOT_ENTITY, day, [r for r in rejections if isinstance(r, Rejection)], ctx
+        ),
     )
-    write_dead_letters(SOURCE, SNAPSHOT_ENTITY, day, [r for r in rejections if isinstance(r, Rejection)], ctx)
     summary = {
         "day": day.isoformat(),
         "repos_requested": len(wanted),

@@ -249,6 +249,7 @@ def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
     from madlake.lakehouse.deadletter import payload_text
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import replace_partition, rows_to_arrow
+    from madlake.redaction import redact
 
     start, end = collected.start, collected.end
     now = datetime.now(UTC)
@@ -262,8 +263,8 @@ def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
             "entity": r.source,
             "run_id": ctx.run_id,
             "record_id": None if r.record_id is None else str(r.record_id)[:512],
-            "reason": r.reason[:4000],
-            "raw_payload": payload_text(r.raw),
+            "reason": redact(r.reason)[:4000],
+            "raw_payload": redact(payload_text(r.raw)),
             "rejected_at": now,
             "run_date": run_date(r.day),
         }
@@ -275,7 +276,7 @@ def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
             "entity": b.source,
             "run_id": ctx.run_id,
             "record_id": b.file,
-            "reason": f"unusable file: {b.reason}"[:4000],
+            "reason": redact(f"unusable file: {b.reason}")[:4000],
             "raw_payload": payload_text({"file": b.file, "days": [str(b.first), str(b.last)]}),
             "rejected_at": now,
             "run_date": run_date(b.first),

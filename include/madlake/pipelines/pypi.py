@@ -51,6 +51,7 @@ def publish_day(
     pypi_settings: Any = None,
     table: Any = None,
     record: bool = True,
+    on_published: Any = None,
 ) -> Any:
     """Write-audit-publish ``rows`` (already validated) as the content of ``day``. Returns the ``PublishResult``.
 
@@ -70,7 +71,14 @@ def publish_day(
         data = data.sort_by([("project", "ascending"), ("version", "ascending")])
     audit = build_audit(day, projects, pypi_settings or get_pypi_settings())
     return write_audit_publish(
-        table, data, day_filter(day), day.isoformat(), audit, ctx, recorder=audit_recorder(ctx) if record else None
+        table,
+        data,
+        day_filter(day),
+        day.isoformat(),
+        audit,
+        ctx,
+        recorder=audit_recorder(ctx) if record else None,
+        on_published=on_published,
     )
 
 
@@ -119,10 +127,16 @@ def load_day(day: date, *, source_mode: str | None = None) -> dict[str, Any]:
         len(parsed.rejections),
         fetch_s,
     )
-    write_dead_letters(
-        SOURCE, ENTITY, day, [Rejection(reason, raw, rid) for reason, raw, rid in parsed.rejections], ctx
+    rejections = [Rejection(reason, raw, rid) for reason, raw, rid in parsed.rejections]
+    # The dead letters go in only once the day is published: a failed audit keeps the published day's own ones.
+    result = publish_day(
+        day,
+        parsed.rows,
+        projects,
+        ctx=ctx,
+        pypi_settings=pypi_settings,
+        on_published=lambda _published: write_dead_letters(SOURCE, ENTITY, day, rejections, ctx),
     )
-    result = publish_day(day, parsed.rows, projects, ctx=ctx, pypi_settings=pypi_settings)
     summary = {
         "day": day.isoformat(),
         "source": sorted({r["source"] for r in parsed.rows}) or [fetched.source],

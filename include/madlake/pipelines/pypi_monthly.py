@@ -175,7 +175,6 @@ def load_range(start: date, end: date, *, source_mode: str | None = None, progre
     files, source = list_files(start, end, source_mode=source_mode)
     fetched_s = time.perf_counter() - started
     got = collect(files, tracked, source, loaded_at=datetime.now(UTC), progress=progress)
-    write_dead_letters(SOURCE, ENTITY, start, got.rejections, ctx)
     rows = [row for s in got.snapshots for row in s.rows]
     dates = [s.meta.snapshot_date for s in got.snapshots]
     months = sorted({s.meta.month for s in got.snapshots})
@@ -202,12 +201,21 @@ def load_range(start: date, end: date, *, source_mode: str | None = None, progre
             len(got.rejections),
         )
         summary["seconds"] = round(time.perf_counter() - started, 3)
+        write_dead_letters(SOURCE, ENTITY, start, got.rejections, ctx)  # nothing to publish: the rejections stand
         return summary
     table = load_table(Table.PYPI_DOWNLOADS_MONTHLY)
     data = rows_to_arrow(table, rows).sort_by([("snapshot_date", "ascending"), ("project", "ascending")])
     row_filter = In("snapshot_date", [d.isoformat() for d in dates])
+    # The dead letters go in with the publish they belong to: a failed audit keeps those of the published run.
     result = write_audit_publish(
-        table, data, row_filter, f"{start.isoformat()}_{end.isoformat()}", audit_rows, ctx, recorder=audit_recorder(ctx)
+        table,
+        data,
+        row_filter,
+        f"{start.isoformat()}_{end.isoformat()}",
+        audit_rows,
+        ctx,
+        recorder=audit_recorder(ctx),
+        on_published=lambda _published: write_dead_letters(SOURCE, ENTITY, start, got.rejections, ctx),
     )
     summary.update(
         rows=result.rows,

@@ -5,6 +5,8 @@ The merge contract (:func:`merge_rows`), shared by the load and the backfill:
 * rows are keyed on ``id``; of all observations of an id (incoming and stored), the newest by ``last_seen_at`` (the
   fetch time of its landing, or the archive's retrieval time) wins for stats and text — an older landing replayed
   after a newer one cannot roll stats back or resurrect text;
+* text damaged in transit (U+FFFD where the source sent bytes that were not UTF-8) never overwrites an undamaged
+  version of the same column: the newest undamaged observation's text is kept (the stats still refresh);
 * deletion and removal are sticky: once any observation says deleted/removed, the row keeps its stats but its
   author, text and raw JSON are cleared, whatever order observations arrive in;
 * ``first_seen_at``/``last_seen_at`` are the min/max over observations; ``loaded_at`` is the wall-clock time the row
@@ -90,7 +92,14 @@ def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:
         if c in special:
             continue
         if c in text_columns:
-            aggs.append(f"case when {gone} then null else arg_max_null({_q(c)}, __rank) end as {_q(c)}")
+            # A version whose text carries U+FFFD (bytes that were not UTF-8, replaced on decoding) never overwrites
+            # one without: the newest undamaged version wins when there is one.
+            clean = f"({_q(c)} is null or strpos({_q(c)}, '\ufffd') = 0)"
+            newest = (
+                f"case when bool_or({clean}) then arg_max_null({_q(c)}, __rank) filter (where {clean}) "
+                f"else arg_max_null({_q(c)}, __rank) end"
+            )
+            aggs.append(f"case when {gone} then null else {newest} end as {_q(c)}")
         else:
             aggs.append(f"arg_max({_q(c)}, __rank) as {_q(c)}")  # newest non-null: an archive gap erases nothing
     content = [c for c in columns if c not in _BOOKKEEPING]
@@ -542,7 +551,9 @@ def archive_backfill(
         ValueError: ``start`` after ``end``, or an unknown kind.
     """
     from madlake.lakehouse.writes import CommitContext
+    from madlake.models.reddit import subreddit_name
 
+    subreddit = subreddit_name(subreddit)  # it becomes part of the dump's path
     if start > end:
         raise ValueError(f"archive backfill: start {start} is after end {end}")
     unknown = [k for k in kinds if k not in ("submissions", "comments")]
@@ -706,10 +717,20 @@ def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
     ]
     if missing:
         raise ValueError(f"reddit_archive_backfill needs params {missing}")
+    days = {}
+    for key in ("start", "end"):
+        try:
+            days[key] = date.fromisoformat(str(params[key])[:10])
+        except ValueError as exc:
+            raise ValueError(
+                f"reddit_archive_backfill: param {key}={params[key]!r} is not a YYYY-MM-DD day ({exc})"
+            ) from None
+    from madlake.models.reddit import subreddit_name
+
     args = (
-        str(params["subreddit"]).strip().removeprefix("r/"),
-        date.fromisoformat(str(params["start"])[:10]),
-        date.fromisoformat(str(params["end"])[:10]),
+        subreddit_name(params["subreddit"]),  # it becomes part of file paths: refuse anything but a subreddit
+        days["start"],
+        days["end"],
     )
     kinds = _csv(params.get("kinds")) or ("submissions", "comments")
     if not recorded:

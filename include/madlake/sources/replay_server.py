@@ -275,8 +275,17 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 server._record(method, path, query, 404)
                 self._send(404, json.dumps({"message": "Not Found", "error": 404}).encode(), headers)
                 return
+            try:
+                body = file.read_bytes()
+            except OSError as exc:
+                rel = file.relative_to(server.root).as_posix()
+                message = f"replay server: recorded file {rel} cannot be read ({exc.strerror or exc})"
+                log.error("%s", message)
+                server._record(method, path, query, 500)
+                self._send(500, json.dumps({"message": message, "replay_file": rel}).encode(), headers)
+                return
             server._record(method, path, query, 200)
-            self._send(200, file.read_bytes(), {**server.headers, **headers}, fault.truncate if fault else None)
+            self._send(200, body, {**server.headers, **headers}, fault.truncate if fault else None)
 
         def do_GET(self) -> None:
             self._handle("GET")

@@ -6,6 +6,13 @@
 * AWS: Athena through boto3; results are paged, and a failed query raises with Athena's own reason.
 
 Values are always bound as parameters (``?`` placeholders), never formatted into the SQL text.
+
+Read-only mode (``read_only=True``: the default of :func:`get_engine` and :class:`LocalEngine`, i.e. wherever a
+service or the dashboard runs SQL; ``madlake sql --read-only`` for people): only queries are accepted (``SELECT``,
+``WITH``, set operations; no ``COPY``, ``INSERT``, ``CREATE``, ``ATTACH``, ``SET``, ``PRAGMA``, ``SELECT ... INTO``),
+and the local DuckDB session has external access disabled, reading files only inside the warehouse folder (no
+``read_csv('/etc/passwd')``, no ``httpfs``, no extension install). Plain ``madlake sql`` is for trusted analysts: it can
+read any local file DuckDB can and write with ``COPY``.
 """
 
 from __future__ import annotations
@@ -13,9 +20,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from madlake.config import Settings, get_settings
+from madlake.redaction import RedactedError
 
 if TYPE_CHECKING:
     import duckdb
@@ -24,8 +33,56 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class QueryError(RuntimeError):
+class QueryError(RedactedError, RuntimeError):
     """A query failed; the message carries the engine's reason and the start of the query."""
+
+
+class SqlSyntaxError(QueryError):
+    """The SQL text does not parse (bad input from the caller, not a failure of the engine)."""
+
+
+class ReadOnlyError(QueryError):
+    """A statement other than a query was sent to a read-only engine."""
+
+
+#: Statements and clauses a read-only engine refuses wherever they appear in the tree.
+def _forbidden_nodes() -> tuple[type, ...]:
+    from sqlglot import exp
+
+    names = (
+        "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Copy", "Command", "Set", "Pragma",
+        "Attach", "Detach", "Use", "Into", "Install", "Load", "Export", "TruncateTable", "Transaction", "Commit",
+        "Rollback", "Summarize", "Describe", "Show",
+    )  # fmt: skip
+    return tuple(getattr(exp, n) for n in names if hasattr(exp, n))
+
+
+def parse_sql(sql: str, dialect: str = "duckdb") -> list[Any]:
+    """The statements of ``sql`` (sqlglot). Raises :class:`SqlSyntaxError` with one line naming the problem."""
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except (ParseError, TokenError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SqlSyntaxError(f"the query is not valid SQL ({first}); query starts: {sql[:120]!r}") from None
+
+
+def check_read_only(statements: Sequence[Any], sql: str) -> None:
+    """Refuse anything but queries (see the module docstring). Raises :class:`ReadOnlyError`."""
+    from sqlglot import exp
+
+    forbidden = _forbidden_nodes()
+    if not statements:
+        raise ReadOnlyError(f"read-only: no query to run in {sql[:120]!r}")
+    for statement in statements:
+        bad = statement if not isinstance(statement, exp.Query) else next(statement.find_all(*forbidden), None)
+        if bad is not None:
+            kind = type(bad).__name__.upper()
+            raise ReadOnlyError(
+                f"read-only: only queries (SELECT/WITH) may run here, not {kind}; query starts: {sql[:120]!r}"
+            )
 
 
 class SqlEngine(Protocol):
@@ -34,15 +91,15 @@ class SqlEngine(Protocol):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...
 
 
-def referenced_tables(sql: str, dialect: str = "duckdb") -> set[str]:
-    """Unqualified names of the tables a query reads (CTE names excluded)."""
-    import sqlglot
+def referenced_tables(sql: str | list[Any], dialect: str = "duckdb") -> set[str]:
+    """Unqualified names of the tables a query (SQL text, or statements from :func:`parse_sql`) reads.
+
+    CTE names are excluded. Raises :class:`SqlSyntaxError` when the text does not parse.
+    """
     from sqlglot import exp
 
     names: set[str] = set()
-    for statement in sqlglot.parse(sql, read=dialect):
-        if statement is None:
-            continue
+    for statement in parse_sql(sql, dialect) if isinstance(sql, str) else sql:
         ctes = {c.alias_or_name for c in statement.find_all(exp.CTE)}
         for tbl in statement.find_all(exp.Table):
             if tbl.name and tbl.name not in ctes:
@@ -55,12 +112,27 @@ class LocalEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, settings: Settings | None = None, *, snapshot_ids: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        snapshot_ids: dict[str, int] | None = None,
+        read_only: bool = True,
+    ) -> None:
         import duckdb
 
         self.settings = settings or get_settings()
+        self.read_only = read_only
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
         self.con.execute("set threads to 2")
+        self._allowed: list[str] = []
+        if read_only:
+            # Files only inside the warehouse (the tables' Parquet), nothing else on disk or the network.
+            if self.settings.warehouse_uri.startswith("file://"):
+                warehouse = Path(self.settings.warehouse_uri.removeprefix("file://"))
+                self._allowed = sorted({f"{warehouse}/", f"{warehouse.resolve()}/"})
+                self.con.execute("set allowed_directories = ?", [self._allowed])
+            self.con.execute("set enable_external_access = false")
         self._registered: set[str] = set()
         self._snapshot_ids = snapshot_ids or {}
 
@@ -87,6 +159,8 @@ class LocalEngine:
         paths = [f.removeprefix("file://") for f in files]
         cols = [f.name for f in table.schema().fields]
         local_files = all(f.startswith(("file://", "/")) for f in files)
+        if self.read_only:  # a table stored outside the warehouse is read through pyiceberg instead
+            local_files = local_files and all(p.startswith(tuple(self._allowed)) and ".." not in p for p in paths)
         if tasks and local_files and not any(t.delete_files for t in tasks) and self._has_columns(paths, cols):
             select = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
             # DDL cannot take bound parameters; the paths come from table metadata and are quoted as literals.
@@ -110,9 +184,17 @@ class LocalEngine:
         return all(c in present for c in cols)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        """Run ``sql`` (DuckDB dialect) and return the result as Arrow."""
+        """Run ``sql`` (DuckDB dialect) and return the result as Arrow.
+
+        Raises:
+            SqlSyntaxError: the text does not parse. ReadOnlyError: a non-query on a read-only engine.
+            QueryError: DuckDB refused or failed the query (its reason, and the start of the query).
+        """
+        statements = parse_sql(sql, "duckdb")
+        if self.read_only:
+            check_read_only(statements, sql)
         known = set(self.available_tables())
-        for name in referenced_tables(sql, "duckdb") & known:
+        for name in referenced_tables(statements) & known:
             if name not in self._registered:
                 self.register(name, snapshot_id=self._snapshot_ids.get(name))
         try:
@@ -126,10 +208,19 @@ class AthenaEngine:
 
     dialect = "trino"
 
-    def __init__(self, settings: Settings | None = None, *, poll_seconds: float = 0.5, timeout_s: float = 900) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        poll_seconds: float = 0.5,
+        timeout_s: float = 900,
+        read_only: bool = False,
+    ) -> None:
         import boto3
 
         self.settings = settings or get_settings()
+        #: When set, :meth:`query` accepts only queries (the pipelines' own DDL goes through :meth:`execute`).
+        self.read_only = read_only
         kwargs: dict[str, Any] = {"region_name": self.settings.aws_region}
         if self.settings.athena_endpoint:
             kwargs["endpoint_url"] = self.settings.athena_endpoint
@@ -166,6 +257,8 @@ class AthenaEngine:
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         import pyarrow as pa
 
+        if self.read_only:
+            check_read_only(parse_sql(sql, "trino"), sql)
         qid = self.execute(sql, params)
         columns: list[tuple[str, str]] = []
         rows: list[list[str | None]] = []
@@ -219,13 +312,13 @@ def _arrow_type(athena_type: str) -> pa.DataType:
     }.get(t, pa.float64() if t.startswith("decimal") else pa.string())
 
 
-def get_engine(settings: Settings | None = None) -> SqlEngine:
-    """The SQL engine of the active profile."""
+def get_engine(settings: Settings | None = None, *, read_only: bool = True) -> SqlEngine:
+    """The SQL engine of the active profile; read-only unless asked otherwise (see the module docstring)."""
     settings = settings or get_settings()
     if settings.profile == "aws" and settings.effective_catalog == "glue":
-        return AthenaEngine(settings)
+        return AthenaEngine(settings, read_only=read_only)
     # Local profile, or a REST catalog (the compose stack, which has no Athena): DuckDB over pyiceberg scans.
-    return LocalEngine(settings)
+    return LocalEngine(settings, read_only=read_only)
 
 
 def format_result(table: pa.Table, fmt: str) -> str:

@@ -30,6 +30,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from madlake.names import Conn
+from madlake.redaction import RedactedError
 
 if TYPE_CHECKING:
     import httpx
@@ -48,7 +49,7 @@ STARGAZER_PAGE_SIZE = 100
 CACHED_HEADERS = ("Link",)
 
 
-class GitHubApiError(RuntimeError):
+class GitHubApiError(RedactedError, RuntimeError):
     """GitHub answered with an error madlake cannot handle by waiting (the message names the request)."""
 
 
@@ -105,6 +106,9 @@ def resolve_token() -> str | None:
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.password:
+            from madlake.redaction import register_secret
+
+            register_secret(str(conn.password))
             return str(conn.password)
     except Exception as exc:
         log.debug("No Airflow connection %s (%s); trying GITHUB_TOKEN", Conn.GITHUB, type(exc).__name__)

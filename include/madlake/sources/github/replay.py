@@ -15,7 +15,8 @@ Protocol behaviour reproduced: ``ETag`` on every 200 and ``304`` for a matching 
 against the budget); ``X-RateLimit-*`` headers per resource (``core``, ``graphql``); redirects from ``.headers.json``
 sidecars (``{base}`` becomes this server's URL); GraphQL aliases of a batch assembled from per-repository files, with
 ``NOT_FOUND`` errors for unknown names; GraphQL follows REST renames (as GitHub does). Anything not recorded is a 404
-with GitHub's error body.
+with GitHub's error body. A recorded file that cannot be served (not JSON, unreadable) is answered with HTTP 422
+and a message naming the file (:class:`ReplayFileError`), never by dropping the connection.
 
 Fault injection for tests: :meth:`ReplayServer.inject` makes the next N requests matching a path prefix answer with a
 given status and headers (e.g. a secondary rate limit ``403`` with ``Retry-After``), or be delayed. Every request is
@@ -38,6 +39,18 @@ from urllib.parse import quote, urlsplit
 log = logging.getLogger(__name__)
 
 NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}
+
+
+class ReplayFileError(ValueError):
+    """A recorded file cannot be served (not JSON, unreadable); answered as HTTP 422 naming the file."""
+
+    def __init__(self, rel: str, exc: BaseException) -> None:
+        super().__init__(f"replay server: recorded file {rel} cannot be served ({type(exc).__name__}: {exc})")
+        self.rel = rel
+
+
+#: The status a broken recording is answered with: a client error, so clients do not retry it as a 5xx.
+BROKEN_RECORDING_STATUS = 422
 
 
 @dataclass
@@ -123,17 +136,27 @@ class ReplayServer:
     def _file(self, rel: str) -> Path | None:
         return self._index.get(rel.lower())
 
+    def _read_json(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ReplayFileError(path.relative_to(self.root).as_posix(), exc) from None
+
     def _load(self, rel: str) -> tuple[int, dict[str, str], Any] | None:
+        """The recorded answer at ``rel``; raises :class:`ReplayFileError` naming a file that cannot be served."""
         path = self._file(rel)
         if path is None:
             return None
         status, headers = 200, {}
         sidecar = self._file(rel.removesuffix(".json") + ".headers.json")
         if sidecar is not None:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-            status = int(meta.get("status", 200))
-            headers = {k: str(v).replace("{base}", self.url) for k, v in (meta.get("headers") or {}).items()}
-        return status, headers, json.loads(path.read_text(encoding="utf-8"))
+            meta = self._read_json(sidecar)
+            try:
+                status = int(meta.get("status", 200))
+                headers = {k: str(v).replace("{base}", self.url) for k, v in (meta.get("headers") or {}).items()}
+            except (AttributeError, TypeError, ValueError) as exc:
+                raise ReplayFileError(sidecar.relative_to(self.root).as_posix(), exc) from None
+        return status, headers, self._read_json(path)
 
     def canonical(self, owner: str, name: str) -> str | None:
         """Follow recorded renames (REST 301 sidecars) to the repository's current ``owner/name``."""
@@ -285,9 +308,18 @@ class ReplayServer:
                 if data:
                     self.wfile.write(data)
 
+            def _answer(self, method: str, path: str, resource: str, build: Any) -> None:
+                """Send ``build()``'s answer; a broken recording is answered, never a dropped connection."""
+                try:
+                    answer = build()
+                except ReplayFileError as exc:
+                    log.error("%s", exc)
+                    answer = (BROKEN_RECORDING_STATUS, {}, {"message": str(exc), "replay_file": exc.rel})
+                self._send(method, path, resource, answer)
+
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path
-                self._send("GET", path, "core", server.answer_rest(path))
+                self._answer("GET", path, "core", lambda: server.answer_rest(path))
 
             def do_POST(self) -> None:
                 path = urlsplit(self.path).path
@@ -301,7 +333,7 @@ class ReplayServer:
                 except ValueError:
                     self._send("POST", path, "graphql", (400, {}, {"message": "Problems parsing JSON"}))
                     return
-                self._send("POST", path, "graphql", server.answer_graphql(payload))
+                self._answer("POST", path, "graphql", lambda: server.answer_graphql(payload))
 
         return Handler
 

@@ -32,7 +32,7 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -211,6 +211,20 @@ def _reader(text: str, file: str, required: Iterable[str]) -> csv.DictReader[str
     return reader
 
 
+def _rows(reader: csv.DictReader[str], reject: Callable[[int, str], None]) -> Iterator[tuple[int, dict[Any, Any]]]:
+    """``(line, row)`` of a CSV reader; a line the csv module refuses (a field over its size limit, a stray quote) is
+    handed to ``reject`` and reading goes on with the next line, so one bad line never fails the file."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reject(reader.line_num, f"line {reader.line_num}: unreadable CSV ({exc})")
+            continue
+        yield reader.line_num, row
+
+
 def _malformed(row: dict[str | None, Any], width: int) -> str | None:
     if None in row:
         return f"row has more fields than the header's {width}"
@@ -250,7 +264,13 @@ def parse_ranking(
     by_key: dict[tuple[date, str], dict[str, Any]] = {}
     year_match = DERIVED_FILE_RE.match(file.rsplit("/", 1)[-1])
     undated_day = date(int(year_match.group(1)), 1, 1) if year_match else start
-    for line, row in enumerate(reader, start=2):
+
+    def unreadable(line: int, reason: str) -> None:
+        out.lines += 1
+        if _within(day or undated_day, start, end):
+            out.rejected.append(Rejected(RANKING, day or undated_day, reason, {"file": file, "line": line}))
+
+    for line, row in _rows(reader, unreadable):
         out.lines += 1
         row_day = day
         if row_day is None:
@@ -357,7 +377,12 @@ def parse_best_of(text: str, file: str, names: Names, source: str, day: date) ->
     width = len(reader.fieldnames or ())
     out = Parsed(source, file)
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
+
+    def unreadable(line: int, reason: str) -> None:
+        out.lines += 1
+        out.rejected.append(Rejected(source, day, reason, {"file": file, "line": line}))
+
+    for line, row in _rows(reader, unreadable):
         out.lines += 1
         github_id = (row.get("github_id") or "").strip()
         record_id = f"{day.isoformat()}/{github_id}"

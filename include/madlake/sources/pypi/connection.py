@@ -37,6 +37,9 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     extra = conn.extra_dejson if conn.extra else {}
     if isinstance(extra, str):
         extra = json.loads(extra)
+    from madlake.redaction import register_secret
+
+    register_secret({"password": conn.password, "extra": extra})
     return ConnectionInfo(
         conn_id=conn_id,
         host=conn.host,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import zlib
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ def read_day(replay_dir: Path, day: date) -> FetchResult:
 
     Raises:
         FileNotFoundError: no file for ``day``; the message names the expected path.
+        ValueError: the ``.jsonl.gz`` file is truncated or corrupt; the message names it.
     """
     path = day_file(replay_dir, day)
     gz = path.with_name(path.name + ".gz")
@@ -47,7 +49,11 @@ def read_day(replay_dir: Path, day: date) -> FetchResult:
         text = path.read_text(encoding="utf-8", errors="replace")
     elif gz.exists():
         path = gz
-        text = gzip.decompress(gz.read_bytes()).decode("utf-8", errors="replace")
+        try:
+            text = gzip.decompress(gz.read_bytes()).decode("utf-8", errors="replace")
+        except (EOFError, OSError, zlib.error) as exc:
+            # A cut download or a corrupt file: refuse the whole day (nothing half-loaded), naming the file.
+            raise ValueError(f"PyPI replay file {gz} is not a complete gzip file ({exc}); replace it") from None
     else:
         raise FileNotFoundError(
             f"no PyPI replay file for {day}: expected {path} (or {gz.name}); "

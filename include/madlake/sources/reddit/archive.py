@@ -43,8 +43,12 @@ class ReadStats:
 
 
 def dump_uri(base: str, subreddit: str, kind: str) -> str:
-    """``<base>/<subreddit>_<kind>.zst`` (``kind``: submissions | comments)."""
-    return f"{base.rstrip('/')}/{subreddit}_{kind}.zst"
+    """``<base>/<subreddit>_<kind>.zst`` (``kind``: submissions | comments); refuses a name that is not a subreddit."""
+    from madlake.models.reddit import subreddit_name
+
+    if kind not in ("submissions", "comments"):
+        raise ValueError(f"unknown dump kind {kind!r} (submissions, comments)")
+    return f"{base.rstrip('/')}/{subreddit_name(subreddit)}_{kind}.zst"
 
 
 def iter_lines(uri: str, stats: ReadStats | None = None, *, progress_every: int = 256 << 20) -> Iterator[bytes]:
@@ -115,7 +119,7 @@ def observed_at(record: dict[str, Any]) -> datetime:
         try:
             if value is not None and not isinstance(value, bool):
                 return datetime.fromtimestamp(float(value), tz=UTC)
-        except (TypeError, ValueError, OverflowError):
+        except (TypeError, ValueError, OverflowError, OSError):  # -1e18 raises OSError, not ValueError
             continue
     return datetime.fromtimestamp(0, tz=UTC)
 

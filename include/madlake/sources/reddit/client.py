@@ -73,6 +73,9 @@ def live_credentials() -> Credentials:
         conn = BaseHook.get_connection(Conn.REDDIT)
         extra = conn.extra_dejson or {}
         if conn.login and conn.password:
+            from madlake.redaction import register_secret
+
+            register_secret(conn.password)
             return Credentials(conn.login, conn.password, extra.get("user_agent") or "madlake/0.1")
     except Exception as exc:
         log.debug("No Airflow connection %s (%s); trying praw_* environment variables", Conn.REDDIT, type(exc).__name__)

@@ -14,7 +14,6 @@ Landings are immutable: a rerun of the ingest writes a new fetch stamp, it never
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -170,18 +169,49 @@ def read_landing(landing_uri: str) -> Iterator[dict[str, Any]]:
     infos = filesys.get_file_info(pafs.FileSelector(path))
     for info in sorted((i for i in infos if i.base_name.endswith(".jsonl.gz")), key=lambda i: i.base_name):
         with filesys.open_input_stream(info.path) as raw, gzip.GzipFile(fileobj=raw) as gz:
-            for n, line in enumerate(io.TextIOWrapper(gz, encoding="utf-8"), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield {
+            for n, (data, size) in enumerate(_bounded_lines(gz), start=1):
+
+                def unreadable(reason: str, n: int = n, data: bytes = data, name: str = info.base_name) -> dict:
+                    return {
                         "endpoint": "unreadable",
                         "status": 0,
-                        "error": f"{info.base_name}:{n}: {exc}",
-                        "raw": line[:65536],
+                        "error": f"{name}:{n}: {reason}",
+                        "raw": data[:65536].decode("utf-8", errors="replace"),
                         "fetched_at": None,
-                        "path": info.base_name,
+                        "path": name,
                         "params": {},
                     }
+
+                if size > MAX_LINE_BYTES:
+                    yield unreadable(f"response line of {size:,} bytes is over the {MAX_LINE_BYTES:,}-byte cap")
+                    continue
+                if not data.strip():
+                    continue
+                try:
+                    yield json.loads(data.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    yield unreadable(f"not valid UTF-8 at byte {exc.start} ({exc.reason})")
+                except json.JSONDecodeError as exc:
+                    yield unreadable(str(exc))
+
+
+#: A landed response line above this is not a genuine Reddit answer (100 posts of 40,000 characters, with their HTML,
+#: are ~15 MB): it is rejected whole, read in bounded chunks and never held in memory.
+MAX_LINE_BYTES = 64 << 20
+
+
+def _bounded_lines(stream: Any, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[bytes, int]]:
+    """``(line, size)`` per line of a binary stream; a line over ``limit`` bytes yields only its first chunk."""
+    while True:
+        line = stream.readline(limit + 1)
+        if not line:
+            return
+        size = len(line)
+        if size > limit and not line.endswith(b"\n"):
+            head = line[:65536]
+            while line and not line.endswith(b"\n"):  # skip the rest in bounded chunks
+                line = stream.readline(1 << 20)
+                size += len(line)
+            yield head, size
+            continue
+        yield line, size
