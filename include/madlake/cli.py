@@ -26,6 +26,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.pipelines.pypi",
     "madlake.pipelines.github",
     "madlake.dashboard.cli",
+    "madlake.orchestration.setup",
+    "madlake.orchestration.backfill",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -32,6 +32,7 @@ NOISY_LOGGERS = (
     "great_expectations",
     "great_expectations._docs_decorators",
     "great_expectations.expectations.registry",
+    "great_expectations.data_context.types.base",
     "botocore.credentials",
     "numexpr.utils",
 )
