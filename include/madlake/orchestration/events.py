@@ -8,11 +8,12 @@
 into one gold run: Airflow hands the run every event queued since the previous one, in
 ``context["triggering_asset_events"]``). :func:`affected_periods` turns them into the union of the affected days
 (a month counts as all its days), merged into contiguous periods; :func:`with_trailing` adds the days after each
-period whose trailing windows read it (capped at the last day gold already holds: days not computed yet need no
+period whose trailing windows read it (only days gold already holds: days not computed yet need no
 recomputation). Nothing is lost when events coalesce: the union covers every event.
 
-Events without periods (``dim_tools``: the catalog changed; an event from an older producer) do not name days: the
-run then falls back to its own day (the logical-date rule), as before.
+Events without periods (``dim_tools``: the catalog changed; an event from an older producer) name no days: the gold
+run then recomputes the newest day gold holds (the dashboard's "now"), or skips when gold holds nothing yet; history
+after a catalog change is recomputed on purpose with ``start``/``end``.
 """
 
 from __future__ import annotations
@@ -165,15 +166,18 @@ def affected_range(events: Iterable[Any]) -> Period | None:
     return (periods[0][0], periods[-1][1]) if periods else None
 
 
-def with_trailing(periods: Sequence[Period], trailing_days: int, computed_until: date | None) -> list[Period]:
-    """Extend each period by the days whose trailing window reads it, up to ``computed_until`` (then merge)."""
-    out = []
-    for s, e in periods:
-        end = e
-        if computed_until is not None and computed_until > e:
-            end = min(e + timedelta(days=trailing_days), computed_until)
-        out.append((s, end))
-    return merge_periods(out)
+def with_trailing(periods: Sequence[Period], trailing_days: int, existing: Iterable[date] = ()) -> list[Period]:
+    """Add to ``periods`` the days gold already holds whose trailing window (``trailing_days`` back) reads them.
+
+    Only existing days are added: a day gold has not computed yet needs no recomputation, so a backfill of March
+    into a lakehouse that holds August recomputes March's days, not the five months between.
+    """
+    held = sorted(set(existing))
+    extra: list[Period] = []
+    for _s, e in periods:
+        horizon = e + timedelta(days=trailing_days)
+        extra += [(d, d) for d in held if e < d <= horizon]
+    return merge_periods([*periods, *extra])
 
 
 def triggering_events(context: Mapping[str, Any]) -> list[Any]:
@@ -191,8 +195,8 @@ def triggering_events(context: Mapping[str, Any]) -> list[Any]:
     return events
 
 
-def gold_computed_until() -> date | None:
-    """The last day ``tool_daily_metrics`` holds (None: no gold yet). Reads only the ``metric_date`` column."""
+def gold_days() -> set[date]:
+    """The days ``tool_daily_metrics`` holds (empty: no gold yet). Reads only the ``metric_date`` column."""
     from pyiceberg.exceptions import NoSuchTableError
 
     from madlake.lakehouse.catalog import get_catalog
@@ -202,14 +206,13 @@ def gold_computed_until() -> date | None:
     try:
         table = get_catalog().load_table(identifier(Table.TOOL_DAILY_METRICS))
     except NoSuchTableError:
-        return None
+        return set()
     if table.current_snapshot() is None:
-        return None
+        return set()
     import pyarrow.compute as pc
 
     col = table.scan(selected_fields=("metric_date",)).to_arrow().column("metric_date")
-    value = pc.max(col).as_py() if len(col) else None
-    return value
+    return {d for d in pc.unique(col).to_pylist() if d is not None}
 
 
 def gold_periods(context: Mapping[str, Any], *, trailing_days: int = GOLD_TRAILING_DAYS) -> list[Period]:
@@ -223,16 +226,15 @@ def gold_periods(context: Mapping[str, Any], *, trailing_days: int = GOLD_TRAILI
         if events:
             log.info("%d triggering asset events name no period (catalog change?)", len(events))
         return []
-    until = gold_computed_until()
-    extended = with_trailing(periods, trailing_days, until)
+    held = gold_days()
+    extended = with_trailing(periods, trailing_days, held)
     sources = sorted({str((_extra_of(ev) or {}).get("table", "?")) for ev in events})
     log.info(
-        "%d asset events from %s: affected %s; recomputing %s (gold holds days up to %s)",
+        "%d asset events from %s: affected %s; recomputing %s (with the held days whose trailing windows read them)",
         len(events),
         ", ".join(sources),
         _spans(periods),
         _spans(extended),
-        until,
     )
     return extended
 

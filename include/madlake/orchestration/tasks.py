@@ -175,7 +175,7 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
     period; else the run's day (events that name no day, e.g. a catalog change). Announces each gold table with
     the days recomputed, so ``dashboard_publish`` republishes.
     """
-    from madlake.orchestration.events import announce, gold_periods
+    from madlake.orchestration.events import announce, gold_days, gold_periods, triggering_events
     from madlake.orchestration.runtime import _explicit, run_day
     from madlake.pipelines.gold import build_gold
 
@@ -183,8 +183,17 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
     day = run_day(context)
     start, end = _explicit(context, "start"), _explicit(context, "end")
     periods: list[tuple[date, date]] = []
-    if not (start or end or _explicit(context, "date")):
+    if not (start or end or _explicit(context, "date")) and triggering_events(context):
         periods = gold_periods(context)
+        if not periods:  # only events that name no day (a catalog change): refresh gold's newest day
+            held = gold_days()
+            if not held:
+                from airflow.sdk.exceptions import AirflowSkipException
+
+                raise AirflowSkipException("the triggering events name no day and gold holds none yet: nothing to do")
+            newest = max(held)
+            log.info("Triggering events name no day (catalog change): recomputing gold's newest day %s", newest)
+            periods = [(newest, newest)]
     summaries = (
         [build_gold(day, start=s, end=e) for s, e in periods] if periods else [build_gold(day, start=start, end=end)]
     )
