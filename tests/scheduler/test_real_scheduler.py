@@ -130,6 +130,20 @@ def test_demo_dags_triggered_by_rest_succeed_and_land_their_tables(stack: Stack)
     assert gold == days  # each snapshot's event named its day; gold followed exactly those
 
 
+def _consumed_pypi_days(stack: Stack) -> set[date]:
+    """Days named by the ``pypi_downloads`` events that finished gold runs consumed."""
+    days: set[date] = set()
+    for r in stack.runs(Dag.GOLD_METRICS):
+        if r["state"] != "success":
+            continue
+        events = stack.request("GET", f"/api/v2/dags/{Dag.GOLD_METRICS}/dagRuns/{r['dag_run_id']}/upstreamAssetEvents")
+        for e in events.get("asset_events", []):
+            extra = e.get("extra") or {}
+            if extra.get("table") == Table.PYPI_DOWNLOADS:
+                days |= {date.fromisoformat(d) for d in extra.get("days", [])}
+    return days
+
+
 def _dump_chain(stack: Stack) -> None:
     """Runs of the chain with the asset events each gold run consumed, to ``test-artifacts/scheduler_chain.json``."""
     import json
@@ -179,7 +193,13 @@ def test_backfill_of_pypi_reaches_gold_for_exactly_those_days(stack: Stack) -> N
     )
     assert [r["d"] for r in per_day] == BACKFILL_DAYS  # each day, and only those
     assert all(r["n"] == r["k"] and r["n"] > 500 for r in per_day), per_day  # each row once
-    stack.wait_quiet(CHAIN, timeout=420)
+    # Wait until every backfilled day's asset event was consumed by a finished gold run (the chain, not a timer).
+    deadline = time.monotonic() + 600
+    while True:
+        stack.wait_quiet(CHAIN, timeout=420)
+        if set(BACKFILL_DAYS) <= _consumed_pypi_days(stack):
+            break
+        assert time.monotonic() < deadline, f"gold consumed only {sorted(_consumed_pypi_days(stack))}"
     gold_runs = [r for r in stack.runs(Dag.GOLD_METRICS) if r["run_type"] == "asset_triggered"]
     assert {r["state"] for r in gold_runs} == {"success"}, gold_runs
     _dump_chain(stack)
