@@ -9,7 +9,14 @@
    report MB/s of decompressed NDJSON and the child's peak RSS. Baseline: bare streaming decompression of the same
    file. Targets: >= 50 MB/s, peak < 500 MB.
 
-All rows and dumps are **sample** data generated here from the shape of the real records (bodies are placeholder
+3. Backfill the recorded r/LocalLLaMA history day by day (``reddit_ingest`` + ``reddit_load`` code paths, through
+   the replay server and the real praw client) over 2025-07-02 .. 2025-08-08 in a child process: time per stage,
+   peak RSS, comments reachable through the days' listings. Replay folder: ``BENCH_REDDIT_HISTORY`` (a folder laid
+   out like the shared history, e.g. the full genuine files), default the bundled trimmed copy. Baseline in the same
+   run: reading every recorded tree at once (decompress + ``json.loads``, kept in memory), i.e. what a
+   non-streaming load would hold.
+
+Merge and dump data (1, 2) are **sample** data generated here from the shape of the real records (bodies are placeholder
 text, ids are sequential); nothing is written outside a temporary folder. ``BENCH_REDDIT_MB`` sets the dump size
 (default 200 MB decompressed).
 """
@@ -240,7 +247,97 @@ def bench_archive() -> dict[str, float]:
     }
 
 
+_HISTORY = r"""
+import json, logging, sys, time
+from datetime import date
+logging.disable(logging.INFO)
+
+def peak_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+from madlake.pipelines.reddit import backfill_range
+from madlake.pipelines.tools import init_lakehouse
+from madlake.sql.engine import get_engine
+init_lakehouse()
+start, end = date(2025, 7, 2), date(2025, 8, 8)
+t0 = time.perf_counter()
+rows = backfill_range(start, end, load_days=False, subreddits=["LocalLLaMA"], progress=False)
+t1 = time.perf_counter()
+loads = backfill_range(start, end, ingest_days=False, subreddits=["LocalLLaMA"], progress=False)
+t2 = time.perf_counter()
+q = lambda sql: get_engine().query(sql).to_pylist()[0]["n"]
+print(json.dumps({
+    "ingest_s": t1 - t0, "load_s": t2 - t1, "peak_mb": peak_mb(),
+    "days": len(rows), "days_with_data": sum(1 for r in rows if r.get("landing")),
+    "failed": [r for r in rows + loads if r.get("error")],
+    "submissions": q("select count(*) as n from reddit_submissions"),
+    "comments": q("select count(*) as n from reddit_comments"),
+    "comment_threads": q("select count(distinct submission_id) as n from reddit_comments"),
+}))
+"""
+
+_ALL_TREES = r"""
+import gzip, json, sys, time
+from pathlib import Path
+
+def peak_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+start = time.perf_counter()
+trees = [json.loads(gzip.decompress(f.read_bytes())) for f in sorted(Path(sys.argv[1]).glob("*.json.gz"))]
+def count(listing):
+    n, stack = 0, [listing]
+    while stack:
+        cur = stack.pop()
+        for node in ((cur or {}).get("data") or {}).get("children") or [] if isinstance(cur, dict) else []:
+            if node.get("kind") == "t1":
+                n += 1
+                stack.append(node["data"].get("replies"))
+    return n
+comments = sum(count(t[1]) for t in trees)
+print(json.dumps({"seconds": time.perf_counter() - start, "peak_mb": peak_mb(), "trees": len(trees),
+                  "comments": comments}))
+"""
+
+
+def bench_history() -> dict[str, Any]:
+    replay = Path(os.environ.get("BENCH_REDDIT_HISTORY") or ROOT / "include" / "madlake" / "replay")
+    replay = replay.parent if replay.name == "reddit" else replay
+    with tempfile.TemporaryDirectory(prefix="bench-reddit-history-") as home:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "include"),
+            "MADLAKE_HOME": home,
+            "MADLAKE_PROFILE": "local",
+            "MADLAKE_SOURCE_MODE": "replay",
+            "MADLAKE_REPLAY_DIR": str(replay),
+        }
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", _HISTORY], capture_output=True, text=True, check=True, env=env)
+        wall = time.perf_counter() - start
+    ours = json.loads(out.stdout.strip().splitlines()[-1])
+    base = _child(_ALL_TREES, replay / "reddit" / "localllama" / "comments")
+    return {"replay": str(replay), "wall_s": wall, **ours, "baseline": base}
+
+
 def main() -> None:
+    h = bench_history()
+    print(f"reddit history backfill 2025-07-02..2025-08-08 from {h['replay']} (child process, wall {h['wall_s']:.0f}s)")
+    print(
+        f"  {h['days']} days, {h['days_with_data']} with a recorded listing; ingest {h['ingest_s']:.1f}s, "
+        f"load {h['load_s']:.1f}s; peak RSS {h['peak_mb']:.0f} MB; failed days: {len(h['failed'])}"
+    )
+    b = h["baseline"]
+    print(
+        f"  loaded {h['submissions']:,} posts, {h['comments']:,} comments in {h['comment_threads']:,} threads "
+        f"(of {b['comments']:,} comments in {b['trees']:,} recorded trees)"
+    )
+    print(
+        f"  baseline all trees at once (decompress + json.loads): {b['seconds']:.1f}s, peak RSS {b['peak_mb']:.0f} MB; "
+        f"backfill peak is {h['peak_mb'] / b['peak_mb']:.2f}x of it"
+    )
+    if os.environ.get("BENCH_REDDIT_HISTORY_ONLY"):
+        return
     a = bench_archive()
     print(f"archive read: {a['dump_mb']:.0f} MB of sample NDJSON ({a['records']:,} records, 2 GiB-window zstd)")
     print(

@@ -8,6 +8,9 @@ both are handled) and merges them into `reddit_submissions` / `reddit_comments` 
 `reddit_load` (an archive copy never overrides a fresher API observation; deletions stick). Progress (MB read, MB/s,
 rows merged) is in the task log.
 
+With `recorded_threads`, the recorded r/dataengineering salary threads of the replay folder (`/comments` answers) are
+first flattened into dumps of the same format (one JSON object per line, zstd), then read the same way.
+
 Invalid lines go to `rejected_records` (source `reddit_archive`). Rerunning the same range changes nothing; a failure
 mid-dump keeps the batches already merged and a retry redoes them as no-ops.
 """
@@ -38,6 +41,11 @@ from madlake.orchestration.failures import guarded
         "end": Param("2021-12-31", type="string", format="date", description="last day (UTC, inclusive)"),
         "archive": Param("", type="string", description="folder or s3:// prefix holding the .zst dumps"),
         "kinds": Param("submissions,comments", type="string", description="which dumps to read"),
+        "recorded_threads": Param(
+            False,
+            type="boolean",
+            description="read the replay's recorded salary threads (flattened to dumps first) instead of `archive`",
+        ),
     },
 )
 def reddit_archive_backfill() -> None:

@@ -25,6 +25,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.metrics.ask",
     "madlake.pipelines.pypi",
     "madlake.pipelines.github",
+    "madlake.pipelines.github_history",
+    "madlake.pipelines.reddit",
     "madlake.dashboard.cli",
     "madlake.orchestration.setup",
     "madlake.orchestration.backfill",

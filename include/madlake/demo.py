@@ -36,21 +36,16 @@ class DemoStep:
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.TOOLS_CATALOG, note="tables + dim_tools"),
     DemoStep(
-        Dag.PYPI_DOWNLOADS,
-        conf={"start": "2026-02-25", "end": "2026-03-31"},
-        note="35 days of PyPI downloads, each audited on a branch (sample data from real March 2026 totals)",
+        Dag.PYPI_MONTHLY,
+        conf={"start": "2018-02-01", "end": "2026-04-30"},
+        note="every top-pypi-packages snapshot 2018-02 .. 2026-04 (real monthly downloads, tracked projects)",
     ),
     DemoStep(
-        Dag.PYPI_DOWNLOADS,
-        conf={"start": "2026-06-03", "end": "2026-08-22"},
-        note="81 more sample days up to the GitHub snapshot day, so gold metrics combine downloads and stars",
+        Dag.GITHUB_HISTORY,
+        conf={"start": "2018-12-18", "end": "2026-08-22"},
+        note="daily GitHub figures 2018-12-18 .. 2026-08-22 (Github-Ranking) + monthly best-of snapshots",
     ),
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
-    DemoStep(
-        Dag.GITHUB_STAR_HISTORY,
-        conf={"since": "2026-05-25", "date": "2026-08-22"},
-        note="daily stars 2026-05-25..2026-08-22 (sample stargazers from real daily totals)",
-    ),
     DemoStep(
         Dag.REDDIT_INGEST,
         days=(date(2025, 8, 8),),

@@ -25,11 +25,16 @@ class Ops:
     backfillable: bool
     why: str
     pool: str | None = None
+    #: what one run's data interval covers: "day", or "month" (a calendar month) for monthly sources.
+    interval: str = "day"
 
 
 OPERATIONS: dict[str, Ops] = {
     Dag.TOOLS_CATALOG: Ops(False, "loads the catalog YAML as it is now; a past day has no other catalog"),
     Dag.PYPI_DOWNLOADS: Ops(True, "each run loads its data interval's day from BigQuery/ClickPy", Pool.BIGQUERY),
+    Dag.PYPI_MONTHLY: Ops(
+        True, "each run loads the snapshots dated in its month (GitHub commits API + raw files)", Pool.GITHUB, "month"
+    ),
     Dag.REDDIT_INGEST: Ops(
         False, "the Reddit API lists only the newest posts; history: reddit_archive_backfill", Pool.REDDIT
     ),
@@ -38,8 +43,7 @@ OPERATIONS: dict[str, Ops] = {
     Dag.REDDIT_MENTIONS: Ops(False, "asset-triggered; reprocess with the since/reprocess_all params", Pool.LLM),
     Dag.GITHUB_METRICS: Ops(False, "the GitHub API only knows now; star history: github_star_history", Pool.GITHUB),
     Dag.GITHUB_STAR_HISTORY: Ops(False, "manual: the backfill itself, over a since/until param range", Pool.GITHUB),
-    Dag.PYPI_MONTHLY: Ops(True, "each run loads the snapshots dated within its data interval (monthly)"),
-    Dag.GITHUB_HISTORY: Ops(True, "each run loads its day's Github-Ranking file / the month's best-of snapshot"),
+    Dag.GITHUB_HISTORY: Ops(True, "each run loads its data interval's day: one dated file per day", Pool.GITHUB),
     Dag.GOLD_METRICS: Ops(False, "asset-triggered; recompute a range with the start/end params"),
     Dag.DASHBOARD_PUBLISH: Ops(False, "asset-triggered; publishes the current gold tables"),
     Dag.LAKEHOUSE_MAINTENANCE: Ops(False, "acts on the tables' current state, not on a day"),
@@ -98,14 +102,19 @@ def test_backfillable_dags_have_a_time_schedule_and_bounded_runs(dagbag) -> None
                 problems.append(f"{dag_id}: backfillable but has no fixed start_date")
             if not dag.max_active_runs or dag.max_active_runs > 4:
                 problems.append(f"{dag_id}: a backfill would start {dag.max_active_runs} runs at once (> 4)")
-            # Each run must cover exactly one day (daily sources) or one calendar month (monthly snapshots).
+            # Each run must cover exactly one day (or one calendar month): its data interval.
             info = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_restriction(dag))
-            span = (info.data_interval.end - info.data_interval.start) if info is not None else None
-            if span is None or not (span == timedelta(days=1) or timedelta(days=28) <= span <= timedelta(days=31)):
-                problems.append(f"{dag_id}: runs do not cover one day (or one month) each: {info}")
+            if info is None or not _covers(info.data_interval.start, info.data_interval.end, ops.interval):
+                problems.append(f"{dag_id}: runs do not cover one {ops.interval} each: {info}")
         elif time_based and dag.catchup:
             problems.append(f"{dag_id}: not backfillable ({ops.why}) but catchup=True would schedule past runs")
     assert not problems, "\n".join(problems)
+
+
+def _covers(start, end, interval: str) -> bool:
+    if interval == "month":
+        return start.day == 1 and end == (start + timedelta(days=32)).replace(day=1)
+    return end - start == timedelta(days=1)
 
 
 def _restriction(dag):

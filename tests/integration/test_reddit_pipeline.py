@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "include" / "madlake" / "replay" / "reddit"
 FIXTURES = ROOT / "tests" / "fixtures" / "reddit"
 DAY = date(2025, 8, 8)
+LISTING_0808 = SAMPLE / "localllama" / "listings" / "new_20250808T0118_a2b2bcfc9.json.gz"
 SUBS = ["dataengineering", "LocalLLaMA", "MachineLearning"]
 
 
@@ -76,15 +78,14 @@ def test_a_newer_listing_updates_overlapping_posts(lakehouse: Path, tmp_path: Pa
         r["id"]: r for r in query("select id, score, num_comments, last_seen_at, loaded_at from reddit_submissions")
     }
 
-    # A later fetch of the same listing: the first 10 posts (derived for this test: stats moved) overlap.
+    # A later capture of the same listing the same day (derived for this test: the first 10 posts' stats moved).
     replay = replay_copy(tmp_path)
-
-    def bump(listing: dict) -> None:
-        for child in listing["data"]["children"][:10]:
-            child["data"]["score"] += 25
-            child["data"]["num_comments"] += 4
-
-    rewrite(replay / "r" / "LocalLLaMA" / "new.json", bump)
+    listing = json.loads(gzip.decompress(LISTING_0808.read_bytes()))
+    for child in listing["data"]["children"][:10]:
+        child["data"]["score"] += 25
+        child["data"]["num_comments"] += 4
+    later = replay / "localllama" / "listings" / "new_20250808T1318_0bad0bad0.json.gz"
+    later.write_bytes(gzip.compress(json.dumps(listing).encode()))
     pipeline.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay)
     result = pipeline.load(DAY)
     assert result["landings"] == 2
@@ -93,7 +94,7 @@ def test_a_newer_listing_updates_overlapping_posts(lakehouse: Path, tmp_path: Pa
         r["id"]: r for r in query("select id, score, num_comments, last_seen_at, loaded_at from reddit_submissions")
     }
     assert len(after) == len(first) == 100
-    bumped = json.loads((replay / "r" / "LocalLLaMA" / "new.json").read_text())["data"]["children"][:10]
+    bumped = listing["data"]["children"][:10]
     for child in bumped:
         row, old = after[child["data"]["id"]], first[child["data"]["id"]]
         assert (row["score"], row["num_comments"]) == (old["score"] + 25, old["num_comments"] + 4)
@@ -117,6 +118,7 @@ def test_bad_records_go_to_the_dead_letter_table_and_good_ones_load(lakehouse: P
         top[0]["data"]["link_id"] = "nonsense"
         top[1]["data"]["replies"]["data"]["children"][0]["data"]["score"] = "many"
 
+    shutil.rmtree(replay / "localllama")  # a flat replay folder (the recording of 2025-08-08 alone) still works
     rewrite(replay / "r" / "LocalLLaMA" / "new.json", spoil_listing)
     rewrite(replay / "comments" / "1mkowrw.json", spoil_thread)
     pipeline.ingest(DAY, subreddits=["LocalLLaMA"], threads=["1mkowrw"], replay_dir=replay, max_attempts=1)

@@ -35,8 +35,9 @@ def query(sql: str, params: list | None = None) -> list[dict]:
 def test_pypi_malformed_rows_go_to_dead_letters_and_the_good_rows_publish(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.pipelines.pypi import load_day
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     day = date(2026, 3, 1)
     good_lines = gzip.decompress((BUNDLED_REPLAY_DIR / "pypi" / f"{day}.jsonl.gz").read_bytes()).splitlines()
@@ -81,12 +82,14 @@ def test_pypi_malformed_rows_go_to_dead_letters_and_the_good_rows_publish(
 
 
 def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakehouse: Path, tmp_path: Path) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.pipelines import reddit as pipeline
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     day = date(2025, 8, 8)
     replay = tmp_path / "replay" / "reddit"
     shutil.copytree(BUNDLED_REPLAY_DIR / "reddit", replay)
+    shutil.rmtree(replay / "localllama")  # replay the flat recording of 2025-08-08 (r/LocalLLaMA/new.json) alone
     listing_path = replay / "r" / "LocalLLaMA" / "new.json"
     listing = json.loads(listing_path.read_text())
     good_posts = listing["data"]["children"]
@@ -172,9 +175,10 @@ def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakeh
 def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_ones_load(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.pipelines.github import snapshot_repos
     from madlake.sources.github.replay import ReplayServer
+
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
     day = date(2026, 8, 22)
     root = tmp_path / "replay" / "github"

@@ -119,12 +119,12 @@ def test_hostile_subreddit_thread_and_repo_params_are_refused_before_any_request
 def test_prompt_injection_in_a_post_does_not_change_the_output_contract(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from madlake.config import BUNDLED_REPLAY_DIR
     from madlake.mentions.models import UsageKind
     from madlake.pipelines import mentions
     from madlake.pipelines import reddit as pipeline
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
 
+    from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
     from tests.integration import fake_openai as fake_module
 
     init_lakehouse()

@@ -88,7 +88,11 @@ class Stack:
         password = secrets.token_urlsafe(12)
         (home / "passwords.json").write_text(json.dumps({"admin": password}))
         self.password = password
+        # A fresh environment, as `make airflow` would have: no test connections (setup imports them from
+        # airflow_settings.yaml), only the test session's replay folder (MADLAKE_REPLAY_DIR, see tests/conftest.py).
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "MADLAKE_", "PYTEST", "_AIRFLOW"))}
+        if os.environ.get("MADLAKE_REPLAY_DIR"):
+            env["MADLAKE_REPLAY_DIR"] = os.environ["MADLAKE_REPLAY_DIR"]
         from cryptography.fernet import Fernet
 
         env.update(

@@ -387,6 +387,60 @@ def test_pypi_project_and_github_repo_belong_to_one_tool(tmp_path: Path) -> None
     assert "github repo 'example/alpha' is listed by both 'alpha' and 'beta'" in message
 
 
+def test_former_github_names_map_to_the_tracked_repo(tmp_path: Path) -> None:
+    data = _valid()
+    data["tools"][0]["github_renamed"] = ["old-owner/Alpha", "example/alpha-legacy"]
+    catalog = load_catalog(_write(tmp_path, data))
+    names = catalog.github_names()
+    assert names["old-owner/alpha"] == ("alpha", "example/alpha")
+    assert names["example/alpha-legacy"] == ("alpha", "example/alpha")
+    assert names["example/beta"] == ("beta", "example/beta")
+    assert catalog.github_repos() == {"example/alpha": "alpha", "example/beta": "beta"}  # former names not tracked
+
+
+@pytest.mark.parametrize(
+    ("renamed", "github", "expected"),
+    [
+        (["https://github.com/old/alpha"], None, "github_renamed 'https://github.com/old/alpha' is not of the form"),
+        (["old/alpha", "OLD/Alpha"], None, "github_renamed 'old/alpha' listed twice"),
+        (["Example/Alpha"], None, "is also a current github repo of the tool"),
+        (["old/alpha"], ["example/alpha", "example/alpha-two"], "needs exactly one github repo"),
+        (["old/alpha"], [], "needs exactly one github repo"),
+        (["example/BETA"], None, "github_renamed 'example/beta' of 'alpha' is the current github repo of 'beta'"),
+    ],
+)
+def test_bad_former_github_names(tmp_path: Path, renamed: list[str], github: list[str] | None, expected: str) -> None:
+    data = _valid()
+    data["tools"][0]["github_renamed"] = renamed
+    if github is not None:
+        data["tools"][0]["github"] = github
+    assert expected in _load_error(tmp_path, data)
+
+
+def test_a_former_github_name_belongs_to_one_tool(tmp_path: Path) -> None:
+    data = _valid()
+    data["tools"][0]["github_renamed"] = ["old/shared"]
+    data["tools"][1]["github_renamed"] = ["Old/Shared"]
+    assert "github_renamed 'old/shared' is listed by both 'alpha' and 'beta'" in _load_error(tmp_path, data)
+
+
+def test_bundled_renames(catalog: ToolCatalog) -> None:
+    names = catalog.github_names()
+    expected = {
+        "antirez/redis": "redis/redis",
+        "redis-io/redis": "redis/redis",
+        "yandex/clickhouse": "ClickHouse/ClickHouse",
+        "ggerganov/llama.cpp": "ggml-org/llama.cpp",
+        "google/jax": "jax-ml/jax",
+        "hwchase17/langchain": "langchain-ai/langchain",
+        "iterative/dvc": "treeverse/dvc",
+        "jerryjliu/llama_index": "run-llama/llama_index",
+        "jmorganca/ollama": "ollama/ollama",
+    }
+    assert {old: names[old][1] for old in expected} == expected
+    assert all(names[repo.lower()] == (tool, repo) for repo, tool in catalog.github_repos().items())
+
+
 @pytest.mark.parametrize("homepage", ["ftp://alpha.example.org", "alpha.example.org", "https://"])
 def test_homepage_must_be_an_http_url(tmp_path: Path, homepage: str) -> None:
     data = _valid()
@@ -461,14 +515,25 @@ def test_json_export_round_trips(catalog: ToolCatalog) -> None:
     assert records == catalog_records(catalog)
     spark = next(r for r in records if r["id"] == "spark")
     assert {"id", "name", "aliases", "categories", "pypi", "github"} <= spark.keys()
-    assert list(spark) == ["id", "name", "categories", "aliases", "pypi", "github", "npm", "homepage", "open_source"]
+    assert list(spark) == [
+        "id",
+        "name",
+        "categories",
+        "aliases",
+        "pypi",
+        "github",
+        "npm",
+        "homepage",
+        "open_source",
+        "github_renamed",
+    ]
     assert {"term": "PySpark", "case_sensitive": False, "requires_context": [], "exclude": []} in spark["aliases"]
     assert ToolCatalog.model_validate({"categories": catalog.categories, "tools": records}) == catalog
 
 
 def test_csv_export(catalog: ToolCatalog) -> None:
     text = export_catalog(catalog, "csv")
-    assert text.splitlines()[0] == "id,name,categories,aliases,pypi,github,npm,homepage,open_source"
+    assert text.splitlines()[0] == "id,name,categories,aliases,pypi,github,npm,homepage,open_source,github_renamed"
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(catalog.tools)
     postgres = next(r for r in rows if r["id"] == "postgres")
@@ -476,6 +541,7 @@ def test_csv_export(catalog: ToolCatalog) -> None:
     assert "psycopg2-binary" in postgres["pypi"].split("|")
     assert postgres["open_source"] == "true"
     assert next(r for r in rows if r["id"] == "fivetran")["github"] == ""
+    assert next(r for r in rows if r["id"] == "redis")["github_renamed"] == "antirez/redis|redis-io/redis"
 
 
 def test_unknown_export_format(catalog: ToolCatalog) -> None:

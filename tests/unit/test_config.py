@@ -10,6 +10,7 @@ from pydantic import ValidationError
 def test_local_profile_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MADLAKE_HOME", raising=False)
+    monkeypatch.delenv("MADLAKE_REPLAY_DIR", raising=False)
     s = Settings()
     assert s.profile == "local"
     assert s.effective_source_mode == "replay"

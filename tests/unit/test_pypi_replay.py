@@ -1,4 +1,4 @@
-"""Replay files, row validation at the boundary, and the bundled sample days."""
+"""Replay files, row validation at the boundary, and the generated test days (bench/synth/pypi_days.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from madlake.sources.pypi.models import parse_rows
 from madlake.sources.pypi.replay import available_days, read_day
-from madlake.sources.pypi.sample import SAMPLE_DIR, day_rows, monthly_totals
+
+from bench.synth.pypi_days import day_rows, monthly_totals
+from tests.conftest import REPLAY_DIR
 
 DAY = date(2026, 3, 14)
 
@@ -68,19 +70,18 @@ def test_replay_reads_plain_and_gzipped_days_and_names_a_missing_file(tmp_path: 
         read_day(tmp_path, date(2026, 3, 16))
 
 
-def test_bundled_sample_days_are_labelled_small_and_reproducible() -> None:
-    days = available_days(SAMPLE_DIR)
+def test_generated_test_days_are_labelled_and_reproducible() -> None:
+    generated = REPLAY_DIR / "pypi"
+    days = available_days(generated)
     march = [d for d in days if d <= date(2026, 3, 31)]
     summer = [d for d in days if d >= date(2026, 6, 1)]
     assert march[0] == date(2026, 2, 25) and march[-1] == date(2026, 3, 31) and len(march) == 35
     assert summer[0] == date(2026, 6, 3) and summer[-1] == date(2026, 8, 22) and len(summer) == 81
     assert len(days) == 35 + 81
-    total_bytes = sum(p.stat().st_size for p in SAMPLE_DIR.glob("*.jsonl.gz"))
-    assert total_bytes < 1_500_000
-    fetched = read_day(SAMPLE_DIR, days[-1])
+    fetched = read_day(generated, days[-1])
     assert {r["source"] for r in fetched.records} == {"replay-sample"}
     assert fetched.records == day_rows(days[-1], monthly_totals())  # the generator reproduces the bundle
-    assert read_day(SAMPLE_DIR, march[-1]).records == day_rows(march[-1], monthly_totals())
+    assert read_day(generated, march[-1]).records == day_rows(march[-1], monthly_totals())
     totals = monthly_totals()
     daily = sum(r["downloads"] for r in fetched.records if r["project"] == "duckdb")
     assert 0.5 < daily / (totals["duckdb"] / 31) < 1.5  # derived from the real monthly total

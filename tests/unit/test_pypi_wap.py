@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from madlake.lakehouse.writes import AuditFailedError
 from madlake.names import Table
-from madlake.sources.pypi.sample import day_rows, monthly_totals
+
+from bench.synth.pypi_days import day_rows, monthly_totals
 
 D0 = date(2026, 3, 2)
 

@@ -25,7 +25,18 @@ if TYPE_CHECKING:
 
 DEFAULT_CATALOG_PATH = Path(__file__).with_name("tools.yaml")
 
-CSV_COLUMNS = ("id", "name", "categories", "aliases", "pypi", "github", "npm", "homepage", "open_source")
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "categories",
+    "aliases",
+    "pypi",
+    "github",
+    "npm",
+    "homepage",
+    "open_source",
+    "github_renamed",
+)
 CSV_LIST_SEPARATOR = "|"
 
 
@@ -146,6 +157,7 @@ def export_catalog(catalog: ToolCatalog, fmt: Literal["json", "csv"]) -> str:
                     CSV_LIST_SEPARATOR.join(record["npm"]),
                     record["homepage"] or "",
                     "true" if record["open_source"] else "false",
+                    CSV_LIST_SEPARATOR.join(record["github_renamed"]),
                 ]
             )
         return buffer.getvalue()

@@ -81,6 +81,10 @@ class Tool(_Frozen):
     npm: tuple[str, ...] = ()
     homepage: str | None = None
     open_source: StrictBool
+    #: Former ``owner/name`` of the tool's repository (GitHub renames and transfers), so rows recorded under an old
+    #: name (EvanLi/Github-Ranking's daily files, best-of snapshots) map to the tracked repo. Needs exactly one
+    #: ``github`` repo: a former name of one of several repos would be ambiguous.
+    github_renamed: tuple[str, ...] = ()
 
     @property
     def primary_category(self) -> str:
@@ -119,6 +123,20 @@ class Tool(_Frozen):
         ]
         errors += [f"github repo {r!r} listed twice" for r in _duplicates(r.lower() for r in self.github)]
         errors += [
+            f"github_renamed {r!r} is not of the form owner/repo"
+            for r in self.github_renamed
+            if not GITHUB_REPO_RE.match(r)
+        ]
+        errors += [f"github_renamed {r!r} listed twice" for r in _duplicates(r.lower() for r in self.github_renamed)]
+        current = {r.lower() for r in self.github}
+        errors += [
+            f"github_renamed {r!r} is also a current github repo of the tool"
+            for r in self.github_renamed
+            if r.lower() in current
+        ]
+        if self.github_renamed and len(self.github) != 1:
+            errors.append(f"github_renamed needs exactly one github repo to map to, the tool lists {len(self.github)}")
+        errors += [
             f"pypi name {p!r} is not PEP 503 normalized: write {normalize_pypi_name(p)!r}"
             for p in self.pypi
             if p != normalize_pypi_name(p)
@@ -156,6 +174,7 @@ class ToolCatalog(_Frozen):
 
         errors += _cross_tool_duplicates(self.tools, "pypi project", lambda t: t.pypi)
         errors += _cross_tool_duplicates(self.tools, "github repo", lambda t: (r.lower() for r in t.github))
+        errors += _former_name_clashes(self.tools)
         errors += _cross_tool_duplicates(self.tools, "npm package", lambda t: t.npm)
 
         seen: list[tuple[Alias, str]] = []
@@ -195,6 +214,20 @@ class ToolCatalog(_Frozen):
         """Map each GitHub ``owner/repo`` (as written in the catalog) to the id of the tool it measures."""
         return {repo: t.id for t in self.tools for repo in t.github}
 
+    def github_names(self) -> dict[str, tuple[str, str]]:
+        """Map every lower-cased GitHub ``owner/repo``, current or former, to ``(tool_id, tracked repo)``.
+
+        The tracked repo is written as in the catalog. A former name (``github_renamed``) maps to the tool's one
+        repository; a current name maps to itself. Names are unique across tools (validated), so the map is total.
+        """
+        names: dict[str, tuple[str, str]] = {}
+        for t in self.tools:
+            for repo in t.github:
+                names[repo.lower()] = (t.id, repo)
+            for former in t.github_renamed:
+                names[former.lower()] = (t.id, t.github[0])
+        return names
+
     def npm_packages(self) -> dict[str, str]:
         """Map each npm package to the id of the tool it measures."""
         return {package: t.id for t in self.tools for package in t.npm}
@@ -208,6 +241,22 @@ def _duplicates(values: Iterable[str]) -> list[str]:
             dups.append(value)
         seen.add(value)
     return dups
+
+
+def _former_name_clashes(tools: tuple[Tool, ...]) -> list[str]:
+    """Current and former GitHub names share one namespace: a name in a file must point at one tracked repo."""
+    current = {r.lower(): t.id for t in tools for r in t.github}
+    former: dict[str, str] = {}
+    errors: list[str] = []
+    for tool in tools:
+        for name in dict.fromkeys(r.lower() for r in tool.github_renamed):
+            if name in current:
+                errors.append(f"github_renamed {name!r} of {tool.id!r} is the current github repo of {current[name]!r}")
+            elif name in former:
+                errors.append(f"github_renamed {name!r} is listed by both {former[name]!r} and {tool.id!r}")
+            else:
+                former[name] = tool.id
+    return errors
 
 
 def _cross_tool_duplicates(tools: Iterable[Tool], what: str, values_of: Callable[[Tool], Iterable[str]]) -> list[str]:

@@ -253,3 +253,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_cmd_load)
     p = cmds.add_parser("replay-days", help="which days the replay folder covers")
     p.set_defaults(handler=_cmd_days)
+    from madlake.pipelines.pypi_monthly import register_commands as register_monthly
+
+    register_monthly(cmds)

@@ -189,6 +189,21 @@ def merge_rows(
 # --------------------------------------------------------------------------------------------------------------------
 
 
+def _fetch_round(fetcher: Any, names: Sequence[str], limit: int, more_budget: int, *, fetch_comments: bool) -> None:
+    """One listing round: each subreddit's newest ``limit`` posts, then (``fetch_comments``) their comment trees."""
+    for i, name in enumerate(names, start=1):
+        ids = fetcher.fetch_new(name, limit)
+        if fetch_comments:
+            for n, sid in enumerate(ids, start=1):
+                fetcher.fetch_thread(sid, f"r_{name}", more_budget)
+                if n % 25 == 0:
+                    log.info("r/%s: %d/%d comment trees fetched", name, n, len(ids))
+        log.info(
+            "Subreddit %d/%d r/%s done: %d posts, %d requests so far, %d skipped",
+            i, len(names), name, len(ids), fetcher.stats.requests, len(fetcher.stats.skipped),
+        )  # fmt: skip
+
+
 def ingest(
     day: date,
     *,
@@ -209,14 +224,20 @@ def ingest(
     manifest. The landing is always completed (it records what failed); the task fails only if no request at all
     was answered, so that Airflow retries it (a landing of errors alone loads nothing).
 
-    Returns a JSON-able summary: ``landing`` URI, counts, ``skipped`` requests.
+    Live mode only knows *now*: a day other than today/yesterday (UTC) is refused. In replay, a folder with the
+    recorded history (:mod:`madlake.sources.reddit.history`) serves ``day`` as it was recorded: one listing round per
+    capture of that day, trees as of the day's end; a day without a capture lands nothing (``landing`` is ``None``).
+
+    Returns a JSON-able summary: ``landing`` URI (or ``None``), counts, ``skipped`` requests, listing ``rounds``.
 
     Raises:
+        LivePastDayError: live mode asked for a past (or future) day.
         RuntimeError: every request failed (Reddit down, bad credentials): retrying the task is the right move.
     """
     from madlake.config import get_settings
     from madlake.sources.reddit import tracked_subreddits
     from madlake.sources.reddit.client import RedditFetcher, reddit_session
+    from madlake.sources.reddit.history import HISTORY_SUBREDDIT
     from madlake.sources.reddit.landing import LandingWriter
 
     settings = get_settings()
@@ -226,37 +247,44 @@ def ingest(
     bad_threads = [t for t in threads if not re.fullmatch(r"[0-9a-z]{1,16}", str(t))]
     if bad_threads:
         raise ValueError(f"invalid Reddit submission id(s) in threads: {bad_threads!r} (base36, e.g. 1mkowrw)")
-    writer = LandingWriter(settings.raw_uri, day, datetime.now(UTC), run_id=run_id)
-    log.info(
-        "Reddit ingest for %s (%s mode): %d subreddit(s), limit %d, landing %s",
-        day,
-        mode,
-        len(names),
-        limit,
-        writer.uri,
-    )
-    with reddit_session(mode, replay_dir) as reddit:
-        fetcher = RedditFetcher(reddit, writer, max_attempts=max_attempts)
-        for i, name in enumerate(names, start=1):
-            ids = fetcher.fetch_new(name, limit)
-            if fetch_comments:
-                for n, sid in enumerate(ids, start=1):
-                    fetcher.fetch_thread(sid, f"r_{name}", more_budget)
-                    if n % 25 == 0:
-                        log.info("r/%s: %d/%d comment trees fetched", name, n, len(ids))
+    if mode == "live":
+        refuse_live_past_day(day)
+    with reddit_session(mode, replay_dir, day) as session:
+        history = session.history
+        # Live: one round, "now". Replay of the recorded history: one round per listing captured on the day.
+        rounds: list[Any] = [None] if history is None else list(history.rounds)
+        if not rounds:
             log.info(
-                "Subreddit %d/%d r/%s done: %d posts, %d requests so far, %d skipped",
-                i,
-                len(names),
-                name,
-                len(ids),
-                fetcher.stats.requests,
-                len(fetcher.stats.skipped),
-            )
+                "Reddit ingest for %s (replay of the recorded history in %s): no r/%s listing was captured that "
+                "day; nothing landed",
+                day, history.root if history else replay_dir, HISTORY_SUBREDDIT,
+            )  # fmt: skip
+            return {"day": day.isoformat(), "landing": None, "submissions_listed": 0, "threads": 0, "comments": 0,
+                    "skipped": 0, "rounds": 0}  # fmt: skip
+        if history is not None and more_budget:
+            log.info("Replay of recorded trees: 'more comments' stubs were not recorded, so they are not expanded")
+            more_budget = 0
+        writer = LandingWriter(settings.raw_uri, day, datetime.now(UTC), run_id=run_id)
+        log.info(
+            "Reddit ingest for %s (%s mode%s): %d subreddit(s), limit %d, landing %s",
+            day, mode, f", recorded history, {len(rounds)} listing capture(s)" if history else "", len(names), limit,
+            writer.uri,
+        )  # fmt: skip
+        fetcher = RedditFetcher(session.reddit, writer, max_attempts=max_attempts)
+        for r, capture in enumerate(rounds, start=1):
+            if history is not None:
+                history.current = capture
+                log.info("Round %d/%d: listing captured %s", r, len(rounds), capture.at.isoformat())
+            _fetch_round(fetcher, names, limit, more_budget, fetch_comments=fetch_comments)
         for sid in threads:
             fetcher.fetch_thread(sid, "threads", more_budget)
+        if history is not None:
+            log.info(
+                "Replayed %d recorded tree(s) as of the end of %s: %d comment(s) served, %d created later cut",
+                history.served_trees, day, history.kept_comments, history.cut_comments,
+            )  # fmt: skip
     stats = fetcher.stats.summary()
-    summary = {"mode": mode, "subreddits": names, "limit": limit, **stats}
+    summary = {"mode": mode, "subreddits": names, "limit": limit, "rounds": len(rounds), **stats}
     landing = writer.finish(summary)
     skipped = stats["skipped"]
     log.info(
@@ -278,7 +306,29 @@ def ingest(
         "threads": stats["threads_fetched"],
         "comments": stats["comments_fetched"],
         "skipped": len(skipped),
+        "rounds": len(rounds),
     }
+
+
+class LivePastDayError(ValueError):
+    """A live ingest asked for a day other than "now": the live API cannot answer as of a past day."""
+
+
+def refuse_live_past_day(day: date, today: date | None = None) -> None:
+    """Live Reddit only knows *now*: accept ``day`` only if it is today or yesterday (UTC; a scheduled run of
+    yesterday's interval starts just after midnight).
+
+    Raises:
+        LivePastDayError: for any other day, instead of filing today's listing under a past (or future) date.
+    """
+    today = today or datetime.now(UTC).date()
+    if day in (today, today - timedelta(days=1)):
+        return
+    raise LivePastDayError(
+        f"reddit_ingest live mode only knows now: it cannot fetch Reddit as of {day} (today is {today} UTC), and "
+        "filing today's listings under that date would be wrong. Replay recorded days with "
+        "MADLAKE_SOURCE_MODE=replay (MADLAKE_REPLAY_DIR), or load history with reddit_archive_backfill."
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -311,11 +361,14 @@ def parse_landings(landing_uris: Sequence[str]) -> tuple[Any, int, int]:
     return out, responses, failed
 
 
-def load(day: date, *, landings: Sequence[str] | None = None) -> dict[str, Any]:
+def load(day: date, *, landings: Sequence[str] | None = None, missing_ok: bool = False) -> dict[str, Any]:
     """Merge every complete landing of ``day`` (or just ``landings``) into the Reddit tables.
 
     Loading the same landings again changes nothing (no commit). Dead letters of the day are replaced in
     ``rejected_records`` (entities ``submission`` and ``comment``).
+
+    With ``missing_ok`` a day without a landing (a replayed day without a recorded listing) loads nothing and
+    says so instead of failing (range loads).
 
     Raises:
         FileNotFoundError: no complete landing exists for ``day`` (run ``reddit_ingest`` for it first).
@@ -328,6 +381,9 @@ def load(day: date, *, landings: Sequence[str] | None = None) -> dict[str, Any]:
     settings = get_settings()
     if landings is None:
         found = list_landings(settings.raw_uri, day)
+        if not found and missing_ok:
+            log.info("No Reddit landing for %s (nothing was landed that day): nothing to load", day)
+            return {"day": day.isoformat(), "landings": 0, "failed_requests": 0, "rejected": 0}
         if not found:
             raise FileNotFoundError(
                 f"no complete Reddit landing under {settings.raw_uri}/reddit/{day.isoformat()}/: run reddit_ingest "
@@ -383,15 +439,21 @@ def days_to_load(context: dict[str, Any]) -> list[date]:
     if conf.get("date") or (context.get("params") or {}).get("date"):
         return [run_day(context)]
     days: set[date] = set()
+    empty: set[date] = set()
     events = context.get("triggering_asset_events") or {}
     try:
         for asset in events:
             for event in events[asset]:
                 extra = getattr(event, "extra", None) or {}
                 if extra.get("day"):
-                    days.add(date.fromisoformat(str(extra["day"])[:10]))
+                    day = date.fromisoformat(str(extra["day"])[:10])
+                    # An ingest that landed nothing (a replayed day without a recorded listing) says landing=None.
+                    (days if extra.get("landing", "") is not None else empty).add(day)
     except Exception:
         log.warning("Could not read triggering asset events; loading the run day instead", exc_info=True)
+    if not days and empty:
+        log.info("Ingest(s) of %s landed nothing: nothing to load", ", ".join(str(d) for d in sorted(empty)))
+        return []
     return sorted(days) or [run_day(context)]
 
 
@@ -536,14 +598,19 @@ def ingest_task(context: dict[str, Any]) -> dict[str, Any]:
 
     params = context.get("params") or {}
     day = run_day(context)
-    summary = ingest(
-        day,
-        subreddits=_csv(params.get("subreddits")) or None,
-        limit=int(params.get("limit") or 100),
-        more_budget=int(params.get("more_budget", 32) or 0),
-        threads=_csv(params.get("threads")),
-        run_id=run_id(context),
-    )
+    try:
+        summary = ingest(
+            day,
+            subreddits=_csv(params.get("subreddits")) or None,
+            limit=int(params.get("limit") or 100),
+            more_budget=int(params.get("more_budget", 32) or 0),
+            threads=_csv(params.get("threads")),
+            run_id=run_id(context),
+        )
+    except LivePastDayError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from exc  # retrying cannot help
     events = context.get("outlet_events")
     if events is not None:
         from airflow.sdk import Asset
@@ -554,7 +621,10 @@ def ingest_task(context: dict[str, Any]) -> dict[str, Any]:
 
 def load_task(context: dict[str, Any]) -> list[dict[str, Any]]:
     """``reddit_load.load``: load every day this run covers (see :func:`days_to_load`)."""
-    return [load(day) for day in days_to_load(context)]
+    days = days_to_load(context)
+    if not days:
+        log.info("The triggering ingest(s) landed nothing (no recorded listing that day): nothing to load")
+    return [load(day) for day in days]
 
 
 def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
@@ -564,16 +634,54 @@ def archive_backfill_task(context: dict[str, Any]) -> dict[str, Any]:
         ValueError: a missing or malformed param (named in the message).
     """
     params = context.get("params") or {}
-    missing = [p for p in ("subreddit", "start", "end", "archive") if not params.get(p)]
+    recorded = bool(params.get("recorded_threads"))
+    missing = [
+        p for p in ("subreddit", "start", "end", "archive") if not params.get(p) and not (recorded and p == "archive")
+    ]
     if missing:
         raise ValueError(f"reddit_archive_backfill needs params {missing}")
-    return archive_backfill(
+    args = (
         str(params["subreddit"]).strip().removeprefix("r/"),
         date.fromisoformat(str(params["start"])[:10]),
         date.fromisoformat(str(params["end"])[:10]),
-        archive=str(params["archive"]),
-        kinds=_csv(params.get("kinds")) or ("submissions", "comments"),
     )
+    kinds = _csv(params.get("kinds")) or ("submissions", "comments")
+    if not recorded:
+        return archive_backfill(*args, archive=str(params["archive"]), kinds=kinds)
+    return recorded_threads_backfill(*args, kinds=kinds)
+
+
+def recorded_threads_backfill(
+    subreddit: str,
+    start: date,
+    end: date,
+    *,
+    kinds: Sequence[str] = ("submissions", "comments"),
+    replay_dir: Path | None = None,
+) -> dict[str, Any]:
+    """:func:`archive_backfill` over the recorded salary threads of the Reddit replay folder.
+
+    The threads (``/comments`` answers) are first flattened into archive dumps (one JSON object per line, zstd) in
+    a temporary folder by :func:`madlake.sources.reddit.archive.threads_to_archive`, then read by the archive code
+    path like any Pushshift / Arctic Shift dump.
+
+    Raises:
+        FileNotFoundError: the replay folder holds no recorded thread.
+    """
+    import tempfile
+
+    from madlake.config import get_settings
+    from madlake.sources.reddit.archive import threads_to_archive
+
+    root = replay_dir or get_settings().replay_path("reddit")
+    files = default_thread_files(root)
+    if not files:
+        raise FileNotFoundError(f"no recorded salary thread under {root} ({SALARY_THREADS_DIR}/, comments/)")
+    with tempfile.TemporaryDirectory(prefix="madlake-threads-") as tmp:
+        written = threads_to_archive(files, tmp)
+        log.info("Flattened %d recorded thread(s) into archive dumps: %s", len(files), written)
+        summary = archive_backfill(subreddit, start, end, archive=tmp, kinds=kinds)
+    return {**summary, "threads": len(files), "dumps": written}
 
 
 def demo_report() -> list[str]:
@@ -595,3 +703,146 @@ def demo_report() -> list[str]:
         'reddit_submissions order by score desc limit 5"'
     )
     return lines
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Ranges and the command line (``madlake reddit ...``)
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _days(start: date, end: date) -> list[date]:
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def backfill_range(
+    start: date,
+    end: date,
+    *,
+    ingest_days: bool = True,
+    load_days: bool = True,
+    subreddits: Sequence[str] | None = None,
+    mode: str | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Ingest and/or load every day of ``[start, end]``, one day at a time (the daily DAGs' code path).
+
+    Days are processed in order and independently: memory is one day's responses. A day without a recorded
+    listing (replay) lands and loads nothing. A failing day is reported with its error and the rest go on.
+    """
+    from tqdm import tqdm
+
+    out: list[dict[str, Any]] = []
+    bar = tqdm(_days(start, end), unit="day", disable=not progress, desc="reddit")
+    for day in bar:
+        bar.set_postfix_str(day.isoformat())
+        row: dict[str, Any] = {"day": day.isoformat()}
+        try:
+            if ingest_days:
+                got = ingest(day, subreddits=subreddits, mode=mode)
+                row.update(landing=got["landing"], listed=got["submissions_listed"], comments_fetched=got["comments"])
+            if load_days and (not ingest_days or row.get("landing")):
+                loaded = load(day, missing_ok=True)
+                row.update(
+                    submissions=(loaded.get("submissions") or {}).get("incoming", 0),
+                    comments=(loaded.get("comments") or {}).get("incoming", 0),
+                    rejected=loaded.get("rejected", 0),
+                )
+        except Exception as exc:
+            log.warning("Reddit %s failed: %s", day, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+            row["error"] = f"{type(exc).__name__}: {exc}"
+        out.append(row)
+    return out
+
+
+def _cmd_range(args: Any) -> int:
+    from madlake.pipelines.tools import init_lakehouse
+
+    init_lakehouse()
+    start = date.fromisoformat(args.start)
+    end = date.fromisoformat(args.end) if args.end else start
+    rows = backfill_range(
+        start,
+        end,
+        ingest_days=args.reddit_command in ("ingest", "backfill"),
+        load_days=args.reddit_command in ("load", "backfill"),
+        subreddits=_csv(args.subreddits) or None,
+        mode=args.source_mode,
+    )
+    landed = [r for r in rows if r.get("landing") or r.get("submissions")]
+    failed = [r for r in rows if r.get("error")]
+    for r in rows:
+        if r.get("error"):
+            text = f"FAILED {r['error']}"
+        elif args.reddit_command != "load" and not r.get("landing"):
+            text = "nothing recorded: nothing landed"
+        else:
+            text = ", ".join(f"{k} {v}" for k, v in r.items() if k not in ("day", "landing"))
+        print(f"{r['day']}: {text}")  # noqa: T201 - a command's output
+    print(  # noqa: T201
+        f"{len(rows)} day(s): {len(landed)} with data, {len(rows) - len(landed) - len(failed)} empty, "
+        f"{len(failed)} failed"
+    )
+    return 1 if failed else 0
+
+
+def _cmd_days(args: Any) -> int:
+    from madlake.config import get_settings
+    from madlake.sources.reddit.history import list_captures
+
+    captures = list_captures(get_settings().replay_path("reddit"))
+    days = sorted({c.at.date() for c in captures})
+    span = f": {days[0]} .. {days[-1]}" if days else ""
+    print(f"{len(days)} recorded days, {len(captures)} listing captures{span}")  # noqa: T201
+    return 0
+
+
+def _cmd_threads_to_archive(args: Any) -> int:
+    from madlake.config import get_settings
+    from madlake.sources.reddit.archive import threads_to_archive
+
+    files = list(args.files) or default_thread_files(get_settings().replay_path("reddit"))
+    if not files:
+        raise FileNotFoundError("no recorded thread files given or found in the Reddit replay folder")
+    for name, n in threads_to_archive(files, args.out).items():
+        print(f"{args.out}/{name}: {n} record(s)")  # noqa: T201
+    return 0
+
+
+#: The recorded r/dataengineering "Quarterly Salary Discussion" threads: the history folder's, and the two flat
+#: recordings of June and September 2021.
+SALARY_THREADS_DIR = "dataengineering_salary_threads"
+FLAT_SALARY_THREADS = ("npxcqc", "pfwuyg")
+
+
+def default_thread_files(replay_root: Path) -> list[str]:
+    """The salary threads present under the Reddit replay folder (history layout, then the flat recordings)."""
+    files = sorted(str(p) for p in (replay_root / SALARY_THREADS_DIR).glob("*.json*"))
+    files += [str(replay_root / "comments" / f"{t}.json") for t in FLAT_SALARY_THREADS]
+    return [f for f in files if Path(f).is_file()]
+
+
+def register(sub: Any) -> None:
+    """Add ``madlake reddit ...`` (cheap: no heavy imports until a command runs)."""
+    group = sub.add_parser("reddit", help="Reddit: ingest/load day ranges, recorded days, threads → archive dumps")
+    cmds = group.add_subparsers(dest="reddit_command", required=True)
+    for name, help_text in (
+        ("ingest", "land days START..END (inclusive) through the reddit_ingest code path"),
+        ("load", "merge the landings of days START..END through the reddit_load code path"),
+        ("backfill", "ingest then load each day of START..END"),
+    ):
+        p = cmds.add_parser(name, help=help_text)
+        p.add_argument("--start", required=True, help="first day, YYYY-MM-DD")
+        p.add_argument("--end", help="last day, YYYY-MM-DD (default: START)")
+        p.add_argument("--subreddits", help="comma-separated (default: the tracked list)")
+        p.add_argument("--source-mode", choices=["replay", "live"], help="override MADLAKE_SOURCE_MODE")
+        p.set_defaults(handler=_cmd_range)
+    p = cmds.add_parser("replay-days", help="which days the Reddit replay folder has recorded listings for")
+    p.set_defaults(handler=_cmd_days)
+    p = cmds.add_parser(
+        "threads-to-archive", help="write recorded /comments threads as <subreddit>_{submissions,comments}.zst dumps"
+    )
+    p.add_argument("--out", required=True, help="folder for the dumps (then: reddit_archive_backfill archive=OUT)")
+    p.add_argument("files", nargs="*", help="thread files (.json/.json.gz); default: the replay's salary threads")
+    p.set_defaults(handler=_cmd_threads_to_archive)

@@ -13,7 +13,8 @@ Resolution of a request path (query string ignored, except ``query_keys``):
 2. with ``query_keys``, ``<path>@k1=v1&k2=v2.json`` is tried first (only the keys present), e.g. a second page;
 3. ``<path>``, then ``<path>.json`` (trailing ``/`` and a ``.json`` suffix are both tolerated).
 
-A path with no file answers ``404`` with a JSON error body, as the real APIs do for removed items. Paths never escape
+A ``responder`` (e.g. :class:`madlake.sources.reddit.history.RedditHistory`, which serves one recorded day) is
+asked first and may answer a path itself; otherwise the files answer. A path with no file answers ``404`` with a JSON error body, as the real APIs do for removed items. Paths never escape
 ``root``. ``POST`` to ``token_path`` (default Reddit's ``/api/v1/access_token``) answers a dummy bearer token; any
 other POST is resolved like a GET. Every request is recorded in :attr:`ReplayServer.requests`.
 
@@ -35,7 +36,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,6 +98,9 @@ class ReplayServer:
         token_path: the OAuth token endpoint answered with a dummy token (``None`` to disable).
         headers: headers added to every successful response (e.g. rate-limit headers).
         port: 0 picks a free port.
+        responder: consulted before the files (after faults and the token endpoint): ``responder(path, query)``
+            returns ``(status, body, headers)`` to answer, or ``None`` to fall through to the files (e.g. the Reddit
+            history replay, :class:`madlake.sources.reddit.history.RedditHistory`).
     """
 
     def __init__(
@@ -109,7 +113,9 @@ class ReplayServer:
         token_path: str | None = REDDIT_TOKEN_PATH,
         headers: Mapping[str, str] | None = None,
         port: int = 0,
+        responder: Callable[[str, dict[str, str]], tuple[int, bytes, Mapping[str, str]] | None] | None = None,
     ) -> None:
+        self.responder = responder
         self.root = Path(root).resolve()
         self.faults: list[Fault] = list(faults)
         self.rewrites = [(re.compile(p), r) for p, r in rewrites]
@@ -255,6 +261,14 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
                 server._record(method, path, query, 200)
                 self._send(200, body, headers)
                 return
+            if server.responder is not None:
+                answer = server.responder(path, query)
+                if answer is not None:
+                    status, body, extra = answer
+                    server._record(method, path, query, status)
+                    ok = {**server.headers, **extra} if status == 200 else dict(extra)
+                    self._send(status, body, {**ok, **headers}, fault.truncate if fault else None)
+                    return
             file = server.resolve(path, query)
             if file is None:
                 server._record(method, path, query, 404)

@@ -150,3 +150,93 @@ def iter_records(uri: str, stats: ReadStats | None = None) -> Iterator[tuple[int
             yield n, None, line
             continue
         yield n, obj, line
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Recorded threads → archive dumps
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def thread_records(body: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Flatten one ``/comments/<id>`` answer (``[Listing(t3), Listing(t1 tree)]``) into archive records.
+
+    Yields ``("submissions", t3 data)`` then ``("comments", t1 data)`` depth-first, each record as Reddit sent it
+    minus the nested ``replies`` (a dump has one object per line; the tree is kept by ``parent_id``). ``more`` stubs
+    are not records and are dropped. Raises ``ValueError`` when ``body`` is not such an answer.
+    """
+    if not (isinstance(body, list) and len(body) == 2 and all(isinstance(b, dict) for b in body)):
+        raise ValueError("not a /comments answer: expected [Listing(t3), Listing(t1)]")
+    for node in (body[0].get("data") or {}).get("children") or []:
+        if isinstance(node, dict) and node.get("kind") == "t3" and isinstance(node.get("data"), dict):
+            yield "submissions", node["data"]
+    stack = list((body[1].get("data") or {}).get("children") or [])[::-1]
+    while stack:
+        node = stack.pop()
+        if not (isinstance(node, dict) and node.get("kind") == "t1" and isinstance(node.get("data"), dict)):
+            continue
+        data = node["data"]
+        replies = data.get("replies")
+        if isinstance(replies, dict):
+            stack.extend(((replies.get("data") or {}).get("children") or [])[::-1])
+        yield "comments", {k: v for k, v in data.items() if k != "replies"}
+
+
+def read_thread(path: str) -> Any:
+    """A recorded thread file (``.json`` or ``.json.gz``) as JSON; the error names the file."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    raw = Path(path).read_bytes()
+    try:
+        return json.loads(gzip.decompress(raw) if path.endswith(".gz") else raw)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable JSON thread ({exc})") from exc
+
+
+def threads_to_archive(thread_files: list[str], out_dir: str) -> dict[str, Any]:
+    """Write recorded threads as Pushshift-style dumps ``<out>/<subreddit>_{submissions,comments}.zst``.
+
+    One JSON object per line, zstandard-compressed (with a long window, as the real dumps are), so that
+    ``reddit_archive_backfill`` (``archive=<out>``) reads them through the same code path as a downloaded dump.
+    Records are written as recorded (no field added or changed; ``replies`` unnested). One dump pair per subreddit;
+    records are written thread by thread (one thread in memory at a time). Returns counts per dump.
+
+    Raises:
+        ValueError: a file is not a ``/comments`` answer (the message names it).
+    """
+    import json
+    from pathlib import Path
+
+    import zstandard
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    writers: dict[tuple[str, str], Any] = {}
+    files: dict[tuple[str, str], Any] = {}
+    counts: dict[str, int] = {}
+    try:
+        for path in sorted(thread_files):
+            try:
+                records = list(thread_records(read_thread(path)))
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from exc
+            for kind, record in records:
+                sub = str(record.get("subreddit") or "")
+                if not sub:
+                    raise ValueError(f"{path}: a record without subreddit (id {record.get('id')!r})")
+                key = (sub, kind)
+                if key not in writers:
+                    name = f"{sub}_{kind}.zst"
+                    files[key] = (out / name).open("wb")
+                    writers[key] = zstandard.ZstdCompressor(level=19).stream_writer(files[key])
+                    counts[name] = 0
+                line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+                writers[key].write(line.encode("utf-8", errors="backslashreplace") + b"\n")
+                counts[f"{sub}_{kind}.zst"] += 1
+            log.info("%s: %d record(s) flattened", path, len(records))
+    finally:
+        for key, w in writers.items():
+            w.close()
+            files[key].close()
+    return counts

@@ -28,9 +28,10 @@ import os
 import random
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +40,14 @@ from madlake.names import Conn
 if TYPE_CHECKING:
     import praw
 
+    from madlake.sources.reddit.history import RedditHistory
     from madlake.sources.reddit.landing import LandingWriter
 
 log = logging.getLogger(__name__)
 
 MORECHILDREN_BATCH = 100
+#: The HTTP session of each client made by :func:`make_reddit` (to read the replay's capture-time header).
+_SESSIONS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _BASE36 = re.compile(r"^[0-9a-z]{1,16}$")
 
 
@@ -82,6 +86,43 @@ def live_credentials() -> Credentials:
     )
 
 
+class _ObservingSession:
+    """Builds the ``requests.Session`` praw talks through, remembering the replay's capture-time header.
+
+    A replayed recording says when it was captured (:data:`madlake.sources.reddit.history.CAPTURED_HEADER`); the
+    fetcher takes that as the observation time instead of the wall clock. Live Reddit sends no such header.
+    """
+
+    @staticmethod
+    def make() -> Any:
+        import requests
+
+        from madlake.sources.reddit.history import CAPTURED_HEADER
+
+        session = requests.Session()
+        session.madlake_captured_at = None  # type: ignore[attr-defined]
+
+        def remember(response: Any, *args: Any, **kwargs: Any) -> Any:
+            value = response.headers.get(CAPTURED_HEADER)
+            session.madlake_captured_at = value  # type: ignore[attr-defined]
+            return response
+
+        session.hooks["response"].append(remember)
+        return session
+
+
+def captured_at(reddit: praw.Reddit) -> datetime | None:
+    """The capture time a replayed answer announced for the last request (``None`` live, or when absent)."""
+    value = getattr(_SESSIONS.get(reddit), "madlake_captured_at", None)
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def make_reddit(credentials: Credentials, base_url: str | None = None, *, timeout: int = 30) -> praw.Reddit:
     """A read-only ``praw.Reddit``; ``base_url`` points both OAuth and API at a local server (replay)."""
     import praw
@@ -89,7 +130,9 @@ def make_reddit(credentials: Credentials, base_url: str | None = None, *, timeou
     kwargs: dict[str, Any] = {}
     if base_url:
         kwargs = {"oauth_url": base_url, "reddit_url": base_url}
+    session = _ObservingSession.make()
     reddit = praw.Reddit(
+        requestor_kwargs={"session": session},
         client_id=credentials.client_id,
         client_secret=credentials.client_secret,
         user_agent=credentials.user_agent,
@@ -99,15 +142,29 @@ def make_reddit(credentials: Credentials, base_url: str | None = None, *, timeou
         **kwargs,
     )
     reddit.read_only = True
+    _SESSIONS[reddit] = session
     return reddit
 
 
+@dataclass
+class RedditSession:
+    """A praw client, and in a replay of the recorded history the day being replayed (``history``, else ``None``)."""
+
+    reddit: praw.Reddit
+    history: RedditHistory | None = None
+
+
 @contextlib.contextmanager
-def reddit_session(mode: str, replay_dir: Path | None = None) -> Iterator[praw.Reddit]:
-    """A praw client for ``mode`` (``live`` or ``replay``); replay runs a local server for the session's lifetime."""
+def reddit_session(mode: str, replay_dir: Path | None = None, day: date | None = None) -> Iterator[RedditSession]:
+    """A praw client for ``mode`` (``live`` or ``replay``); replay runs a local server for the session's lifetime.
+
+    In replay, when the folder holds the day-by-day history layout (:mod:`madlake.sources.reddit.history`) and
+    ``day`` is given, the server serves that day's recorded listings and trees (``session.history``).
+    """
     if mode == "live":
-        yield make_reddit(live_credentials())
+        yield RedditSession(make_reddit(live_credentials()))
         return
+    from madlake.sources.reddit.history import RedditHistory, has_history
     from madlake.sources.replay_server import ReplayServer
 
     if replay_dir is None:
@@ -117,8 +174,11 @@ def reddit_session(mode: str, replay_dir: Path | None = None) -> Iterator[praw.R
     if not replay_dir.is_dir():
         raise FileNotFoundError(f"Reddit replay folder {replay_dir} does not exist (MADLAKE_REPLAY_DIR)")
     # Later pages of a listing, when recorded, live beside the first: r/<sub>/new@after=t3_<id>.json
-    with ReplayServer(replay_dir, query_keys=("after",)) as server:
-        yield make_reddit(Credentials("replay-client", "replay-secret", "madlake-replay/0.1"), server.url)
+    history = RedditHistory(replay_dir, day) if day is not None and has_history(replay_dir) else None
+    responder = history.respond if history is not None else None
+    with ReplayServer(replay_dir, query_keys=("after",), responder=responder) as server:
+        reddit = make_reddit(Credentials("replay-client", "replay-secret", "madlake-replay/0.1"), server.url)
+        yield RedditSession(reddit, history)
 
 
 class SkippedRequestError(Exception):
@@ -173,6 +233,9 @@ class RedditFetcher:
     max_wait: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     stats: FetchStats = field(default_factory=FetchStats)
+    #: Threads already fetched by this fetcher: a post listed again (a second listing round, the ``threads`` param)
+    #: is not fetched twice in one run.
+    fetched: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------------------------------------------ requests
     def _get(self, part: str, endpoint: str, path: str, params: dict[str, Any]) -> Any:
@@ -213,6 +276,7 @@ class RedditFetcher:
                     raise SkippedRequestError(last_status, last_reason) from exc
                 wait = self.backoff * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311 - jitter
             else:
+                fetched_at = captured_at(self.reddit) or fetched_at  # a replayed recording: when it was captured
                 self.writer.write(
                     part, endpoint=endpoint, path=path, params=params, fetched_at=fetched_at, status=200, body=body
                 )
@@ -278,7 +342,13 @@ class RedditFetcher:
 
     # ------------------------------------------------------------------------------------------------ threads
     def fetch_thread(self, submission_id: str, part: str, more_budget: int = 32) -> int:
-        """Fetch one comment tree and expand its ``more`` stubs within ``more_budget`` calls. Returns comments seen."""
+        """Fetch one comment tree and expand its ``more`` stubs within ``more_budget`` calls. Returns comments seen.
+
+        A thread this fetcher already fetched is not fetched again (returns 0).
+        """
+        if submission_id in self.fetched:
+            return 0
+        self.fetched.add(submission_id)
         try:
             body = self._get(part, "comments", f"comments/{submission_id}", {"limit": 500, "sort": "new"})
         except SkippedRequestError:

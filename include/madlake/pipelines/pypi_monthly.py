@@ -1,0 +1,311 @@
+"""The monthly PyPI pipeline: every top-pypi-packages snapshot dated in a range into ``pypi_downloads_monthly``.
+
+Contract of :func:`load_range` (the task body of the ``pypi_monthly`` DAG and of ``madlake pypi monthly``):
+
+* A run loads every snapshot whose ``snapshot_date`` (the file's commit date) lies in ``start`` .. ``end``
+  (inclusive) and *replaces exactly those snapshot dates* (one overwrite whose filter is ``snapshot_date in (...)``),
+  through write-audit-publish: rerun = the same rows, never duplicates; other dates are untouched.
+* Several commits of the file on one day (2018-02-25 has 5, 2024-12-01 has 2) share a snapshot date: the one with the
+  latest ``last_update`` is that day's snapshot (ties: the larger sha, so the choice is deterministic); the others
+  are counted as ``superseded`` in the summary and logged by name.
+* A file that cannot be read as a snapshot (unknown shape, undatable name, missing fields, a malformed row, no
+  counting method for its date) is a dead letter in ``rejected_records`` (source ``pypi_monthly``, entity
+  ``snapshot_file``, run date = ``start``, record id = the file name) and yields no row; the other files still load.
+  A run's dead letters replace those of an earlier run with the same ``start``.
+* A range with no snapshot succeeds, logs ``no top-pypi-packages snapshot dated ...; nothing landed`` and writes no
+  row. A failing source (missing replay folder, GitHub errors, rate limits longer than allowed) raises before
+  anything is written: retry.
+* A failed audit (duplicate key, a count <= 0, downloads null without below_list or the reverse, list_size <= 0)
+  raises :class:`~madlake.lakehouse.writes.AuditFailedError`; main is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from madlake.names import Table
+
+log = logging.getLogger(__name__)
+
+SOURCE = "pypi_monthly"
+ENTITY = "snapshot_file"
+#: ``source`` column values: the GitHub history / published file, or a replay folder.
+LIVE_SOURCE = "top-pypi-packages"
+REPLAY_SOURCE = "replay"
+
+
+@dataclass
+class Collected:
+    """The parsed snapshots of a range (one per snapshot date), what was superseded, and what was rejected."""
+
+    snapshots: list[Any]
+    superseded: list[str]
+    rejections: list[Any]
+    files: int
+
+
+def tracked_projects() -> list[str]:
+    from madlake.pipelines.pypi import tracked_projects as pypi_tracked
+
+    return pypi_tracked()
+
+
+def list_files(start: date, end: date, *, source_mode: str | None = None) -> tuple[list[Any], str]:
+    """The snapshot files dated ``start`` .. ``end`` and the ``source`` label of their rows."""
+    from madlake.config import get_settings
+    from madlake.sources.pypi_monthly.fetch import LiveSource, replay_files, replay_root
+
+    settings = get_settings()
+    mode = source_mode or settings.effective_source_mode
+    if mode == "replay":
+        return replay_files(replay_root(settings.replay_dir.expanduser().resolve()), start, end), REPLAY_SOURCE
+    from madlake.sources.github.client import resolve_token
+
+    source = LiveSource(token=resolve_token())
+    try:
+        # Reading happens inside collect(): keep the clients open by materializing the content here.
+        files = source.files(start, end)
+        docs = [(f, f.read()) for f in files]
+    finally:
+        source.close()
+    from madlake.sources.pypi_monthly.fetch import SnapshotFile, same
+
+    return [SnapshotFile(f.name, f.origin, functools.partial(same, doc)) for f, doc in docs], LIVE_SOURCE
+
+
+def collect(
+    files: list[Any], tracked: list[str], source: str, *, loaded_at: datetime, progress: bool = False
+) -> Collected:
+    """Parse ``files``; keep one snapshot per date (latest ``last_update``); dead-letter the unreadable ones."""
+    from tqdm import tqdm
+
+    from madlake.lakehouse.deadletter import Rejection
+    from madlake.sources.pypi_monthly.parse import SnapshotRejectedError, parse_snapshot
+
+    by_date: dict[date, list[Any]] = {}
+    rejections = []
+    with tqdm(total=len(files), desc="pypi_monthly", unit="file", disable=not progress) as bar:
+        for f in files:
+            bar.set_postfix_str(f.name[:10])
+            try:
+                parsed = parse_snapshot(f.read(), f.name, tracked, source=source, loaded_at=loaded_at)
+            except SnapshotRejectedError as exc:
+                log.warning("Rejected %s (%s): %s", f.name, f.origin, exc.reason)
+                rejections.append(Rejection(exc.reason, {"file": f.name, "origin": f.origin}, f.name))
+            else:
+                if parsed.unknown:
+                    log.warning(
+                        "%s is a trimmed copy that does not cover %d tracked project(s) (%s): no row for them",
+                        f.name,
+                        len(parsed.unknown),
+                        ", ".join(parsed.unknown[:10]),
+                    )
+                by_date.setdefault(parsed.meta.snapshot_date, []).append(parsed)
+            bar.update()
+    snapshots, superseded = [], []
+    for day in sorted(by_date):
+        ranked = sorted(
+            by_date[day],
+            key=lambda p: (p.meta.last_update or datetime.min.replace(tzinfo=UTC), p.meta.snapshot_id),
+        )
+        snapshots.append(ranked[-1])
+        if len(ranked) > 1:
+            names = [p.meta.name for p in ranked[:-1]]
+            log.info("%s: %d same-day file(s) superseded by %s: %s", day, len(names), ranked[-1].meta.name, names)
+            superseded.extend(names)
+    return Collected(snapshots, superseded, rejections, len(files))
+
+
+def audit_rows(rows: Any, table: Any, snapshot_id: int) -> Any:
+    """The light audit run on the staged rows before they are published (see the module docstring)."""
+    from collections import Counter
+
+    from madlake.lakehouse.writes import AuditReport, ExpectationResult
+    from madlake.tables.pypi import MONTHLY_METHODS
+
+    data = rows.to_pylist()
+    keys = Counter((r["snapshot_date"], r["project"]) for r in data)
+    dup = [k for k, n in keys.items() if n > 1]
+    bad_downloads = [r for r in data if r["downloads"] is not None and r["downloads"] <= 0]
+    censoring = [
+        r
+        for r in data
+        if (r["downloads"] is None) != bool(r["below_list"]) or (r["rank"] is None) != bool(r["below_list"])
+    ]
+    under_min = [r for r in data if r["downloads"] is not None and r["downloads"] < r["list_min_downloads"]]
+    bad_list = [r for r in data if r["list_size"] <= 0 or r["list_min_downloads"] <= 0]
+    bad_rank = [r for r in data if r["rank"] is not None and not 1 <= r["rank"] <= r["list_size"]]
+    bad_method = [r for r in data if r["method"] not in MONTHLY_METHODS or r["installers"] not in ("pip", "all")]
+
+    def first(bad: list[Any]) -> str:
+        return "" if not bad else f"{len(bad)} row(s), e.g. {bad[0].get('snapshot_date')} {bad[0].get('project')}"
+
+    results = (
+        ExpectationResult("key (snapshot_date, project) unique", not dup, f"{len(dup)} duplicate key(s) {dup[:3]}"),
+        ExpectationResult("downloads > 0 when present", not bad_downloads, first(bad_downloads)),
+        ExpectationResult("downloads and rank null exactly when below_list", not censoring, first(censoring)),
+        ExpectationResult("downloads >= list_min_downloads", not under_min, first(under_min)),
+        ExpectationResult("list_size > 0 and list_min_downloads > 0", not bad_list, first(bad_list)),
+        ExpectationResult("1 <= rank <= list_size", not bad_rank, first(bad_rank)),
+        ExpectationResult("method and installers known", not bad_method, first(bad_method)),
+    )
+    return AuditReport(results, rows=len(data))
+
+
+def load_range(start: date, end: date, *, source_mode: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """Load every snapshot dated ``start`` .. ``end`` (inclusive). Returns the run summary (see module docstring)."""
+    from pyiceberg.expressions import In
+
+    from madlake.lakehouse.deadletter import write_dead_letters
+    from madlake.lakehouse.tables import load_table
+    from madlake.lakehouse.writes import CommitContext, rows_to_arrow, write_audit_publish
+    from madlake.quality.log import audit_recorder
+
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    started = time.perf_counter()
+    ctx = CommitContext.current(source=SOURCE)
+    tracked = tracked_projects()
+    files, source = list_files(start, end, source_mode=source_mode)
+    fetched_s = time.perf_counter() - started
+    got = collect(files, tracked, source, loaded_at=datetime.now(UTC), progress=progress)
+    write_dead_letters(SOURCE, ENTITY, start, got.rejections, ctx)
+    rows = [row for s in got.snapshots for row in s.rows]
+    dates = [s.meta.snapshot_date for s in got.snapshots]
+    months = sorted({s.meta.month for s in got.snapshots})
+    summary: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "source": source,
+        "files": got.files,
+        "snapshots": len(got.snapshots),
+        "superseded": len(got.superseded),
+        "rejected": len(got.rejections),
+        "rows": 0,
+        "below_list": sum(1 for r in rows if r["below_list"]),
+        "months": [m.isoformat() for m in months],
+        "snapshot_dates": [d.isoformat() for d in dates],
+        "snapshot_id": None,
+    }
+    if not rows:
+        log.info(
+            "no top-pypi-packages snapshot dated %s..%s (%d file(s) read, %d rejected); nothing landed",
+            start,
+            end,
+            got.files,
+            len(got.rejections),
+        )
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        return summary
+    table = load_table(Table.PYPI_DOWNLOADS_MONTHLY)
+    data = rows_to_arrow(table, rows).sort_by([("snapshot_date", "ascending"), ("project", "ascending")])
+    row_filter = In("snapshot_date", [d.isoformat() for d in dates])
+    result = write_audit_publish(
+        table, data, row_filter, f"{start.isoformat()}_{end.isoformat()}", audit_rows, ctx, recorder=audit_recorder(ctx)
+    )
+    summary.update(
+        rows=result.rows,
+        snapshot_id=result.snapshot_id,
+        seconds={"fetch": round(fetched_s, 3), "total": round(time.perf_counter() - started, 3)},
+    )
+    log.info(
+        "pypi_downloads_monthly %s..%s: %d snapshots (%d files, %d superseded, %d rejected), %d rows (%d below list), "
+        "months %s..%s",
+        start,
+        end,
+        summary["snapshots"],
+        got.files,
+        summary["superseded"],
+        summary["rejected"],
+        result.rows,
+        summary["below_list"],
+        months[0],
+        months[-1],
+    )
+    return summary
+
+
+def run_range(context: dict[str, Any]) -> tuple[date, date]:
+    """The snapshot dates a DAG run covers, inclusive.
+
+    In order: conf ``start``/``end`` (a manual range); an explicit ``date`` (``madlake run pypi_monthly --date D``):
+    the calendar month holding it, as the scheduled run whose logical date is that month's first day would; the data
+    interval (scheduled runs and backfills: one calendar month, end exclusive). A manual run with none of these
+    covers the previous calendar month (the newest complete interval).
+    """
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    params = context.get("params") or {}
+    start = conf.get("start") or params.get("start")
+    if start:
+        first = date.fromisoformat(str(start)[:10])
+        last = date.fromisoformat(str(conf.get("end") or params.get("end") or first.isoformat())[:10])
+        return first, last
+    explicit = conf.get("date") or params.get("date")
+    if explicit:
+        first = date.fromisoformat(str(explicit)[:10]).replace(day=1)
+        return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    lo, hi = context.get("data_interval_start"), context.get("data_interval_end")
+    if lo is not None and hi is not None:
+        return lo.date(), hi.date() - timedelta(days=1)
+    this_month = datetime.now(UTC).date().replace(day=1)
+    last = this_month - timedelta(days=1)
+    return last.replace(day=1), last
+
+
+def run_task() -> dict[str, Any]:
+    """The DAG task body: :func:`load_range` over the run's range; annotates the table's asset event."""
+    from airflow.sdk import Asset, get_current_context
+
+    from madlake.names import asset_uri
+
+    context = dict(get_current_context())
+    start, end = run_range(context)
+    summary = load_range(start, end)
+    events: Any = context.get("outlet_events")
+    if events is not None:
+        events[Asset(asset_uri(Table.PYPI_DOWNLOADS_MONTHLY))].extra = {
+            "table": Table.PYPI_DOWNLOADS_MONTHLY,
+            "months": summary["months"],
+            "snapshot_dates": summary["snapshot_dates"],
+            "rows": summary["rows"],
+        }
+    return summary
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# CLI: madlake pypi monthly --start D1 --end D2
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def _cmd_monthly(args: argparse.Namespace) -> int:
+    from madlake.pipelines.tools import init_lakehouse
+
+    init_lakehouse()
+    start = date.fromisoformat(args.start)
+    end = date.fromisoformat(args.end) if args.end else start
+    began = time.perf_counter()
+    s = load_range(start, end, source_mode=args.source_mode, progress=True)
+    span = f"; months {s['months'][0]} .. {s['months'][-1]}" if s["months"] else ""
+    print(  # noqa: T201 - a command's output
+        f"pypi_downloads_monthly {s['start']} .. {s['end']} ({s['source']}): {s['snapshots']} snapshots from "
+        f"{s['files']} files ({s['superseded']} same-day superseded), {s['rows']} rows ({s['below_list']} below the "
+        f"list), {s['rejected']} rejected{span}; {time.perf_counter() - began:.1f}s"
+    )
+    return 0
+
+
+def register_commands(cmds: Any) -> None:
+    """Add ``madlake pypi monthly`` to the ``pypi`` command group."""
+    p = cmds.add_parser(
+        "monthly", help="load the top-pypi-packages snapshots dated START..END into pypi_downloads_monthly"
+    )
+    p.add_argument("--start", required=True, help="first snapshot date, YYYY-MM-DD")
+    p.add_argument("--end", help="last snapshot date, YYYY-MM-DD (default: START)")
+    p.add_argument("--source-mode", choices=["replay", "live"], help="override MADLAKE_SOURCE_MODE")
+    p.set_defaults(handler=_cmd_monthly)
