@@ -26,7 +26,8 @@ from madlake.names import Dag, Pool, Table
 
 from tests.scheduler._stack import Stack
 
-pytestmark = [pytest.mark.scheduler, pytest.mark.integration]
+# Each test waits for a real scheduler on a shared 2-core machine: allow more than the suite's default 600 s.
+pytestmark = [pytest.mark.scheduler, pytest.mark.integration, pytest.mark.timeout(900)]
 
 #: Replay days of the bundled PyPI recordings (see ``madlake pypi replay-days``); four consecutive ones.
 BACKFILL_DAYS = [date(2026, 3, 1) + timedelta(days=i) for i in range(3)]
