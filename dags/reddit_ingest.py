@@ -13,8 +13,13 @@ reported (the run finishes what it can). A 404 (removed post, unknown subreddit)
 The task fails only if no request at all succeeded. A rerun writes a new landing: loads are idempotent, so it only
 adds fresher observations.
 
+**Live only knows now**: a live run for a day other than today/yesterday (UTC), e.g. an Airflow backfill, fails at
+once (no retries) rather than file today's listings under a past date.
+
 Local profile: praw talks to a replay server on 127.0.0.1 serving the recorded responses in
-`$MADLAKE_REPLAY_DIR/reddit/`.
+`$MADLAKE_REPLAY_DIR/reddit/`. With the recorded r/LocalLLaMA history there, a run for day D replays D's captured
+listings and the comment trees as of the end of D; a day without a recorded listing lands nothing and succeeds, so a
+backfill over 2025-07-02 → 2025-08-08 lands the 34 recorded days.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """
 ### reddit_load: raw Reddit landings merged into `reddit_submissions` and `reddit_comments`
 
-Runs on every new raw Reddit landing (the `reddit_ingest` asset event says which day) or manually for a `date`.
+Runs on every new raw Reddit landing (the `reddit_ingest` asset event says which day) or manually for a `date`, or
+for a range `start`..`end` in one merge per table (each month partition rewritten once; same result as day by day).
 Parses every complete landing of the day, validates each record with pydantic and **merges on id** into the two
 Iceberg tables, rewriting only the month partitions it touches:
 
@@ -36,6 +37,8 @@ from madlake.orchestration.failures import guarded
         "date": Param(
             None, type=["null", "string"], format="date", description="load this day's landings (manual runs)"
         ),
+        "start": Param(None, type=["null", "string"], format="date", description="range load: first day"),
+        "end": Param(None, type=["null", "string"], format="date", description="range load: last day (one merge)"),
     },
 )
 def reddit_load() -> None:

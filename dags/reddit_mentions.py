@@ -4,11 +4,11 @@
 Runs whenever `reddit_load` changes `reddit_submissions` or `reddit_comments`, or manually. Processes every item
 **loaded or changed since the last successful run** (by load time, so late and edited items are not missed):
 
-- finds the tracked tools in title + body in one Aho-Corasick pass driven by the tools catalog (aliases, case rules,
-  context words, excludes);
+- finds the tracked tools in title + body in one Aho-Corasick pass over the batch, driven by the tools catalog
+  (aliases, case rules, context rules, excludes);
 - adds a one-sentence summary, a sentiment score/label and the usage kind per (item, tool): with the LLM of the
   `madlake_llm` connection (cached, budgeted, retried) or, on the local profile and without a connection, the offline
-  VADER lexicon; column `method` says which;
+  AFINN lexicon on the mention's sentence; column `method` says which;
 - replaces all rows of each processed item in `reddit_mentions` (idempotent: a rerun changes nothing; an edited item
   that dropped a tool loses that row).
 

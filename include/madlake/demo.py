@@ -32,6 +32,13 @@ class DemoStep:
     note: str = ""
 
 
+#: The days the Reddit replay has recorded r/LocalLLaMA listings for (``madlake reddit replay-days``).
+REDDIT_DAYS: tuple[date, ...] = tuple(
+    date(2025, m, d)
+    for m, days in ((7, (2, 3, 4, *range(6, 14), 15, 16, *range(19, 32))), (8, range(1, 9)))
+    for d in days
+)
+
 #: The demo, in dependency order. Days are those the bundled replay data covers.
 DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.TOOLS_CATALOG, note="tables + dim_tools"),
@@ -48,11 +55,19 @@ DEMO_STEPS: list[DemoStep] = [
     DemoStep(Dag.GITHUB_METRICS, days=(date(2026, 8, 22),), note="repo snapshots (replay of real 2026-08-22 figures)"),
     DemoStep(
         Dag.REDDIT_INGEST,
-        days=(date(2025, 8, 8),),
-        conf={"threads": "1mkowrw"},
-        note="replay of real Reddit responses through praw: r/LocalLLaMA + r/dataengineering, 3 comment trees",
+        days=REDDIT_DAYS,
+        note="real r/LocalLLaMA listings + comment trees of each recorded day, replayed through praw",
     ),
-    DemoStep(Dag.REDDIT_LOAD, days=(date(2025, 8, 8),), note="merge the landing into reddit_submissions/comments"),
+    DemoStep(
+        Dag.REDDIT_LOAD,
+        conf={"start": REDDIT_DAYS[0].isoformat(), "end": REDDIT_DAYS[-1].isoformat()},
+        note="merge the landings of all those days into reddit_submissions/comments (one merge per table)",
+    ),
+    DemoStep(
+        Dag.REDDIT_ARCHIVE_BACKFILL,
+        conf={"subreddit": "dataengineering", "start": "2021-06-01", "end": "2022-12-31", "recorded_threads": True},
+        note="r/dataengineering salary threads 2021-06 .. 2022-06 through the archive (zstd NDJSON) path",
+    ),
     DemoStep(
         Dag.REDDIT_MENTIONS,
         conf={"method": "lexicon"},

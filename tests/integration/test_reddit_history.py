@@ -191,3 +191,25 @@ def test_cli_backfills_a_range_and_reports_each_day(lakehouse: Path, capsys: pyt
     assert query("select count(*) as n from reddit_submissions")[0]["n"] == len(listed("20250704"))
     assert main(["reddit", "replay-days"]) == 0
     assert "34 recorded days, 61 listing captures: 2025-07-02 .. 2025-08-08" in capsys.readouterr().out
+
+
+def test_a_range_load_in_one_merge_equals_loading_day_by_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from madlake.lakehouse.catalog import reset_catalog_cache
+    from madlake.orchestration.runner import run_dag
+
+    monkeypatch.setenv("MADLAKE_PROFILE", "local")
+    prints = []
+    for name in ("day_by_day", "range"):
+        monkeypatch.setenv("MADLAKE_HOME", str(tmp_path / name))
+        reset_catalog_cache()
+        for d in (2, 3, 4, 5):  # 2025-07-05 has no recorded listing
+            pipeline.ingest(date(2025, 7, d), subreddits=["LocalLLaMA"])
+        if name == "day_by_day":
+            for d in (2, 3, 4):
+                pipeline.load(date(2025, 7, d))
+        else:
+            run_dag(Dag.REDDIT_LOAD, None, conf={"start": "2025-07-02", "end": "2025-07-05"})
+        prints.append(_tables())
+    reset_catalog_cache()
+    assert len(prints[0][Table.REDDIT_COMMENTS]) > 1000
+    assert prints[0] == prints[1]

@@ -324,6 +324,12 @@ def test_asset_triggered_load_covers_the_days_of_the_ingest_events() -> None:
     assert pipeline.days_to_load({"triggering_asset_events": events}) == [date(2025, 8, 7), date(2025, 8, 8)]
     explicit = {"dag_run": SimpleNamespace(conf={"date": "2024-02-29"}), "triggering_asset_events": events}
     assert pipeline.days_to_load(explicit) == [date(2024, 2, 29)]
+    # an ingest that landed nothing (a replayed day without a recorded listing) triggers a load of nothing
+    empty = {"raw://madlake/reddit": [SimpleNamespace(extra={"day": "2025-07-05", "landing": None})]}
+    assert pipeline.days_to_load({"triggering_asset_events": empty}) == []
+    assert pipeline.load_task({"triggering_asset_events": empty}) == []
+    both = {"raw://madlake/reddit": [*empty["raw://madlake/reddit"], *events["raw://madlake/reddit"]]}
+    assert pipeline.days_to_load({"triggering_asset_events": both}) == [date(2025, 8, 7), date(2025, 8, 8)]
 
 
 def test_praws_rate_limiter_paces_requests_on_reddits_headers(lakehouse: Path) -> None:

@@ -195,10 +195,11 @@ def test_key_alias_terms_map_to_their_tool(catalog: ToolCatalog, term: str, tool
     assert _alias_owner(catalog, term) == tool_id
 
 
-def test_azure_abbreviations_need_azure_context(catalog: ToolCatalog) -> None:
+def test_azure_abbreviations_need_tool_context(catalog: ToolCatalog) -> None:
+    """ "ADF" / "Data Factory" count in a text about tools (a stack list), not only next to the word Azure."""
     adf = {alias.term: alias for alias in catalog.by_id("azure_data_factory").aliases}
-    assert "Azure" in adf["ADF"].requires_context
-    assert "Azure" in adf["Data Factory"].requires_context
+    assert adf["ADF"].context == "tools" and adf["ADF"].case_sensitive
+    assert adf["Data Factory"].context == "tools"
 
 
 def test_every_category_is_used_and_every_tool_is_classified(catalog: ToolCatalog) -> None:
@@ -527,8 +528,17 @@ def test_json_export_round_trips(catalog: ToolCatalog) -> None:
         "open_source",
         "github_renamed",
     ]
-    assert {"term": "PySpark", "case_sensitive": False, "requires_context": [], "exclude": []} in spark["aliases"]
-    assert ToolCatalog.model_validate({"categories": catalog.categories, "tools": records}) == catalog
+    assert {
+        "term": "PySpark",
+        "case_sensitive": False,
+        "requires_context": [],
+        "exclude": [],
+        "unless_context": [],
+        "context": "any",
+        "other_case": "never",
+    } in spark["aliases"]
+    rebuilt = {"categories": catalog.categories, "tools": records, "mention_context": catalog.mention_context}
+    assert ToolCatalog.model_validate(rebuilt) == catalog
 
 
 def test_csv_export(catalog: ToolCatalog) -> None:

@@ -110,10 +110,89 @@ def test_labeled_set_precision_and_recall(x: MentionExtractor) -> None:
     from madlake.mentions.quality import score
 
     rows = [json.loads(line) for line in (FIXTURES / "labeled.jsonl").read_text().splitlines()]
-    assert len(rows) >= 400
+    assert len(rows) >= 1500
     result = score(x, rows)
-    assert result.precision >= 0.95, result
-    assert result.recall >= 0.9, result
+    assert result.precision >= 0.98, result
+    assert result.recall >= 0.97, result
+
+
+#: Texts of the labeled set the extractor got wrong before the context rules (issue #14) and gets right now: each
+#: corrected miss or false positive stays a regression test.
+CORRECTED = """
+t1_n2ppo1x t1_n0iedx3 t1_n77bk4q t3_1m68elw t1_n0dlnui t1_n6o40t8 t1_n0uvv0r t1_n7buqur
+t1_n27ie0q t1_n5ymv5b t1_n16dx1w t1_n2q64pe t1_n5pgw14 t1_n41lwhq t1_n77al0a t1_kx471fu
+t1_n2bp1it t1_n02y8on t3_1lsjm9l t1_n0lm2ps t1_hn33049 t1_idmmvb0 t1_idmnfp1 t1_ib116p0
+t1_ifnitip t1_ic2mjt1 t1_ieduoib t1_iesvfyt t1_ih0radv t1_ibszo0r t1_ie3ttvx t1_ige640k
+t1_ijywq5m t1_hyyq4ft t1_i2256zq t1_i2269i2 t1_hzslrrk t1_i0xesio t1_i1eaiyh t1_i1hof0s
+""".split()  # noqa: SIM905 - ids read better as a block
+
+
+def test_corrected_misses_stay_corrected(x: MentionExtractor) -> None:
+    rows = {r["id"]: r for r in map(json.loads, (FIXTURES / "labeled.jsonl").read_text().splitlines())}
+    wrong = {i: (rows[i]["expected"], x.counts(rows[i]["text"])) for i in CORRECTED if x.counts(rows[i]["text"]) !=
+             rows[i]["expected"]}  # fmt: skip
+    assert not wrong
+
+
+# The issue's cases: an ambiguous name counts when the text around it is about tools.
+TOOL_CONTEXT_POSITIVES = [
+    ("AWS, snowflake, Kafka CDC, dbt, prefect, terraform", {"snowflake": 1, "kafka": 1, "dbt": 1, "prefect": 1}),
+    ("airflow/prefect", {"airflow": 1, "prefect": 1}),  # a stack list of two ambiguous names
+    ("databricks, AWS/Azure/GCP", {"databricks": 1}),
+    ("7. Python, ADF, Logic Apps", {"azure_data_factory": 1}),  # ADF without the word Azure
+    ("Azure (Databricks/Data Factory)", {"databricks": 1, "azure_data_factory": 1}),
+    ("S3, GLUE, ATHENA, REDSHIFT, EC2", {"aws_glue": 1, "athena": 1, "redshift": 1}),  # ALL CAPS in a stack list
+    ("we are migrating to snowflake next year", {"snowflake": 1}),  # a cue word
+    ("upgrading to airflow 2.7 soon", {"airflow": 1}),  # a version
+    ("pip install torch then torch.compile(model)", {"pytorch": 2}),  # code
+    ("Snowflake is our warehouse; the snowflake bill grows", {"snowflake": 2}),  # anchor: named plainly elsewhere
+]  # fmt: skip
+
+TOOL_CONTEXT_NEGATIVES = [
+    "Your desktop chassis hardly has enough airflow.",  # PC-case airflow
+    "Yeah? Is that why you deleted your comment, snowflake? lol",
+    "I bought the DGX Spark. The Spark is fast but the Spark box is loud.",  # unless_context: the NVIDIA computer
+    "Does it work for needle in haystack tests?",
+    "thanks to Oracle we know that APIs are not copyrightable",  # the company
+    "You are better off going Intel SPR or EMR with ES/QA chips",  # Emerald Rapids
+    "the delta between offers was 20k",
+    "ADF is great",
+    "This is gonna spark an industry",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TOOL_CONTEXT_POSITIVES)
+def test_tool_context_positive_cases(x: MentionExtractor, text: str, expected: dict[str, int]) -> None:
+    assert x.counts(text) == expected
+    assert x.counts_many([text]) == [expected]
+
+
+@pytest.mark.parametrize("text", TOOL_CONTEXT_NEGATIVES)
+def test_tool_context_negative_cases(x: MentionExtractor, text: str) -> None:
+    assert x.counts(text) == {}
+
+
+def test_context_rule_is_data_on_a_small_catalog() -> None:
+    x = MentionExtractor(
+        ToolCatalog(
+            categories={"c": "c"},
+            tools=(Tool(id="t", name="T", categories=("c",), open_source=True,
+                        aliases=(Alias(term="Foo", case_sensitive=True, other_case="tools"),)),),
+            mention_context={"window": 10, "stack_words": ("Python",), "cue_words": ("with",)},
+        )
+    )  # fmt: skip
+    assert x.counts("Foo rocks") == {"t": 1}  # written as the alias: no context needed
+    assert x.counts("foo rocks") == {}  # another case: needs the text around to be about tools
+    assert x.counts("Python, foo") == {"t": 1}  # a stack word within the window
+    assert x.counts("Python is a language of many, many words; foo") == {}  # ...but not farther than the window
+    assert x.counts("built with foo") == {"t": 1}  # a cue word right before
+    assert x.counts("FOO 2.1") == {"t": 1}  # a version after
+
+
+def test_batch_pass_gives_the_per_text_answer_on_the_labeled_set(x: MentionExtractor) -> None:
+    texts = [json.loads(line)["text"] for line in (FIXTURES / "labeled.jsonl").read_text().splitlines()]
+    assert x.find_many(texts) == [x.find(t) for t in texts]
+    assert x.counts_many(texts) == [x.counts(t) for t in texts]
 
 
 def test_jsonl_contract_and_errors(x: MentionExtractor) -> None:

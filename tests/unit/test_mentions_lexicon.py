@@ -1,4 +1,4 @@
-"""The offline enrichment: VADER around the mention, the mention sentence as summary, rule-of-thumb usage kinds."""
+"""The offline enrichment: AFINN on the mention's sentence, that sentence as summary, rule-of-thumb usage kinds."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ def enrich(text: str) -> dict[str, lexicon.Enrichment]:
     return {e.tool_id: e for e in lexicon.enrich(text, {m.tool_id: list(m.spans) for m in x.extract(text)})}
 
 
-def test_sentiment_follows_the_sentences_around_each_mention() -> None:
+def test_sentiment_follows_the_sentence_of_each_mention() -> None:
     text = (
-        "Our warehouse is Snowflake. It is fantastic, fast and a joy to use. "
+        "Our warehouse is Snowflake and it is fantastic, fast and a joy to use. "
         "Separately, the old cron box died again. Informatica was a horrible, painful mess and I hated it."
     )
     rows = enrich(text)
-    assert rows["snowflake"].sentiment_score > 0.5  # the praise is in the next sentence
-    assert rows["informatica"].sentiment_score < -0.5
-    assert rows["snowflake"].summary == "Our warehouse is Snowflake."
+    assert rows["snowflake"].sentiment_score > 0.5
+    assert rows["informatica"].sentiment_score < -0.5  # the cron box's sentence is not Informatica's
+    assert rows["snowflake"].summary == "Our warehouse is Snowflake and it is fantastic, fast and a joy to use."
     assert {r.method for r in rows.values()} == {"lexicon"}
-    assert all(r.model.startswith("vader-") for r in rows.values())
+    assert all(r.model.startswith("afinn-") for r in rows.values())
 
 
 @pytest.mark.parametrize(

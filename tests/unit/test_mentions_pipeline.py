@@ -101,7 +101,7 @@ def test_rows_carry_valid_sentiment_and_lineage(lakehouse: Path) -> None:
     assert rows["duckdb"]["sentiment_score"] > 0.2
     for r in rows.values():
         assert r["sentiment_label"] == sentiment_label(r["sentiment_score"])
-        assert r["model"].startswith("vader-") and r["prompt_version"] == "-"
+        assert r["model"].startswith("afinn-") and r["prompt_version"] == "-"
         assert r["content_type"] == "comment" and r["summary"]
 
 

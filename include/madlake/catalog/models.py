@@ -9,15 +9,31 @@ Alias matching contract (implemented by the mention extractor, stated here becau
   anywhere in the same text (matched case-insensitively, on word boundaries).
 * ``exclude``: phrases that veto an occurrence of the term lying inside them (matched case-insensitively), e.g.
   ``Snowflake`` inside "snowflake schema". Each phrase must contain the term, otherwise it could never veto anything.
+* ``unless_context``: phrases that veto every occurrence when one of them appears anywhere in the text ("Spark" in a
+  text about the "DGX Spark" computer).
+* ``context: tools``: an occurrence counts only when **the text around it is about tools**; ``other_case: tools``
+  (with ``case_sensitive``) lets an occurrence written in another case ("snowflake", "REDSHIFT") count on the same
+  condition. The text around an occurrence is about tools when any of these holds:
+
+  - *anchor*: the same tool is named elsewhere in the text by an occurrence that counts;
+  - *neighbour*: another counted tool name, or one of the catalog's ``mention_context.stack_words`` (AWS, Python,
+    Terraform, ETL, ...), lies within ``mention_context.window`` characters (a stack list: "AWS, snowflake, Kafka
+    CDC, dbt, prefect", "airflow/prefect");
+  - *cue*: one of ``mention_context.cue_words`` stands right before it ("using spark", "on databricks");
+  - *version*: a version follows it ("airflow 2.7", "spark 3");
+  - *code*: it is written as code: a package or import (``pip install torch``, ``import torch``), a module attribute
+    (``torch.compile``) or in backticks.
+
+  The ordinary phrases of a name are vetoed first by ``exclude`` ("snowflake schema", "spark joy", "delta between").
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StringConstraints, model_validator
 
 SLUG_RE = re.compile(r"^[a-z0-9_]+$")
 GITHUB_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -37,6 +53,9 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+MentionContextRule = Literal["any", "tools"]
+
+
 class Alias(_Frozen):
     """One term that names a tool in free text (see the module docstring for the matching contract)."""
 
@@ -44,6 +63,9 @@ class Alias(_Frozen):
     case_sensitive: StrictBool = False
     requires_context: tuple[NonEmptyStr, ...] = ()
     exclude: tuple[NonEmptyStr, ...] = ()
+    unless_context: tuple[NonEmptyStr, ...] = ()
+    context: MentionContextRule = "any"
+    other_case: Literal["never", "tools"] = "never"
 
     @model_validator(mode="after")
     def _check(self) -> Alias:
@@ -56,6 +78,8 @@ class Alias(_Frozen):
                 raise ValueError(
                     f"alias {self.term!r}: exclude phrase {phrase!r} does not contain the term, so it can never veto it"
                 )
+        if self.other_case != "never" and not self.case_sensitive:
+            raise ValueError(f"alias {self.term!r}: other_case needs case_sensitive (every case matches already)")
         return self
 
     def conflicts_with(self, other: Alias) -> bool:
@@ -147,6 +171,14 @@ class Tool(_Frozen):
         return errors
 
 
+class MentionContext(_Frozen):
+    """What makes the text around an ambiguous name "about tools" (see ``context: tools`` in the module docstring)."""
+
+    window: int = Field(default=60, ge=1, le=1000)
+    stack_words: tuple[NonEmptyStr, ...] = ()
+    cue_words: tuple[NonEmptyStr, ...] = ()
+
+
 class ToolCatalog(_Frozen):
     """The tracked tools and the category taxonomy they are classified in.
 
@@ -156,6 +188,7 @@ class ToolCatalog(_Frozen):
 
     categories: dict[str, NonEmptyStr]
     tools: tuple[Tool, ...]
+    mention_context: MentionContext = MentionContext()
 
     _by_id: dict[str, Tool] = PrivateAttr(default_factory=dict)
 

@@ -1,7 +1,8 @@
 """Mentions and sentiment: which tracked tools each Reddit text talks about, and what people think of them.
 
-* :mod:`madlake.mentions.extract` — the catalog-driven extractor (one Aho-Corasick pass per text).
-* :mod:`madlake.mentions.lexicon` — the offline enrichment: VADER sentiment around the mention.
+* :mod:`madlake.mentions.extract` — the catalog-driven extractor:
+  one Rust Aho-Corasick pass per batch, context rules on candidate hits only.
+* :mod:`madlake.mentions.lexicon` — the offline enrichment: AFINN sentiment on the mention's sentence.
 * :mod:`madlake.mentions.llm` — the LLM enrichment (OpenAI-compatible endpoint, pydantic-validated output).
 * :mod:`madlake.mentions.cache` — the enrichment cache, keyed by (text hash, tool, prompt version, model).
 

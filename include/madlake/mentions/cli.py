@@ -7,30 +7,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 
 def _extract(args: argparse.Namespace) -> int:
     from madlake.catalog import load_catalog
-    from madlake.mentions.extract import MentionExtractor, extract_jsonl
+    from madlake.mentions.extract import MentionExtractor, extract_ndjson
 
     extractor = MentionExtractor.for_catalog(load_catalog(args.catalog) if args.catalog else None)
-    if args.path == "-":
-        lines = sys.stdin
-        _write(extract_jsonl(lines, extractor))
-    else:
-        with open(args.path, encoding="utf-8") as fh:
-            _write(extract_jsonl(fh, extractor))
+    try:
+        if args.path == "-":
+            extract_ndjson(sys.stdin.buffer, sys.stdout.buffer, extractor)
+        else:
+            with open(args.path, "rb") as fh:
+                extract_ndjson(fh, sys.stdout.buffer, extractor)
+    except ValueError as exc:
+        sys.stderr.write(f"madlake mentions extract: {args.path}: {exc}\n")
+        return 2
     return 0
-
-
-def _write(records: Any) -> None:
-    out = sys.stdout
-    for record in records:
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
 
 
 def register(sub: Any) -> None:

@@ -1,14 +1,20 @@
-"""Offline enrichment: VADER sentiment on the sentence(s) around a mention, the mention sentence as the summary.
+"""Offline enrichment: AFINN sentiment on the sentence(s) holding a mention, the mention sentence as the summary.
 
 The default on the local profile and whenever no LLM connection is configured. Deterministic and free: rows it
-produces say ``method="lexicon"`` and ``model="vader-<version>"``. VADER ships its lexicon inside the package, so it
-needs no download.
+produces say ``method="lexicon"`` and ``model="afinn-<version>"``. AFINN ships its word list inside the package, so
+it needs no download.
+
+Why AFINN on the mention's sentence: measured on 330 hand-labeled real mentions (``tests/fixtures/mentions/
+sentiment.jsonl``, ``make bench``) it agreed best with the labels of the offline methods tried: Cohen's kappa 0.20
+and macro-F1 0.43, against 0.09 / 0.32 for the previous VADER on the sentence ±1 and 0.06 / 0.33 for VADER on the
+sentence alone (TextBlob: 0.10 / 0.38). All are weak; the LLM path is the one to trust for sentiment.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from madlake.mentions.models import Enrichment, ToolAssessment, UsageKind
@@ -25,17 +31,62 @@ _FIRST_HAND = re.compile(r"\b(i|we|my|our)\b[^.?!]{0,40}\b(use|used|using|run|ru
                          r"tried|migrated|switched|work with|working with|stack)\b", re.I)  # fmt: skip
 
 
+#: AFINN word scores run from -5 to +5 and add up over a sentence; this divisor maps a sum to [-1, 1] (clipped).
+_AFINN_SCALE = 5.0
+
+
 @lru_cache(maxsize=1)
 def _analyzer() -> Any:
+    """VADER (kept for the side-by-side measurement in ``make bench``)."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     return SentimentIntensityAnalyzer()
 
 
+@lru_cache(maxsize=1)
+def _afinn() -> tuple[Any, list[float]]:
+    """AFINN's word list in one Rust Aho-Corasick automaton (leftmost-longest): the ``afinn`` package's own scorer
+    runs one regex alternation of 3,382 entries, ~1.6 ms per sentence; this gives the same sums in ~5 us."""
+    import ahocorasick_rs
+    from afinn import Afinn
+
+    # The word file the package's default English scorer reads (read directly: Afinn() also compiles its slow regex).
+    words = Afinn.read_word_file(str(Path(afinn_module_file()).parent / "data" / "AFINN-en-165.txt"))
+    entries = sorted(words)
+    ac = ahocorasick_rs.AhoCorasick(entries, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+    return ac, [float(words[w]) for w in entries]
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def afinn_module_file() -> str:
+    import afinn
+
+    return str(afinn.__file__)
+
+
+def score(sentence: str) -> float:
+    """AFINN's sum over ``sentence`` (whole words and phrases, case-insensitive) scaled to [-1, 1]."""
+    ac, values = _afinn()
+    text = sentence.lower()
+    size = len(text)
+    total = 0.0
+    for pid, s, e in ac.find_matches_as_indexes(text):
+        if (s and (text[s - 1].isalnum() or text[s - 1] == "_")) or (
+            e < size and (text[e].isalnum() or text[e] == "_")
+        ):
+            continue
+        total += values[pid]
+    return max(-1.0, min(1.0, total / _AFINN_SCALE))
+
+
+@lru_cache(maxsize=1)
 def model_name() -> str:
     from importlib.metadata import version
 
-    return f"vader-{version('vaderSentiment')}"
+    return f"afinn-{version('afinn')}"
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -71,9 +122,9 @@ def usage_kind(sentence: str, text: str) -> UsageKind:
 def assess(text: str, tool_id: str, spans: list[tuple[int, int]]) -> ToolAssessment:
     """Assess one tool in ``text`` from its mention spans (character offsets, as the extractor returns them).
 
-    Sentiment is VADER's compound score over the sentences holding a mention plus one sentence either side (a
-    mention's opinion often sits in the next sentence: "We moved to Dagster. Never looking back."). The summary is
-    the first mention's sentence, whitespace-collapsed and cut to 300 characters.
+    Sentiment is AFINN's score over the sentences holding a mention (scaled to [-1, 1]; the neighbouring sentences
+    were measured to add more noise than opinion). The summary is the first mention's sentence, whitespace-collapsed
+    and cut to 300 characters.
     """
     bounds = sentences(text) or [(0, len(text))]
     picked: set[int] = set()
@@ -81,16 +132,16 @@ def assess(text: str, tool_id: str, spans: list[tuple[int, int]]) -> ToolAssessm
     for s, _ in spans:
         i = next((k for k, (a, b) in enumerate(bounds) if a <= s < b), len(bounds) - 1)
         first = i if first is None else first
-        picked.update(k for k in (i - 1, i, i + 1) if 0 <= k < len(bounds))
+        picked.add(i)
     first = first if first is not None else 0
     window = " ".join(text[a:b] for a, b in (bounds[k] for k in sorted(picked)))
-    score = float(_analyzer().polarity_scores(window)["compound"])
+    value = score(window)
     a, b = bounds[first]
     summary = " ".join(text[a:b].split())
     if len(summary) > _MAX_SUMMARY:
         summary = summary[: _MAX_SUMMARY - 1].rstrip() + "…"
     return ToolAssessment(
-        tool_id=tool_id, summary=summary or tool_id, sentiment_score=max(-1.0, min(1.0, score)),
+        tool_id=tool_id, summary=summary or tool_id, sentiment_score=value,
         usage_kind=usage_kind(text[a:b], text),
     )  # fmt: skip
 

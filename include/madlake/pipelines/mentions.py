@@ -7,7 +7,7 @@ late item (an old post loaded today, or an edited one) is picked up by the next 
 1. reads submissions and comments with ``loaded_at`` > watermark (or since ``since``; or all with ``reprocess_all``);
 2. extracts mentions (catalog-driven, :mod:`madlake.mentions.extract`) from title + body;
 3. enriches each (item, tool) with the LLM (when a ``madlake_llm`` connection is set and the method allows) or the
-   offline VADER lexicon;
+   offline AFINN lexicon;
 4. replaces **all rows of the processed items** (``content_id IN (...)``, in chunks of 5,000 items per commit), so an
    item that lost a mention loses its row and a rerun never duplicates.
 
@@ -19,6 +19,7 @@ replaces the same rows. Deleted or removed items (text cleared) are reprocessed 
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,16 +76,24 @@ def _source_rows(since: datetime | None) -> list[Item]:
         (Table.REDDIT_COMMENTS, "comment", ("fullname", "subreddit", "body", "created_at", "loaded_at")),
     )  # fmt: skip
     for name, kind, fields in sources:
-        rows = load_table(name).scan(row_filter=row_filter, selected_fields=fields).to_arrow().to_pylist()
-        for r in rows:
-            if kind == "submission":
-                text = "\n\n".join(p for p in (r.get("title"), r.get("selftext")) if p)
-            else:
-                text = r.get("body") or ""
-            items.append(Item(r["fullname"], kind, r["subreddit"], text, r["created_at"], r["loaded_at"]))
-        log.info("%s: %d items loaded or changed since %s", name, len(rows), since or "the beginning")
+        data = load_table(name).scan(row_filter=row_filter, selected_fields=fields).to_arrow()
+        cols = {f: data.column(f).to_pylist() for f in fields}  # column-wise: ~5x faster than row dicts
+        if kind == "submission":
+            texts = ["\n\n".join(p for p in pair if p) for pair in zip(cols["title"], cols["selftext"], strict=True)]
+        else:
+            texts = [b or "" for b in cols["body"]]
+        items += map(Item, cols["fullname"], [kind] * data.num_rows, cols["subreddit"], texts, cols["created_at"],
+                     cols["loaded_at"])  # fmt: skip
+        log.info("%s: %d items loaded or changed since %s", name, data.num_rows, since or "the beginning")
     items.sort(key=lambda i: (i.loaded_at, i.content_id))
     return items
+
+
+def _ids_with_rows(table: IcebergTable) -> set[str]:
+    """The ``content_id`` of every item that has a row in ``reddit_mentions`` (one column: cheap)."""
+    if table.current_snapshot() is None:
+        return set()
+    return set(table.scan(selected_fields=("content_id",)).to_arrow().column("content_id").to_pylist())
 
 
 def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
@@ -189,7 +198,7 @@ def process(
     Returns:
         counts for XCom: items read, items with a mention, rows written, commits, the new watermark.
     """
-    from pyiceberg.expressions import In
+    from pyiceberg.expressions import AlwaysFalse, In
 
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import replace_partition, rows_to_arrow
@@ -201,11 +210,16 @@ def process(
     now = datetime.now(UTC)
     totals: dict[str, Any] = {"items": len(items), "items_with_mentions": 0, "rows": 0, "commits": 0,
                               "since": str(start_from)}  # fmt: skip
+    existing = _ids_with_rows(table)
     for batch in _chunks(items, chunk):
         rows, mentioned = _rows(batch, enrich, now)
         df: pa.Table = rows_to_arrow(table, rows)
-        ids = [i.content_id for i in batch]
-        replace_partition(table, df, In("content_id", ids), _context(batch[-1].loaded_at))
+        # Rows to replace: the batch's items that have rows now or had some before (an edit that dropped every
+        # tool). Items with no row either way need no delete, so the filter stays small on a first load.
+        ids = sorted({r["content_id"] for r in rows} | (existing & {i.content_id for i in batch}))
+        with warnings.catch_warnings():  # pyiceberg warns when a delete matches nothing: expected on a first load
+            warnings.simplefilter("ignore", UserWarning)
+            replace_partition(table, df, In("content_id", ids) if ids else AlwaysFalse(), _context(batch[-1].loaded_at))
         totals["items_with_mentions"] += mentioned
         totals["rows"] += len(rows)
         totals["commits"] += 1

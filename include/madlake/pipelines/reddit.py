@@ -139,6 +139,7 @@ def merge_rows(
     import duckdb
     import pyarrow as pa
     import pyarrow.compute as pc
+    from pyiceberg.expressions import And, In
 
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import conform, merge, touched_partitions_filter
@@ -151,7 +152,9 @@ def merge_rows(
     incoming = conform(table, incoming)
     columns = [f.name for f in table.schema().fields]
     scope = touched_partitions_filter(table, incoming)
-    stored = table.scan(row_filter=scope).to_arrow()
+    # Only the stored versions of the incoming ids take part in the fold: read just those (not the whole partitions).
+    ids = pc.unique(incoming.column("id")).to_pylist()
+    stored = table.scan(row_filter=And(scope, In("id", ids))).to_arrow()
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
@@ -421,6 +424,61 @@ def load(day: date, *, landings: Sequence[str] | None = None, missing_ok: bool =
     }
 
 
+def load_days(days: Sequence[date]) -> dict[str, Any]:
+    """Merge the landings of several days in ONE merge per table (a range load: the demo, a manual ``start``/``end``).
+
+    The result equals loading the days one by one (the newest observation wins either way), but each month partition
+    is rewritten once instead of once per day. Days without a landing load nothing; dead letters are still replaced
+    per day, as a per-day load does.
+    """
+    from madlake.config import get_settings
+    from madlake.lakehouse.deadletter import write_dead_letters
+    from madlake.lakehouse.writes import CommitContext
+    from madlake.sources.reddit.landing import list_landings
+
+    settings = get_settings()
+    submissions: list[Any] = []
+    comments: list[Any] = []
+    rejected: dict[date, tuple[list[Rejection], list[Rejection]]] = {}
+    landed = responses = failed = 0
+    for day in days:
+        found = list_landings(settings.raw_uri, day)
+        if not found:
+            log.info("No Reddit landing for %s (nothing was landed that day): nothing to load", day)
+            continue
+        parsed, n_responses, n_failed = parse_landings([landing.uri for landing in found])
+        landed, responses, failed = landed + len(found), responses + n_responses, failed + n_failed
+        submissions += parsed.submissions
+        comments += parsed.comments
+        rejected[day] = (_unique(parsed.rejected_submissions), _unique(parsed.rejected_comments))
+    log.info(
+        "Parsed %d landing(s) of %d day(s) %s .. %s: %d responses (%d failed requests): %d submission and %d comment "
+        "observations",
+        landed,
+        len(rejected),
+        min(days, default=None),
+        max(days, default=None),
+        responses,
+        failed,
+        len(submissions),
+        len(comments),
+    )
+    ctx = CommitContext.current(source=SOURCE)
+    subs = merge_rows(Table.REDDIT_SUBMISSIONS, submissions, ctx)
+    coms = merge_rows(Table.REDDIT_COMMENTS, comments, ctx)
+    for day, (bad_submissions, bad_comments) in rejected.items():
+        write_dead_letters(SOURCE, "submission", day, bad_submissions, ctx)
+        write_dead_letters(SOURCE, "comment", day, bad_comments, ctx)
+    return {
+        "days": len(rejected),
+        "landings": landed,
+        "failed_requests": failed,
+        "submissions": subs.as_dict(),
+        "comments": coms.as_dict(),
+        "rejected": sum(len(a) + len(b) for a, b in rejected.values()),
+    }
+
+
 def _unique(rejections: Sequence[Rejection]) -> list[Rejection]:
     from madlake.lakehouse.deadletter import payload_text
 
@@ -621,6 +679,14 @@ def ingest_task(context: dict[str, Any]) -> dict[str, Any]:
 
 def load_task(context: dict[str, Any]) -> list[dict[str, Any]]:
     """``reddit_load.load``: load every day this run covers (see :func:`days_to_load`)."""
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    params = context.get("params") or {}
+    start, end = conf.get("start") or params.get("start"), conf.get("end") or params.get("end")
+    if start and end:
+        first, last = date.fromisoformat(str(start)[:10]), date.fromisoformat(str(end)[:10])
+        if last < first:
+            raise ValueError(f"reddit_load: end {last} is before start {first}")
+        return [load_days([first + timedelta(days=i) for i in range((last - first).days + 1)])]
     days = days_to_load(context)
     if not days:
         log.info("The triggering ingest(s) landed nothing (no recorded listing that day): nothing to load")
@@ -731,6 +797,7 @@ def backfill_range(
     Days are processed in order and independently: memory is one day's responses. A day without a recorded
     listing (replay) lands and loads nothing. A failing day is reported with its error and the rest go on.
     """
+    import pyarrow as pa
     from tqdm import tqdm
 
     out: list[dict[str, Any]] = []
@@ -753,6 +820,7 @@ def backfill_range(
             log.warning("Reddit %s failed: %s", day, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             row["error"] = f"{type(exc).__name__}: {exc}"
         out.append(row)
+        pa.default_memory_pool().release_unused()  # hand the day's Arrow buffers back before the next day
     return out
 
 

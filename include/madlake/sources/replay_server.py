@@ -14,9 +14,10 @@ Resolution of a request path (query string ignored, except ``query_keys``):
 3. ``<path>``, then ``<path>.json`` (trailing ``/`` and a ``.json`` suffix are both tolerated).
 
 A ``responder`` (e.g. :class:`madlake.sources.reddit.history.RedditHistory`, which serves one recorded day) is
-asked first and may answer a path itself; otherwise the files answer. A path with no file answers ``404`` with a JSON error body, as the real APIs do for removed items. Paths never escape
-``root``. ``POST`` to ``token_path`` (default Reddit's ``/api/v1/access_token``) answers a dummy bearer token; any
-other POST is resolved like a GET. Every request is recorded in :attr:`ReplayServer.requests`.
+asked first and may answer a path itself; otherwise the files answer. A path with no file answers ``404`` with a
+JSON error body, as the real APIs do for removed items. Paths never escape ``root``. ``POST`` to ``token_path``
+(default Reddit's ``/api/v1/access_token``) answers a dummy bearer token; any other POST is resolved like a GET.
+Every request is recorded in :attr:`ReplayServer.requests`.
 
 Faults (:class:`Fault`) are matched by ``fnmatch`` pattern against the path (without query) and can answer a status
 (e.g. 429 with ``Retry-After``, 500), delay the answer, or send a truncated body (the connection closes early, as a
