@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 # The venv is rebuilt only when one of these changes.
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 PORT ?= 8080
+# The API server listens here; `make airflow HOST=0.0.0.0` to serve other machines.
+HOST ?= 127.0.0.1
 
 .PHONY: help venv demo test test-unit test-dags test-integration lint bench airflow clean
 
@@ -47,17 +49,20 @@ lint: venv ## ruff (lint + format check) and mypy
 bench: venv ## benchmarks: print figures and ratios against baselines measured in the same run
 	$(BIN)/python -m bench
 
-airflow: venv ## Airflow UI locally: `airflow standalone` on http://127.0.0.1:$(PORT) (Ctrl-C stops it)
+airflow: venv ## Airflow UI locally: pools/connections set up, `airflow standalone` on http://$(HOST):$(PORT) (Ctrl-C stops it)
 	@mkdir -p .madlake/airflow-standalone
-	PATH="$(CURDIR)/$(BIN):$$PATH" \
+	@export PATH="$(CURDIR)/$(BIN):$$PATH" \
 	AIRFLOW_HOME="$(CURDIR)/.madlake/airflow-standalone" \
 	AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/dags" \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False \
 	AIRFLOW__CORE__PARALLELISM=4 \
+	AIRFLOW__API__HOST=$(HOST) \
 	AIRFLOW__API__PORT=$(PORT) \
 	AIRFLOW__API__BASE_URL="http://127.0.0.1:$(PORT)" \
 	AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$(PORT)/execution/" \
-	MADLAKE_HOME="$(CURDIR)/.madlake" \
+	MADLAKE_HOME="$(CURDIR)/.madlake"; \
+	$(BIN)/madlake airflow setup && \
+	echo "Airflow on http://$(HOST):$(PORT) (user admin, password in $$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)" && \
 	setsid $(BIN)/airflow standalone
 
 clean: ## remove the local lakehouse, caches and build output (keeps .venv; `rm -rf .venv` for a full reset)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 GOLD = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARITY_INDEX, Table.TOOL_BREAKOUTS)
 
@@ -37,6 +38,7 @@ GOLD = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARIT
 )
 def dashboard_publish() -> None:
     @task(outlets=[Asset(asset_uri(Table.SOURCE_FRESHNESS))])
+    @guarded
     def refresh_freshness() -> dict:
         """Replace the run day's source_freshness rows (metadata only; cheap)."""
         from madlake.dashboard.tasks import refresh_freshness
@@ -45,6 +47,7 @@ def dashboard_publish() -> None:
         return refresh_freshness(run_day())
 
     @task
+    @guarded
     def build_and_publish() -> dict:
         """Build the static site from the gold tables and publish it."""
         from airflow.sdk import get_current_context

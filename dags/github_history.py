@@ -29,6 +29,7 @@ from typing import Any
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, default_args
+from madlake.orchestration.failures import guarded
 
 #: The first day of EvanLi/Github-Ranking's daily files.
 HISTORY_START = datetime(2018, 12, 18)
@@ -52,6 +53,7 @@ HISTORY_START = datetime(2018, 12, 18)
 )
 def github_history() -> None:
     @task(pool=Pool.GITHUB, outlets=[Asset(asset_uri(Table.GITHUB_REPO_HISTORY))])
+    @guarded
     def load_github_history() -> dict[str, Any]:
         """Replace the run's day (or conf start..end) of github_repo_history (see madlake.pipelines.github_history)."""
         from madlake.pipelines.github_history import run_task

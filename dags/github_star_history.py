@@ -21,6 +21,7 @@ from typing import Any
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -42,20 +43,11 @@ from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_a
 )
 def github_star_history() -> None:
     @task(pool=Pool.GITHUB, outlets=[Asset(asset_uri(Table.GITHUB_STARS_DAILY))])
+    @guarded
     def backfill_stars(params: dict[str, Any] | None = None) -> dict[str, Any]:
-        from datetime import date, timedelta
+        from madlake.orchestration.tasks import github_star_history
 
-        from madlake.orchestration.runtime import run_day
-        from madlake.pipelines.github import DEFAULT_HISTORY_DAYS, backfill_star_history
-
-        params = params or {}
-        until = run_day()
-        since = (
-            date.fromisoformat(str(params["since"]))
-            if params.get("since")
-            else until - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
-        )
-        return backfill_star_history(params.get("repos") or None, since, until, restart=bool(params.get("restart")))
+        return github_star_history(params or {})
 
     backfill_stars()
 

@@ -2,8 +2,12 @@
 ### gold_metrics: per-tool metrics, category rankings, the popularity index and breakouts
 
 Runs whenever a source table changes (PyPI downloads, Reddit mentions, GitHub snapshots or star history, the tools
-catalog) and recomputes **only the days that change affects**: the run day plus earlier days whose trailing windows
-include late-arriving inputs (at most 27 days back). The SQL models live in `include/madlake/metrics/models`
+catalog) and recomputes **exactly the days that change affects**: each source's asset event says in its `extra` which
+days or months it changed; the run recomputes the union of those periods over every event that triggered it (several
+upstream runs coalesced into one gold run lose nothing), plus the later days whose trailing windows read them (up to
+the last day gold already holds). Events that name no day (a catalog change) recompute the run's day plus earlier
+days whose trailing windows include late-arriving inputs (at most 27 days back). See
+`madlake.orchestration.events`. The SQL models live in `include/madlake/metrics/models`
 (Trino dialect): on the aws profile they run inside Athena as `MERGE INTO` the Iceberg tables; locally the same SQL is
 transpiled to DuckDB and the result is written with pyiceberg through write-audit-publish (a failed audit publishes
 nothing and keeps the branch; see `audit_results`).
@@ -12,7 +16,8 @@ Every value is as of its day: windows are trailing and nothing dated after the d
 gold tables' snapshots are tagged `monthly-YYYY-MM` so an old answer can be reproduced exactly
 (`madlake ask NAME --as-of monthly-2026-03`).
 
-**Backfill**: trigger with params `start` and `end` (YYYY-MM-DD) to recompute a range; `date` recomputes one day.
+**By hand**: trigger with params `start` and `end` (YYYY-MM-DD) to recompute a range; `date` recomputes one day
+(params win over events). A PyPI backfill needs no manual step: its events drive the gold runs.
 Reruns replace the same days (idempotent). Then the analyst views are (re)created: Athena views on aws, checked on
 DuckDB locally. Emits the four gold assets, which `dashboard_publish` consumes.
 """
@@ -21,9 +26,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Asset, dag, task
 from madlake.names import Dag, Table, asset_uri
-from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.defaults import START_DATE, day_params, default_args
+from madlake.orchestration.failures import guarded
 
 SOURCES = (
     Table.PYPI_DOWNLOADS,
@@ -55,26 +61,21 @@ for _name in SOURCES[1:]:
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
     default_args=default_args(execution_timeout=timedelta(hours=2)),
-    params={
-        "date": Param(
-            None, type=["null", "string"], format="date", description="recompute this day (default: yesterday)"
-        ),
-        "start": Param(None, type=["null", "string"], format="date", description="backfill: first day"),
-        "end": Param(None, type=["null", "string"], format="date", description="backfill: last day"),
-    },
+    params=day_params(date_help="recompute this day (default: the days the triggering events name, else yesterday)"),
     tags=["gold", "metrics", "athena"],
     doc_md=__doc__,
 )
 def gold_metrics() -> None:
     @task(outlets=[Asset(asset_uri(t)) for t in GOLD])
+    @guarded
     def build_gold_metrics() -> dict:
-        """Recompute, audit and publish the affected days (see madlake.pipelines.gold)."""
-        from madlake.orchestration.runtime import run_day
-        from madlake.pipelines.gold import build_gold_from_context
+        """Recompute, audit and publish the affected days (see madlake.orchestration.tasks.gold_metrics)."""
+        from madlake.orchestration.tasks import gold_metrics
 
-        return build_gold_from_context(run_day())
+        return gold_metrics(GOLD)
 
     @task
+    @guarded
     def create_analyst_views() -> list[str]:
         """Create the analyst views in Athena (aws) or check every view runs on DuckDB (local)."""
         from madlake.metrics.views import create_views

@@ -26,6 +26,7 @@ from datetime import timedelta
 from airflow.sdk import Param, dag, task
 from madlake.names import Dag
 from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -48,6 +49,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
 )
 def lakehouse_maintenance() -> None:
     @task
+    @guarded
     def list_tables() -> list[str]:
         """The registered tables that exist in this lakehouse."""
         from madlake.ops.maintenance import maintainable_tables
@@ -55,6 +57,7 @@ def lakehouse_maintenance() -> None:
         return maintainable_tables()
 
     @task(max_active_tis_per_dag=2)
+    @guarded
     def maintain_table(table: str, params: dict | None = None) -> dict:
         """Compact, expire and clean one table; returns its before/after report."""
         from madlake.ops.maintenance import maintain_from_params
@@ -62,6 +65,7 @@ def lakehouse_maintenance() -> None:
         return maintain_from_params(table, params or {})
 
     @task
+    @guarded
     def summarize(reports: list[dict]) -> dict:
         """Totals over every table (logged as one line)."""
         from madlake.ops.maintenance import summarize_reports

@@ -12,11 +12,19 @@ recorded days.
 a band of the trailing 7-day median) and only then published, replacing that day on main atomically. A failed audit
 fails the task, leaves main untouched and keeps the branch; see `audit_results`.
 
-**Backfill**: catchup is on and each run covers its data interval's day, so an Airflow 3 backfill from the UI (any
-date range) runs one day per run; the `bigquery` pool and `max_active_runs` keep it from stampeding BigQuery.
-Reruns replace the day exactly. A manual run with conf `{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}` loads that range
-in one run (used by `make demo`; `madlake pypi load --start D1 --end D2` does the same without Airflow).
-Emits the `pypi_downloads` asset.
+**Which day**: the `date` param if given, else the run's logical date (a backfill or scheduled run's logical date is
+the first instant of the day it covers; a manual trigger for 2026-03-10 loads 2026-03-10), else yesterday. `start` and
+`end` load that inclusive range in one run (used by `make demo`). The task log's first line says which day was loaded.
+
+**Backfill**: each run covers one day, so an Airflow 3 backfill from the UI (any date range) or
+`madlake backfill pypi_downloads --start D1 --end D2` runs one day per run; the `bigquery` pool and `max_active_runs`
+keep it from stampeding BigQuery. Reruns replace the day exactly. Start date and catch-up depend on the profile
+(`madlake.orchestration.schedule`): local starts at the replay's first day with catch-up off (unpausing schedules only
+yesterday, which the replay does not cover: that run is skipped, not failed); aws starts at a documented day with
+catch-up on, under a tighter BigQuery byte cap for catch-up days. A failed audit or a refused day fails at once (no
+retries); HTTP 429/5xx and timeouts retry with backoff.
+
+Emits the `pypi_downloads` asset with `extra = {table, days, rows}`: `gold_metrics` recomputes exactly those days.
 """
 
 from __future__ import annotations
@@ -25,28 +33,34 @@ from datetime import timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
-from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.defaults import DAGRUN_TIMEOUT, day_params, default_args
+from madlake.orchestration.failures import guarded
+from madlake.orchestration.schedule import daily_window
+
+WINDOW = daily_window("pypi")  # per profile: replay coverage (local) or the documented live start (aws)
 
 
 @dag(
     dag_id=Dag.PYPI_DOWNLOADS,
     # A data-interval timetable: the run for day D starts once D has ended and its data interval is exactly D.
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
-    start_date=START_DATE,
-    catchup=True,
+    start_date=WINDOW.start_date,
+    catchup=WINDOW.catchup,
     max_active_runs=3,
     dagrun_timeout=DAGRUN_TIMEOUT,
     default_args=default_args(execution_timeout=timedelta(minutes=45)),
+    params=day_params(),
     tags=["pypi", "ingest", "wap"],
     doc_md=__doc__,
 )
 def pypi_downloads() -> None:
     @task(pool=Pool.BIGQUERY, outlets=[Asset(asset_uri(Table.PYPI_DOWNLOADS))])
+    @guarded
     def load_pypi_day() -> dict:
         """Fetch, audit on a branch and publish the run's day (see madlake.pipelines.pypi)."""
-        from madlake.pipelines.pypi import run_task
+        from madlake.orchestration.tasks import pypi_downloads
 
-        return run_task()
+        return pypi_downloads()
 
     load_pypi_day()
 

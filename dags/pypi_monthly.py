@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -41,6 +42,7 @@ from madlake.orchestration.defaults import DAGRUN_TIMEOUT, default_args
 )
 def pypi_monthly() -> None:
     @task(pool=Pool.GITHUB, outlets=[Asset(asset_uri(Table.PYPI_DOWNLOADS_MONTHLY))])
+    @guarded
     def load_pypi_snapshots() -> dict:
         """Load, audit and publish the snapshots dated in the run's interval (see madlake.pipelines.pypi_monthly)."""
         from madlake.pipelines.pypi_monthly import run_task

@@ -22,6 +22,7 @@ from datetime import timedelta
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -49,6 +50,7 @@ from madlake.orchestration.defaults import START_DATE, default_args
 )
 def reddit_archive_backfill() -> None:
     @task(outlets=[Asset(asset_uri(Table.REDDIT_SUBMISSIONS)), Asset(asset_uri(Table.REDDIT_COMMENTS))])
+    @guarded
     def backfill(**context: object) -> dict:
         """Stream the dumps and merge the range (see madlake.pipelines.reddit.archive_backfill)."""
         from madlake.pipelines.reddit import archive_backfill_task

@@ -27,6 +27,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Pool, raw_asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -48,6 +49,7 @@ from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_a
 )
 def reddit_ingest() -> None:
     @task(pool=Pool.REDDIT, outlets=[Asset(raw_asset_uri("reddit"))])
+    @guarded
     def ingest(**context: object) -> dict:
         """Fetch listings and comment trees into a new raw landing (see madlake.pipelines.reddit.ingest)."""
         from madlake.pipelines.reddit import ingest_task

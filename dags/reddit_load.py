@@ -20,6 +20,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Table, asset_uri, raw_asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -42,6 +43,7 @@ from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_a
 )
 def reddit_load() -> None:
     @task(outlets=[Asset(asset_uri(Table.REDDIT_SUBMISSIONS)), Asset(asset_uri(Table.REDDIT_COMMENTS))])
+    @guarded
     def load(**context: object) -> list:
         """Merge the day's landings (see madlake.pipelines.reddit.load)."""
         from madlake.pipelines.reddit import load_task

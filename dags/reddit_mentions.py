@@ -22,6 +22,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -42,11 +43,12 @@ from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_a
 )
 def reddit_mentions() -> None:
     @task(pool=Pool.LLM, outlets=[Asset(asset_uri(Table.REDDIT_MENTIONS))])
+    @guarded
     def extract_and_enrich(**context: object) -> dict:
         """Extract, enrich and replace the processed items' rows (see madlake.pipelines.mentions)."""
-        from madlake.pipelines.mentions import process_task
+        from madlake.orchestration.tasks import reddit_mentions
 
-        return process_task(context)
+        return reddit_mentions(dict(context))
 
     extract_and_enrich()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, dag, task
 from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
+from madlake.orchestration.failures import guarded
 
 
 @dag(
@@ -26,16 +27,18 @@ from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_a
 )
 def tools_catalog() -> None:
     @task
+    @guarded
     def init_lakehouse() -> list[str]:
         from madlake.pipelines.tools import init_lakehouse
 
         return init_lakehouse()
 
     @task(outlets=[Asset(asset_uri(Table.DIM_TOOLS))])
+    @guarded
     def load_dim_tools() -> int:
-        from madlake.pipelines.tools import load_dim_tools
+        from madlake.orchestration.tasks import tools_catalog
 
-        return load_dim_tools()
+        return tools_catalog()
 
     init_lakehouse() >> load_dim_tools()
 

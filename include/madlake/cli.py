@@ -28,6 +28,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.pipelines.github_history",
     "madlake.pipelines.reddit",
     "madlake.dashboard.cli",
+    "madlake.orchestration.setup",
+    "madlake.orchestration.backfill",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -168,3 +168,212 @@ def test_every_task_alerts_through_notify_failure(dagbag) -> None:
             if not task.retry_exponential_backoff or (task.max_retry_delay or timedelta(0)) <= task.retry_delay:
                 problems.append(f"{dag_id}.{task.task_id}: retries do not back off exponentially")
     assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------------------------ failure semantics
+def test_every_task_body_is_guarded(dagbag) -> None:
+    """Deterministic failures must fail without retries: every task body goes through ``failures.guarded``."""
+    unguarded = [
+        f"{dag_id}.{task.task_id}"
+        for dag_id, dag in dagbag.dags.items()
+        for task in dag.tasks
+        if getattr(task, "python_callable", None) is not None
+        and not getattr(task.python_callable, "__madlake_guarded__", False)
+    ]
+    assert not unguarded, f"decorate these task bodies with @guarded (madlake.orchestration.failures): {unguarded}"
+
+
+def test_deterministic_errors_fail_without_retries_and_transient_ones_retry() -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+    from madlake.lakehouse.writes import AuditFailedError, AuditReport, ExpectationResult
+    from madlake.orchestration.failures import RefusedDateError, guarded
+
+    report = AuditReport((ExpectationResult("downloads > 0", False, "3 rows"),), rows=10)
+
+    @guarded
+    def audit_fails() -> None:
+        raise AuditFailedError("madlake.pypi_downloads", "audit_x", report)
+
+    @guarded
+    def refused() -> None:
+        raise RefusedDateError("github_metrics cannot be backfilled")
+
+    @guarded
+    def missing_replay() -> None:
+        raise FileNotFoundError("no PyPI replay file for 2026-04-02")
+
+    for fn in (audit_fails, refused, missing_replay):
+        with pytest.raises(AirflowFailException) as failed:
+            fn()
+        assert failed.value.__cause__ is not None  # the original error is kept for the log
+
+    class Throttled(RuntimeError):  # e.g. a 429 after the client's own retries
+        pass
+
+    @guarded
+    def transient() -> None:
+        raise Throttled("HTTP 429 Too Many Requests")
+
+    @guarded
+    def timeout() -> None:
+        raise TimeoutError("read timed out")
+
+    with pytest.raises(Throttled):
+        transient()
+    with pytest.raises(TimeoutError):
+        timeout()
+
+
+# ------------------------------------------------------------------------------------------------ dates
+def _ctx(**kw):
+    from types import SimpleNamespace
+
+    conf = kw.pop("conf", {})
+    run_type = kw.pop("run_type", "manual")
+    return {"params": kw.pop("params", {}), "dag_run": SimpleNamespace(conf=conf, run_type=run_type), **kw}
+
+
+def test_the_logical_date_rule() -> None:
+    from datetime import UTC, date, datetime
+
+    from madlake.orchestration.runtime import run_day, run_days
+
+    d = lambda s: datetime.fromisoformat(s).replace(tzinfo=UTC)  # noqa: E731
+    # A manual trigger for 2026-03-10 loads 2026-03-10, although its inferred data interval is the day before.
+    ctx = _ctx(logical_date=d("2026-03-10"), data_interval_start=d("2026-03-09"))
+    assert run_day(ctx) == date(2026, 3, 10)
+    # The date param wins over the logical date.
+    assert run_day(_ctx(params={"date": "2026-03-12"}, logical_date=d("2026-03-10"))) == date(2026, 3, 12)
+    assert run_day(_ctx(conf={"date": "2026-03-13"}, params={"date": None})) == date(2026, 3, 13)
+    # A backfill/scheduled run of a data-interval DAG: logical date = the day's first instant = the interval start.
+    assert run_day(_ctx(run_type="backfill", logical_date=d("2026-03-05"), data_interval_start=d("2026-03-05"))) == (
+        date(2026, 3, 5)
+    )
+    assert run_days(_ctx(params={"start": "2026-03-01", "end": "2026-03-03"})) == [
+        date(2026, 3, 1),
+        date(2026, 3, 2),
+        date(2026, 3, 3),
+    ]
+
+
+def test_bad_dates_are_refused_without_retries() -> None:
+    from madlake.orchestration.failures import RefusedDateError
+    from madlake.orchestration.runtime import refuse_future, run_day, run_days
+
+    with pytest.raises(RefusedDateError, match="not a date"):
+        run_day(_ctx(params={"date": "10/03/2026"}))
+    with pytest.raises(RefusedDateError, match="before start"):
+        run_days(_ctx(params={"start": "2026-03-05", "end": "2026-03-01"}))
+    from datetime import UTC, datetime
+
+    with pytest.raises(RefusedDateError, match="has not ended"):
+        refuse_future(datetime.now(UTC).date(), what="pypi_downloads")
+
+
+def test_snapshot_dags_refuse_backfills_and_live_past_days() -> None:
+    from datetime import UTC, date, datetime
+
+    from madlake.orchestration.failures import RefusedDateError
+    from madlake.orchestration.snapshots import refuse_past_snapshot
+
+    today = date(2026, 12, 2)
+    midnight = datetime(2026, 12, 2, tzinfo=UTC)
+    with pytest.raises(RefusedDateError, match=r"cannot be backfilled.*History comes from github_history"):
+        refuse_past_snapshot(
+            "github_metrics", history="github_history", context=_ctx(run_type="backfill", logical_date=midnight)
+        )
+    with pytest.raises(RefusedDateError, match="past day 2026-11-01"):
+        refuse_past_snapshot(
+            "github_metrics", history="x", live=True, today=today, context=_ctx(params={"date": "2026-11-01"})
+        )
+    ok = refuse_past_snapshot(
+        "github_metrics", history="x", live=True, today=today, context=_ctx(logical_date=midnight)
+    )
+    assert ok == today
+    # Replay: the recorded figures have a date of their own; a manual run may name it.
+    replayed = _ctx(params={"date": "2026-08-22"})
+    assert refuse_past_snapshot("github_metrics", history="x", live=False, today=today, context=replayed) == date(
+        2026, 8, 22
+    )
+
+
+def test_snapshot_dags_do_not_allow_backfill_runs(dagbag) -> None:
+    for dag_id in (Dag.GITHUB_METRICS,):
+        allowed = {str(getattr(t, "value", t)) for t in dagbag.dags[dag_id].allowed_run_types or ()}
+        assert allowed and "backfill" not in allowed, (dag_id, allowed)
+
+
+def test_date_driven_dags_take_a_date_param(dagbag) -> None:
+    date_driven = [Dag.PYPI_DOWNLOADS, Dag.GOLD_METRICS, Dag.GITHUB_METRICS, Dag.GITHUB_STAR_HISTORY, Dag.REDDIT_LOAD]
+    missing = [d for d in date_driven if d in dagbag.dags and "date" not in dagbag.dags[d].params]
+    assert not missing, missing
+    ranged = [d for d in (Dag.PYPI_DOWNLOADS, Dag.GOLD_METRICS) if not {"start", "end"} <= set(dagbag.dags[d].params)]
+    assert not ranged, ranged
+
+
+# ------------------------------------------------------------------------------------------------ start dates
+def test_local_profile_schedules_no_run_bound_to_fail(dagbag) -> None:
+    """Local: pypi_downloads starts on the replay's first day with catch-up off (yesterday's run is skipped)."""
+    from madlake.orchestration.schedule import replay_days
+
+    dag = dagbag.dags[Dag.PYPI_DOWNLOADS]
+    days = replay_days("pypi")
+    assert days, "the bundled replay has PyPI days"
+    assert dag.start_date.date() == days[0]
+    assert dag.catchup is False
+
+
+def test_live_profile_has_a_documented_start_and_catchup(monkeypatch: pytest.MonkeyPatch) -> None:
+    from madlake.orchestration.schedule import LIVE_START, daily_window
+
+    monkeypatch.setenv("MADLAKE_PROFILE", "aws")
+    window = daily_window("pypi")
+    assert window.start_date.date() == LIVE_START.date() and window.catchup is True
+    monkeypatch.setenv("MADLAKE_START_DATE", "2025-06-01")
+    monkeypatch.setenv("MADLAKE_CATCHUP", "false")
+    window = daily_window("pypi")
+    assert str(window.start_date.date()) == "2025-06-01" and window.catchup is False
+    assert (
+        "2025-06-01" in (ROOT / "docs" / "operations.md").read_text()
+        or LIVE_START.date().isoformat() in (ROOT / "docs" / "operations.md").read_text()
+    )
+
+
+# ------------------------------------------------------------------------------------------------ events
+def test_events_name_what_changed_and_gold_takes_their_union() -> None:
+    from datetime import date
+
+    from madlake.orchestration.events import affected_periods, affected_range, changes_extra, with_trailing
+
+    events = [
+        changes_extra("pypi_downloads", days=[date(2026, 3, 2)], rows=776),
+        changes_extra("pypi_downloads", days=["2026-03-01"], rows=753),  # coalesced: a second run's event
+        changes_extra("pypi_downloads", days=["2026-03-04"], rows=700),
+        changes_extra("pypi_downloads_monthly", months=["2026-01"], rows=90),  # another helper's monthly event
+        {"extra": changes_extra("dim_tools", rows=120)},  # names no period
+    ]
+    assert events[0] == {"table": "pypi_downloads", "days": ["2026-03-02"], "rows": 776}
+    assert affected_periods(events) == [
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 3, 1), date(2026, 3, 2)),
+        (date(2026, 3, 4), date(2026, 3, 4)),
+    ]
+    assert affected_range(events) == (date(2026, 1, 1), date(2026, 3, 4))
+    assert affected_range([changes_extra("dim_tools", rows=1)]) is None
+    # Trailing windows: only days gold already holds are added (28-day windows read 27 days back).
+    held = {date(2026, 3, 10), date(2026, 4, 15), date(2026, 8, 22)}
+    assert with_trailing([(date(2026, 3, 1), date(2026, 3, 4))], 27, held) == [
+        (date(2026, 3, 1), date(2026, 3, 4)),
+        (date(2026, 3, 10), date(2026, 3, 10)),
+    ]
+    assert with_trailing([(date(2026, 3, 1), date(2026, 3, 4))], 27, ()) == [(date(2026, 3, 1), date(2026, 3, 4))]
+
+
+def test_airflow_settings_pools_match_names() -> None:
+    from madlake.names import Pool
+    from madlake.orchestration.setup import pool_specs, read_settings
+
+    specs = pool_specs(read_settings())
+    assert set(specs) == {v for k, v in vars(Pool).items() if not k.startswith("_")}
+    with pytest.raises(ValueError, match="does not know"):
+        pool_specs({"pools": [{"pool_name": "bigqeury", "pool_slot": 2}]})

@@ -290,16 +290,15 @@ def test_madlake_settings_accept_the_compose_environment(
 
 
 # ---------------------------------------------------------------------------- pools, connections and variables agree
-def _init_pools(config: dict[str, Any]) -> dict[str, int]:
-    script = "\n".join(config["services"]["airflow-init"]["command"])
-    return {name: int(slots) for name, slots in re.findall(r"airflow pools set (\S+) (\d+)", script)}
-
-
 def test_pools_agree_everywhere(config: dict[str, Any]) -> None:
     settings = yaml.safe_load(SETTINGS_FILE.read_text())["airflow"]
     from_settings = {pool["pool_name"]: int(pool["pool_slot"]) for pool in settings["pools"]}
-    assert _init_pools(config) == EXPECTED_POOLS
+    # airflow-init creates them with the same command as `make airflow` (pools from names.Pool, slots from the file).
+    script = "\n".join(config["services"]["airflow-init"]["command"])
+    assert "madlake airflow setup" in script
     assert from_settings == EXPECTED_POOLS
+    setup = pytest.importorskip("madlake.orchestration.setup")
+    assert {name: slots for name, (slots, _) in setup.pool_specs(settings).items()} == EXPECTED_POOLS
     names = pytest.importorskip("madlake.names")
     assert {value for key, value in vars(names.Pool).items() if key.isupper()} == set(EXPECTED_POOLS)
 

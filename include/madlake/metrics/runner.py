@@ -412,7 +412,10 @@ class LocalSession:
         import pyarrow as pa
 
         contract = SOURCE_CONTRACTS.get(name, {})
-        missing = [c for c in contract if c not in data.column_names]
+        # Only columns some model reads: the scan selects just those, so a contract column no model uses (e.g.
+        # github_stars_daily.repo) is absent on purpose, not missing from the table.
+        used = used_columns(name)
+        missing = [c for c in contract if c not in data.column_names and c in used]
         if not missing:
             return data
         log.warning("Source table %s lacks columns %s; they are read as null", name, ", ".join(missing))

@@ -19,8 +19,35 @@ OWNER = "madlake"
 #: A DAG run that has not finished by then is failed (and alerts), instead of holding its slot forever.
 DAGRUN_TIMEOUT = timedelta(hours=4)
 
-#: Fixed start for backfillable DAGs: the first day the public sources are useful for the questions asked.
+#: Fixed start of the DAGs that are not backfilled by day (snapshots, asset-triggered, manual). Daily source DAGs
+#: take theirs per profile from :func:`madlake.orchestration.schedule.daily_window`.
 START_DATE = datetime(2024, 1, 1)
+
+#: Help text of the ``date`` param, shown in the trigger form next to the field.
+DATE_HELP = (
+    "the day to load (YYYY-MM-DD). Empty: the run's logical date (a backfill's day), else yesterday (UTC). "
+    "Wins over the logical date."
+)
+
+
+def day_params(ranges: bool = True, date_help: str = DATE_HELP) -> dict[str, Any]:
+    """The trigger-form params of a date-driven DAG: ``date``, and ``start``/``end`` (inclusive) when ``ranges``.
+
+    The rule they follow is :func:`madlake.orchestration.runtime.run_day` (documented in docs/operations.md).
+    """
+    from airflow.sdk import Param
+
+    params: dict[str, Any] = {
+        "date": Param(None, type=["null", "string"], format="date", description=date_help),
+    }
+    if ranges:
+        params["start"] = Param(
+            None, type=["null", "string"], format="date", description="first day of a range (inclusive)"
+        )
+        params["end"] = Param(
+            None, type=["null", "string"], format="date", description="last day of a range (inclusive; default: start)"
+        )
+    return params
 
 
 def notify_failure(context: dict[str, Any]) -> None:

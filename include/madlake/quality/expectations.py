@@ -37,11 +37,11 @@ def expectation(type_: str, label: str | None = None, **kwargs: Any) -> dict[str
 
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # GE logs a line per registered expectation/metric at import and per validation at INFO: silence it *before*
+    # the import so task logs stay about our data.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    # GE logs a line per validation at INFO; keep task logs about our data.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
