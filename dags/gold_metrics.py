@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import START_DATE, day_params, default_args
 from madlake.orchestration.failures import guarded
@@ -61,7 +61,15 @@ for _name in SOURCES[1:]:
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
     default_args=default_args(execution_timeout=timedelta(hours=2)),
-    params=day_params(date_help="recompute this day (default: the days the triggering events name, else yesterday)"),
+    params={
+        **day_params(date_help="recompute this day (default: the days the triggering events name, else yesterday)"),
+        "monthly_start": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="also rebuild the monthly tables from this month (e.g. 2018-02-01 after a history load)",
+        ),
+    },
     tags=["gold", "metrics", "athena"],
     doc_md=__doc__,
 )

@@ -175,17 +175,39 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
     period; else the run's day (events that name no day, e.g. a catalog change). Announces each gold table with
     the days recomputed, so ``dashboard_publish`` republishes.
     """
-    from madlake.orchestration.events import announce, gold_days, gold_periods, triggering_events
+    from madlake.names import Table
+    from madlake.orchestration.events import (
+        _extra_of,
+        affected_periods,
+        announce,
+        gold_days,
+        gold_periods,
+        triggering_events,
+    )
     from madlake.orchestration.runtime import _explicit, run_day
-    from madlake.pipelines.gold import build_gold
+    from madlake.pipelines.gold import build_gold, build_gold_months
 
     context = _ctx()
     day = run_day(context)
     start, end = _explicit(context, "start"), _explicit(context, "end")
+    monthly_start = _explicit(context, "monthly_start")
     periods: list[tuple[date, date]] = []
-    if not (start or end or _explicit(context, "date")) and triggering_events(context):
+    summaries: list[dict[str, Any]] = []
+    events = triggering_events(context)
+    # History sources feed only the monthly tables: rebuild the months they name in one pass, not years of days.
+    monthly_tables = {Table.PYPI_DOWNLOADS_MONTHLY, Table.GITHUB_REPO_HISTORY}
+    history = [ev for ev in events if str((_extra_of(ev) or {}).get("table")) in monthly_tables]
+    if not (start or end or _explicit(context, "date")) and history:
+        spans = affected_periods(history)
+        if spans:
+            first, last = min(s for s, _ in spans), max(e for _, e in spans)
+            log.info("History events name %s..%s: rebuilding the monthly gold tables for those months", first, last)
+            summaries.append(build_gold_months(first, last, newest_day=last))
+        if len(history) == len(events):
+            events = []
+    if not (start or end or _explicit(context, "date")) and events:
         periods = gold_periods(context)
-        if not periods:  # only events that name no day (a catalog change): refresh gold's newest day
+        if not periods and not summaries:  # only events that name no day (a catalog change): refresh gold's newest day
             held = gold_days()
             if not held:
                 from airflow.sdk.exceptions import AirflowSkipException
@@ -194,9 +216,10 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
             newest = max(held)
             log.info("Triggering events name no day (catalog change): recomputing gold's newest day %s", newest)
             periods = [(newest, newest)]
-    summaries = (
-        [build_gold(day, start=s, end=e) for s, e in periods] if periods else [build_gold(day, start=start, end=end)]
-    )
+    if periods:
+        summaries += [build_gold(day, start=s, end=e) for s, e in periods]
+    elif not summaries:
+        summaries.append(build_gold(day, start=start, end=end, monthly_start=monthly_start))
     rows: dict[str, int] = {}
     days: list[date] = []
     for s in summaries:
