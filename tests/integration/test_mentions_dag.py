@@ -1,4 +1,4 @@
-"""reddit_mentions through Airflow (``dag.test``): the demo's ingest → load → mentions, then the LLM path on a fake."""
+"""reddit_mentions through Airflow (``dag.test``): ingest → load → mentions of one day, then the LLM path on a fake."""
 
 from __future__ import annotations
 
@@ -18,15 +18,19 @@ def query(sql: str) -> list[dict]:
 
 
 def _demo_until_mentions() -> None:
+    """The demo's order (catalog, ingest, load, mentions) on one recorded day, 2025-08-08, with 3 extra threads."""
+    from datetime import date
+
     from madlake.demo import DEMO_STEPS
     from madlake.orchestration.runner import run_dag
 
     ids = [s.dag_id for s in DEMO_STEPS]
     assert ids.index(Dag.REDDIT_LOAD) < ids.index(Dag.REDDIT_MENTIONS)
-    for step in DEMO_STEPS:
-        if step.dag_id in (Dag.TOOLS_CATALOG, Dag.REDDIT_INGEST, Dag.REDDIT_LOAD, Dag.REDDIT_MENTIONS):
-            for day in step.days:
-                run_dag(step.dag_id, day, conf=step.conf or None)
+    day = date(2025, 8, 8)
+    run_dag(Dag.TOOLS_CATALOG, None)
+    run_dag(Dag.REDDIT_INGEST, day, conf={"threads": "1mkowrw"})
+    run_dag(Dag.REDDIT_LOAD, day)
+    run_dag(Dag.REDDIT_MENTIONS, None, conf={"method": "lexicon"})
 
 
 def test_demo_mentions_offline_then_llm_on_a_fake_server(lakehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:

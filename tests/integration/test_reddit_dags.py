@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from madlake.names import Dag
@@ -16,22 +17,28 @@ def count(sql: str) -> int:
     return int(get_engine().query(sql).column(0)[0].as_py())
 
 
-def test_demo_steps_ingest_then_load_through_airflow(lakehouse: Path) -> None:
+def test_one_day_ingest_with_threads_then_load_through_airflow(lakehouse: Path) -> None:
     from madlake.config import get_settings
-    from madlake.demo import DEMO_STEPS
     from madlake.orchestration.runner import run_dag
     from madlake.sources.reddit.landing import list_landings
 
-    steps = [s for s in DEMO_STEPS if s.dag_id in (Dag.REDDIT_INGEST, Dag.REDDIT_LOAD)]
-    assert [s.dag_id for s in steps] == [Dag.REDDIT_INGEST, Dag.REDDIT_LOAD]
-    for step in steps:
-        for day in step.days:
-            run_dag(step.dag_id, day, conf=step.conf or None)
-    (landing,) = list_landings(get_settings().raw_uri, steps[0].days[0])
+    day = date(2025, 8, 8)
+    run_dag(Dag.REDDIT_INGEST, day, conf={"threads": "1mkowrw"})
+    run_dag(Dag.REDDIT_LOAD, day)
+    (landing,) = list_landings(get_settings().raw_uri, day)
     assert landing.manifest["run_id"] != "manual" and landing.manifest["threads_fetched"] == 3
     assert count("select count(*) from reddit_submissions") == 103
     assert count("select count(*) from reddit_comments") == 166 + 168 + 24
     assert count("select count(*) from reddit_comments where link_id = 't3_pfwuyg'") == 166
+
+
+def test_the_demo_loads_every_recorded_day_in_one_merge(lakehouse: Path) -> None:
+    from madlake.demo import DEMO_STEPS, REDDIT_DAYS
+
+    ingest = next(s for s in DEMO_STEPS if s.dag_id == Dag.REDDIT_INGEST)
+    load = next(s for s in DEMO_STEPS if s.dag_id == Dag.REDDIT_LOAD)
+    assert ingest.days == REDDIT_DAYS and len(REDDIT_DAYS) == 34
+    assert load.conf == {"start": "2025-07-02", "end": "2025-08-08"}
 
 
 def test_archive_backfill_dag_takes_its_params(lakehouse: Path) -> None:
