@@ -1,9 +1,12 @@
-"""Run every ``bench/bench_*.py`` module's ``main()`` in turn (or the ones named on the command line)."""
+"""Run every ``bench/bench_*.py`` module's ``main()`` in turn (or the ones named on the command line).
+
+Each runs in its own Python process, so one benchmark's Airflow home, lakehouse and imports cannot leak into the next.
+"""
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,11 +20,11 @@ def main(argv: list[str]) -> int:
     for name in names:
         print(f"\n=== {name} ===", flush=True)
         start = time.perf_counter()
-        try:
-            importlib.import_module(f"bench.{name}").main()
-        except Exception as exc:
+        code = f"import bench.{name} as m; m.main()"
+        rc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], check=False)
+        if rc.returncode != 0:
             failed.append(name)
-            print(f"!!! {name} failed: {type(exc).__name__}: {exc}", flush=True)
+            print(f"!!! {name} failed (exit code {rc.returncode})", flush=True)
         print(f"--- {name}: {time.perf_counter() - start:.1f}s", flush=True)
     if failed:
         print(f"\nbenchmarks that failed: {', '.join(failed)}")
