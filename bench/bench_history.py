@@ -10,6 +10,7 @@ time per stage, the rows each table holds afterwards, and the total against the 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -17,12 +18,36 @@ from pathlib import Path
 TARGET_SECONDS = 600.0
 
 
+def _overlay(history: Path) -> Path:
+    """The bundled replay with each history folder of ``history`` put in place of its trimmed copy (symlinks).
+
+    A history folder holds only the genuine history files; the API recordings (GitHub snapshots of 2026-08-22, the
+    flat Reddit recordings) that the other demo steps replay stay the bundled ones.
+    """
+    from madlake.config import BUNDLED_REPLAY_DIR
+
+    root = Path(tempfile.mkdtemp(prefix="bench-history-replay-"))
+    for source in BUNDLED_REPLAY_DIR.iterdir():
+        if not source.is_dir():
+            continue
+        (root / source.name).mkdir()
+        for entry in source.iterdir():
+            full = history / source.name / entry.name
+            if full.exists():
+                (root / source.name / entry.name).symlink_to(full)
+            elif entry.is_dir():  # copied: the replay servers refuse paths that leave their root
+                shutil.copytree(entry, root / source.name / entry.name)
+            else:
+                shutil.copy2(entry, root / source.name / entry.name)
+    return root
+
+
 def main() -> None:
     history = os.environ.get("MADLAKE_BENCH_HISTORY")
     os.environ["MADLAKE_HOME"] = tempfile.mkdtemp(prefix="bench-history-")
     os.environ.pop("AIRFLOW_HOME", None)
     if history:
-        os.environ["MADLAKE_REPLAY_DIR"] = str(Path(history).expanduser().resolve())
+        os.environ["MADLAKE_REPLAY_DIR"] = str(_overlay(Path(history).expanduser().resolve()))
     from madlake.config import get_settings
     from madlake.demo import DEMO_STEPS
     from madlake.orchestration.runner import run_dag
