@@ -14,7 +14,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -157,11 +157,12 @@ def test_planted_credentials_never_leak(planted: dict[str, Any], capfd: pytest.C
         conn = {"conn_type": "generic", "host": github.url, "password": SECRETS["github"]}
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
         monkeypatch.setenv("MADLAKE_SOURCE_MODE", "live")
-        run_dag(Dag.GITHUB_METRICS, date(2026, 8, 22))
+        today = datetime.now(UTC).date()  # live snapshots are refused for past days
+        run_dag(Dag.GITHUB_METRICS, today)
         # The error path: the API rejects the token.
         github.inject("/", status=401, body={"message": "Bad credentials"}, times=10_000)
         try:
-            run_dag(Dag.GITHUB_METRICS, date(2026, 8, 23))
+            run_dag(Dag.GITHUB_METRICS, today)
         except DagRunFailedError as exc:
             exceptions.append(f"{exc!r} {exc}")
         monkeypatch.delenv("MADLAKE_SOURCE_MODE")
