@@ -16,7 +16,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def test_a_key_echoed_in_an_error_body_reaches_no_log_no_traceback_and_no_alert(
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps({"conn_type": "generic", "host": server.url}))
         server.inject("/repos", status=403, headers={"Retry-After": "0"}, body=echo, times=100_000)
         with pytest.raises(DagRunFailedError) as failed:
-            run_dag(Dag.GITHUB_METRICS, date(2026, 8, 22))
+            run_dag(Dag.GITHUB_METRICS, datetime.now(UTC).date())
 
     captured = capfd.readouterr()
     places = {"stdout": captured.out, "stderr": captured.err, "exception": f"{failed.value!r}"}
