@@ -6,7 +6,7 @@
 
 Plain ``.csv`` files are accepted beside ``.csv.gz``. The bundled replay (``include/madlake/replay/github``) holds the
 DERIVED files as they are and best-of snapshots trimmed to the tracked projects' rows (same names and columns); a
-folder laid out like ``/work/shared/data/history`` (the full snapshots) replays unchanged.
+folder laid out like the public history folder (``../shared/data/history``, the full snapshots) replays unchanged.
 """
 
 from __future__ import annotations

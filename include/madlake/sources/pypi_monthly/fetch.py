@@ -4,7 +4,7 @@ Both return :class:`SnapshotFile` objects named like the recorded history (``<co
 one parser serves both.
 
 * **Replay**: ``<MADLAKE_REPLAY_DIR>/pypi/top-pypi-packages-30-days/<date>_<sha10>.json.gz``, the genuine files
-  (``/work/.../history`` works unchanged) or the bundled trimmed copies.
+  (a full copy of the public history folder works unchanged) or the bundled trimmed copies.
 * **Live**: ``GET /repos/hugovk/top-pypi-packages/commits?path=top-pypi-packages-30-days.json&since&until``
   (paginated through ``Link: rel="next"``; token optional: connection ``github_default`` or ``GITHUB_TOKEN``), then
   the raw file at each commit (``raw.githubusercontent.com/<repo>/<sha>/<path>``). The newest commit's content is
