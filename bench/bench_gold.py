@@ -81,9 +81,10 @@ def _write_history(first_month: date) -> None:
 
 
 def _build(home: Path, start: date, history_from: date | None = None) -> dict[str, float]:
-    from madlake.metrics.sample import write_sample_sources
     from madlake.pipelines.gold import build_gold, build_gold_months, month_chunks
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
+
+    from bench.synth.gold_sources import write_sample_sources
 
     _use(home)
     init_lakehouse()

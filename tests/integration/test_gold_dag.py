@@ -45,10 +45,11 @@ def test_dag_is_triggered_by_any_source_asset_and_announces_the_gold_assets() ->
 
 
 def test_madlake_run_gold_metrics_computes_the_day_then_a_backfill_replaces_it(lakehouse: Path) -> None:
-    from madlake.metrics.sample import write_sample_sources
     from madlake.orchestration.runner import run_dag
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
     from madlake.sql.engine import LocalEngine
+
+    from bench.synth.gold_sources import write_sample_sources
 
     init_lakehouse()
     load_dim_tools()

@@ -23,7 +23,8 @@ DAY = date(2026, 3, 31)
 def _write(name: str, rows: list[dict[str, Any]]) -> None:
     from madlake.lakehouse.tables import ensure_table
     from madlake.lakehouse.writes import CommitContext
-    from madlake.metrics.sample import contract_spec, fit_to_table
+
+    from bench.synth.gold_sources import contract_spec, fit_to_table
 
     table = ensure_table(contract_spec(name))
     columns = {k: [r.get(k) for r in rows] for k in rows[0]}

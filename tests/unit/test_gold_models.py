@@ -29,9 +29,10 @@ def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp.setenv("MADLAKE_HOME", str(home))
     mp.setenv("MADLAKE_PROFILE", "local")
     reset_catalog_cache()
-    from madlake.metrics.sample import write_sample_sources
     from madlake.pipelines.gold import build_gold
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
+
+    from bench.synth.gold_sources import write_sample_sources
 
     init_lakehouse()
     load_dim_tools()

@@ -2,8 +2,8 @@
 
 For the gold tests and the 3-year benchmark (``bench/bench_gold.py``): deterministic, labeled as sample everywhere
 (PyPI ``source = 'replay-sample'``, mentions ``method = 'sample'``, content ids ``sample-...``), and anchored on real
-public figures (``sample_base.json``: March 2026 PyPI downloads, GitHub stars in 2026) so the ranking of tools looks
-like the real one, while the day-to-day history (trends, weekly cycle, noise, a few breakouts) is generated.
+public figures (``data/gold_sources_base.json``: March 2026 PyPI downloads, GitHub stars in 2026) so the ranking of
+tools looks like the real one, while the day-to-day history (trends, weekly cycle, noise, a few breakouts) is generated.
 
 Writes go through the registered table specs when the source pipelines have registered them, and through contract
 specs (:func:`contract_spec`) otherwise, filling required columns this generator does not model with neutral values.
@@ -23,13 +23,12 @@ from madlake.names import Table
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
     from madlake.catalog.models import ToolCatalog
     from madlake.lakehouse.spec import TableSpec
 
 log = logging.getLogger(__name__)
 
-BASE_PATH = Path(__file__).with_name("sample_base.json")
+BASE_PATH = Path(__file__).parent / "data" / "gold_sources_base.json"
 SOURCE_TABLES = (Table.PYPI_DOWNLOADS, Table.REDDIT_MENTIONS, Table.GITHUB_REPO_SNAPSHOTS, Table.GITHUB_STARS_DAILY)
 
 
@@ -41,6 +40,8 @@ def _base() -> dict[str, Any]:
 
 def contract_spec(name: str) -> TableSpec:
     """The registered spec of ``name``, or (until its pipeline registers it) a spec with the contract columns."""
+    from madlake.lakehouse.spec import TableSpec
+    from madlake.tables import all_specs
     from pyiceberg.schema import Schema
     from pyiceberg.types import (
         BooleanType,
@@ -51,9 +52,6 @@ def contract_spec(name: str) -> TableSpec:
         StringType,
         TimestamptzType,
     )
-
-    from madlake.lakehouse.spec import TableSpec
-    from madlake.tables import all_specs
 
     specs = all_specs()
     if name in specs:
@@ -155,7 +153,6 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
     follows its own yearly growth rate, a weekly cycle and noise. A few tools get three-day spikes (breakouts).
     """
     import numpy as np
-
     from madlake.catalog import load_catalog
 
     catalog = catalog or load_catalog()
@@ -274,10 +271,9 @@ def generate(start: date, end: date, catalog: ToolCatalog | None = None, seed: i
 
 def write_sample_sources(start: date, end: date, seed: int = 7) -> dict[str, int]:
     """Generate sample source history for ``[start, end]`` and write it, replacing those days (idempotent)."""
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
-
     from madlake.lakehouse.tables import ensure_table
     from madlake.lakehouse.writes import CommitContext, replace_partition
+    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
     ctx = CommitContext.current(source="sample")
     columns = generate(start, end, seed=seed)
