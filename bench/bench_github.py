@@ -45,7 +45,8 @@ def main() -> None:
     from madlake.lakehouse.catalog import reset_catalog_cache
 
     reset_catalog_cache()
-    import madlake.pipelines.github as pipeline
+    import madlake.pipelines.github_snapshots as snapshots
+    import madlake.pipelines.github_stars as pipeline
     import madlake.sources.github.client as client_mod
     from madlake.sources.github.client import GitHubClient
     from madlake.sources.github.replay import ReplayServer
@@ -58,7 +59,7 @@ def main() -> None:
         for day in (date(2026, 8, 21), date(2026, 8, 22)):
             used_before = server.used["core"] + server.used["graphql"]
             start = time.perf_counter()
-            summary = pipeline.snapshot_repos(day, repos=repos, source_mode="live")
+            summary = snapshots.snapshot_repos(day, repos=repos, source_mode="live")
             runs.append(
                 (time.perf_counter() - start, server.used["core"] + server.used["graphql"] - used_before, summary)
             )

@@ -1,7 +1,7 @@
 """Reddit: the comment merge at scale, and archive-dump reading speed and memory.
 
 1. Merge 100k comments (half updates of stored comments, half new) into a 2M-row ``reddit_comments`` table spread
-   over 24 month partitions, through :func:`madlake.pipelines.reddit.merge_rows` (reconcile + partition-scoped
+   over 24 month partitions, through :func:`madlake.pipelines.reddit_merge.merge_rows` (reconcile + partition-scoped
    merge). Baseline in the same run: the foundation's bare ``writes.merge`` of the same rows (no reconciliation).
    Target: <= 5 s.
 2. Read a zstd NDJSON dump (2 GiB window, like Pushshift/Arctic Shift) with
@@ -93,7 +93,7 @@ def bench_merge() -> dict[str, float]:
         from madlake.lakehouse.tables import load_table
         from madlake.lakehouse.writes import CommitContext, merge
         from madlake.names import Table
-        from madlake.pipelines.reddit import merge_rows
+        from madlake.pipelines.reddit_merge import merge_rows
 
         reset_catalog_cache()
         ctx = CommitContext("bench", "bench", "reddit")
@@ -255,7 +255,7 @@ logging.disable(logging.INFO)
 def peak_mb():
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-from madlake.pipelines.reddit import backfill_range
+from madlake.pipelines.reddit_load import backfill_range
 from madlake.pipelines.tools import init_lakehouse
 from madlake.sql.engine import get_engine
 init_lakehouse()

@@ -41,21 +41,17 @@ def dashboard_publish() -> None:
     @guarded
     def refresh_freshness() -> dict:
         """Replace the run day's source_freshness rows (metadata only; cheap)."""
-        from madlake.dashboard.tasks import refresh_freshness
-        from madlake.orchestration.runtime import run_day
+        from madlake.orchestration.tasks import dashboard_freshness
 
-        return refresh_freshness(run_day())
+        return dashboard_freshness()
 
     @task
     @guarded
     def build_and_publish() -> dict:
         """Build the static site from the gold tables and publish it."""
-        from airflow.sdk import get_current_context
-        from madlake.dashboard.tasks import build_and_publish
-        from madlake.orchestration.runtime import run_day
+        from madlake.orchestration.tasks import dashboard_publish
 
-        target = (get_current_context().get("params") or {}).get("target")
-        return build_and_publish(run_day(), target=target)
+        return dashboard_publish()
 
     refresh_freshness() >> build_and_publish()
 

@@ -56,9 +56,9 @@ def github_history() -> None:
     @guarded
     def load_github_history() -> dict[str, Any]:
         """Replace the run's day (or conf start..end) of github_repo_history (see madlake.pipelines.github_history)."""
-        from madlake.pipelines.github_history import run_task
+        from madlake.orchestration.tasks import github_history
 
-        return run_task()
+        return github_history()
 
     load_github_history()
 

@@ -44,10 +44,10 @@ from madlake.orchestration.failures import guarded
 def github_star_history() -> None:
     @task(pool=Pool.GITHUB, outlets=[Asset(asset_uri(Table.GITHUB_STARS_DAILY))])
     @guarded
-    def backfill_stars(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def backfill_stars() -> dict[str, Any]:
         from madlake.orchestration.tasks import github_star_history
 
-        return github_star_history(params or {})
+        return github_star_history()
 
     backfill_stars()
 

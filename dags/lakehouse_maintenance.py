@@ -58,11 +58,11 @@ def lakehouse_maintenance() -> None:
 
     @task(max_active_tis_per_dag=2)
     @guarded
-    def maintain_table(table: str, params: dict | None = None) -> dict:
+    def maintain_table(table: str) -> dict:
         """Compact, expire and clean one table; returns its before/after report."""
-        from madlake.ops.maintenance import maintain_from_params
+        from madlake.orchestration.tasks import maintain_table
 
-        return maintain_from_params(table, params or {})
+        return maintain_table(table)
 
     @task
     @guarded

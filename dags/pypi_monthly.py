@@ -45,9 +45,9 @@ def pypi_monthly() -> None:
     @guarded
     def load_pypi_snapshots() -> dict:
         """Load, audit and publish the snapshots dated in the run's interval (see madlake.pipelines.pypi_monthly)."""
-        from madlake.pipelines.pypi_monthly import run_task
+        from madlake.orchestration.tasks import pypi_monthly
 
-        return run_task()
+        return pypi_monthly()
 
     load_pypi_snapshots()
 

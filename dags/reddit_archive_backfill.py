@@ -51,11 +51,11 @@ from madlake.orchestration.failures import guarded
 def reddit_archive_backfill() -> None:
     @task(outlets=[Asset(asset_uri(Table.REDDIT_SUBMISSIONS)), Asset(asset_uri(Table.REDDIT_COMMENTS))])
     @guarded
-    def backfill(**context: object) -> dict:
-        """Stream the dumps and merge the range (see madlake.pipelines.reddit.archive_backfill)."""
-        from madlake.pipelines.reddit import archive_backfill_task
+    def backfill() -> dict:
+        """Stream the dumps and merge the range (see madlake.pipelines.reddit_archive)."""
+        from madlake.orchestration.tasks import reddit_archive_backfill
 
-        return archive_backfill_task(context)
+        return reddit_archive_backfill()
 
     backfill()
 

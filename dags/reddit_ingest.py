@@ -50,11 +50,11 @@ from madlake.orchestration.failures import guarded
 def reddit_ingest() -> None:
     @task(pool=Pool.REDDIT, outlets=[Asset(raw_asset_uri("reddit"))])
     @guarded
-    def ingest(**context: object) -> dict:
-        """Fetch listings and comment trees into a new raw landing (see madlake.pipelines.reddit.ingest)."""
-        from madlake.pipelines.reddit import ingest_task
+    def ingest() -> dict:
+        """Fetch listings and comment trees into a new raw landing (see madlake.pipelines.reddit_ingest)."""
+        from madlake.orchestration.tasks import reddit_ingest
 
-        return ingest_task(context)
+        return reddit_ingest()
 
     ingest()
 

@@ -44,11 +44,11 @@ from madlake.orchestration.failures import guarded
 def reddit_load() -> None:
     @task(outlets=[Asset(asset_uri(Table.REDDIT_SUBMISSIONS)), Asset(asset_uri(Table.REDDIT_COMMENTS))])
     @guarded
-    def load(**context: object) -> list:
-        """Merge the day's landings (see madlake.pipelines.reddit.load)."""
-        from madlake.pipelines.reddit import load_task
+    def load() -> list:
+        """Merge the day's landings (see madlake.pipelines.reddit_load)."""
+        from madlake.orchestration.tasks import reddit_load
 
-        return load_task(context)
+        return reddit_load()
 
     load()
 

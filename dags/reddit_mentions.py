@@ -44,11 +44,11 @@ from madlake.orchestration.failures import guarded
 def reddit_mentions() -> None:
     @task(pool=Pool.LLM, outlets=[Asset(asset_uri(Table.REDDIT_MENTIONS))])
     @guarded
-    def extract_and_enrich(**context: object) -> dict:
+    def extract_and_enrich() -> dict:
         """Extract, enrich and replace the processed items' rows (see madlake.pipelines.mentions)."""
         from madlake.orchestration.tasks import reddit_mentions
 
-        return reddit_mentions(dict(context))
+        return reddit_mentions()
 
     extract_and_enrich()
 

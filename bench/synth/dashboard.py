@@ -500,9 +500,7 @@ def _replace(name: str, df: pa.Table, spec: TableSpec | None = None, *, sample_c
             catalog.drop_table(ident)
     table = ensure_table(spec) if spec is not None else load_table(name)
     _refuse_real(table, name, sample_column)
-    writes.replace_partition(
-        table, writes.conform(table, df), AlwaysTrue(), writes.CommitContext.current(source="sample")
-    )
+    writes.replace_partition(table, writes.conform(table, df), AlwaysTrue(), writes.CommitContext.standalone("sample"))
     return df.num_rows
 
 
@@ -531,7 +529,7 @@ def write_gold(gold: SynthGold) -> dict[str, int]:
     dim = load_table(Table.DIM_TOOLS)
     rows = dim_tools_arrow(load_catalog(), loaded_at=datetime.now(UTC))
     rows = rows.filter(pc.is_in(rows.column("tool_id"), value_set=pa.array(sorted(t.id for t in gold.tools))))
-    writes.replace_partition(dim, rows, AlwaysTrue(), writes.CommitContext.current(source="catalog"))
+    writes.replace_partition(dim, rows, AlwaysTrue(), writes.CommitContext.standalone("catalog"))
     return {
         Table.DIM_TOOLS: rows.num_rows,
         Table.TOOL_MONTHLY_METRICS: _replace(

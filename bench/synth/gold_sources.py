@@ -275,7 +275,7 @@ def write_sample_sources(start: date, end: date, seed: int = 7) -> dict[str, int
     from madlake.lakehouse.writes import CommitContext, replace_partition
     from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
-    ctx = CommitContext.current(source="sample")
+    ctx = CommitContext.standalone("sample")
     columns = generate(start, end, seed=seed)
     date_columns = {
         Table.PYPI_DOWNLOADS: "download_date",

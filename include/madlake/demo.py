@@ -1,25 +1,29 @@
 """``madlake demo``: the whole pipeline on the local profile, from the recorded sources bundled in the package.
 
-Each pipeline adds its steps to :data:`DEMO_STEPS`; the demo runs them in order through Airflow (``dag.test``) and
-ends by printing where the results are.
+The demo runs :data:`DEMO_STEPS` in order through Airflow (``dag.test``), then prints where the results are and the
+reports of :data:`DEMO_REPORTS` (what loaded, and the answers to the MAD questions). The command is
+``madlake demo`` (:mod:`madlake.cli.demo`).
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import importlib
 import logging
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from madlake.names import Dag
+from madlake.dashboard import tasks as dashboard_tasks
+from madlake.metrics import ask
+from madlake.names import Dag, Table
+
+if TYPE_CHECKING:
+    from madlake.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -85,17 +89,6 @@ DEMO_STEPS: list[DemoStep] = [
 ]
 
 
-#: ``"module:function"`` hooks run after the pipeline; each returns lines to print (dashboard path, answers, ...).
-DEMO_REPORTS: list[str] = [
-    "madlake.pipelines.reddit:demo_report",
-    "madlake.pipelines.mentions:demo_report",
-    "madlake.pipelines.pypi:demo_report",
-    "madlake.metrics.ask:demo_report",
-    # Last: the demo ends with the dashboard's path and the short answers to the MAD questions.
-    "madlake.dashboard.tasks:demo_report",
-]
-
-
 @contextlib.contextmanager
 def _output_to(log_file: Path) -> Iterator[None]:
     """Send everything written to stdout/stderr (Airflow's task logs included) to ``log_file``, at the fd level."""
@@ -152,13 +145,12 @@ def run_demo() -> None:
     print(f"Task logs:      {log_file}")
     print('Query it:       .venv/bin/madlake sql "select count(*) from dim_tools"')
     _print_table_counts(settings)
-    for hook in DEMO_REPORTS:
-        module_name, _, func = hook.partition(":")
-        for line in getattr(importlib.import_module(module_name), func)():
+    for report in DEMO_REPORTS:
+        for line in report():
             print(line)
 
 
-def _print_table_counts(settings: Any) -> None:
+def _print_table_counts(settings: Settings) -> None:
     from madlake.sql.engine import LocalEngine
 
     engine = LocalEngine(settings)
@@ -168,11 +160,79 @@ def _print_table_counts(settings: Any) -> None:
         print(f"  {name:<28} {count:>9,}")
 
 
-def _cmd(args: argparse.Namespace) -> int:
-    run_demo()
-    return 0
+# --------------------------------------------------------------------------------------------------------------------
+# Reports: what the demo prints after the runs
+# --------------------------------------------------------------------------------------------------------------------
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="run the whole pipeline on the local profile from bundled recorded data")
-    p.set_defaults(handler=_cmd)
+def reddit_report() -> list[str]:
+    """Lines ``madlake demo`` prints about Reddit: what loaded, per subreddit, and what was rejected."""
+    from madlake.sql.engine import get_engine
+
+    engine = get_engine()
+    lines = ["Reddit (replayed real API responses):"]
+    per_sub = engine.query(
+        "select s.subreddit, count(distinct s.id) as posts, count(c.id) as comments "
+        "from reddit_submissions s left join reddit_comments c on c.link_id = s.fullname "
+        "group by s.subreddit order by s.subreddit"
+    ).to_pylist()
+    for r in per_sub:
+        lines.append(f"  r/{r['subreddit']:<18} {r['posts']:>4} posts {r['comments']:>5} comments")
+    dead = engine.query("select count(*) as n from rejected_records where source like 'reddit%'").to_pylist()[0]["n"]
+    lines.append(
+        f'  rejected records: {dead}   try: madlake sql "select title, score, num_comments from '
+        'reddit_submissions order by score desc limit 5"'
+    )
+    return lines
+
+
+def mentions_report() -> list[str]:
+    """Lines ``madlake demo`` prints about mentions: the most mentioned tools and their mean sentiment."""
+    from madlake.sql.engine import get_engine
+
+    engine = get_engine()
+    top = engine.query(
+        "select tool_id, count(*) as items, sum(mention_count) as mentions, avg(sentiment_score) as sentiment, "
+        "min(method) as method from reddit_mentions group by tool_id order by items desc, tool_id limit 8"
+    ).to_pylist()
+    lines = ["Tool mentions in the Reddit items (offline lexicon sentiment unless method says llm):"]
+    for r in top:
+        lines.append(f"  {r['tool_id']:<20} {r['items']:>4} items {r['mentions']:>4} mentions "
+                     f"sentiment {r['sentiment']:+.2f} ({r['method']})")  # fmt: skip
+    lines.append('  try: madlake sql "select tool_id, sentiment_label, count(*) from reddit_mentions group by 1, 2"')
+    return lines
+
+
+def pypi_report() -> list[str]:
+    """Lines for ``madlake demo``: the loaded range and the top packages of the last day (labelled sample data)."""
+    from madlake.sql.engine import LocalEngine
+
+    engine = LocalEngine()
+    if Table.PYPI_DOWNLOADS not in engine.available_tables():
+        return []
+    span = engine.query(
+        "select min(download_date) as first, max(download_date) as last, count(distinct download_date) as days, "
+        "bool_or(source = 'replay-sample') as sample from pypi_downloads"
+    ).to_pylist()[0]
+    if not span["days"]:
+        return []
+    top = engine.query(
+        "select project, sum(downloads) as downloads from pypi_downloads where download_date = ? "
+        "group by project order by downloads desc limit 5",
+        [span["last"]],
+    ).to_pylist()
+    label = " (sample data)" if span["sample"] else ""
+    lines = [f"\nPyPI downloads{label}: {span['days']} days, {span['first']} .. {span['last']}; top on {span['last']}:"]
+    lines += [f"  {r['project']:<28} {r['downloads']:>12,}" for r in top]
+    return lines
+
+
+#: Printed after the pipeline, in order; each returns lines (what loaded, the answers, the dashboard's path).
+DEMO_REPORTS: tuple[Callable[[], list[str]], ...] = (
+    reddit_report,
+    mentions_report,
+    pypi_report,
+    ask.demo_report,
+    # Last: the demo ends with the dashboard's path and the short answers to the MAD questions.
+    dashboard_tasks.demo_report,
+)

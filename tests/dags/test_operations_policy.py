@@ -225,45 +225,58 @@ def test_deterministic_errors_fail_without_retries_and_transient_ones_retry() ->
 
 
 # ------------------------------------------------------------------------------------------------ dates
-def _ctx(**kw):
+def _request(**kw):
     from types import SimpleNamespace
+
+    from madlake.orchestration.request import RunRequest
 
     conf = kw.pop("conf", {})
     run_type = kw.pop("run_type", "manual")
-    return {"params": kw.pop("params", {}), "dag_run": SimpleNamespace(conf=conf, run_type=run_type), **kw}
+    context = {"params": kw.pop("params", {}), "dag_run": SimpleNamespace(conf=conf, run_type=run_type), **kw}
+    return RunRequest.from_airflow(context)
 
 
 def test_the_logical_date_rule() -> None:
     from datetime import UTC, date, datetime
 
-    from madlake.orchestration.runtime import run_day, run_days
-
     d = lambda s: datetime.fromisoformat(s).replace(tzinfo=UTC)  # noqa: E731
     # A manual trigger for 2026-03-10 loads 2026-03-10, although its inferred data interval is the day before.
-    ctx = _ctx(logical_date=d("2026-03-10"), data_interval_start=d("2026-03-09"))
-    assert run_day(ctx) == date(2026, 3, 10)
+    request = _request(logical_date=d("2026-03-10"), data_interval_start=d("2026-03-09"))
+    assert request.day == date(2026, 3, 10)
     # The date param wins over the logical date.
-    assert run_day(_ctx(params={"date": "2026-03-12"}, logical_date=d("2026-03-10"))) == date(2026, 3, 12)
-    assert run_day(_ctx(conf={"date": "2026-03-13"}, params={"date": None})) == date(2026, 3, 13)
+    assert _request(params={"date": "2026-03-12"}, logical_date=d("2026-03-10")).day == date(2026, 3, 12)
+    assert _request(conf={"date": "2026-03-13"}, params={"date": None}).day == date(2026, 3, 13)
     # A backfill/scheduled run of a data-interval DAG: logical date = the day's first instant = the interval start.
-    assert run_day(_ctx(run_type="backfill", logical_date=d("2026-03-05"), data_interval_start=d("2026-03-05"))) == (
+    assert _request(run_type="backfill", logical_date=d("2026-03-05"), data_interval_start=d("2026-03-05")).day == (
         date(2026, 3, 5)
     )
-    assert run_days(_ctx(params={"start": "2026-03-01", "end": "2026-03-03"})) == [
+    assert _request(params={"start": "2026-03-01", "end": "2026-03-03"}).days == [
         date(2026, 3, 1),
         date(2026, 3, 2),
         date(2026, 3, 3),
     ]
 
 
+def test_the_cli_builds_the_same_request() -> None:
+    from datetime import date
+
+    from madlake.orchestration.request import RunRequest
+
+    request = RunRequest.for_cli("pypi", start=date(2026, 3, 1), end=date(2026, 3, 3))
+    assert request.days == _request(params={"start": "2026-03-01", "end": "2026-03-03"}).days
+    assert request.run_type == "cli" and request.run_id.startswith("pypi__")
+    ctx = request.commit("pypi")
+    assert (ctx.dag_id, ctx.run_id, ctx.source) == ("pypi", request.run_id, "pypi")
+
+
 def test_bad_dates_are_refused_without_retries() -> None:
     from madlake.orchestration.failures import RefusedDateError
-    from madlake.orchestration.runtime import refuse_future, run_day, run_days
+    from madlake.orchestration.runtime import refuse_future
 
     with pytest.raises(RefusedDateError, match="not a date"):
-        run_day(_ctx(params={"date": "10/03/2026"}))
+        _request(params={"date": "10/03/2026"}).day  # noqa: B018
     with pytest.raises(RefusedDateError, match="before start"):
-        run_days(_ctx(params={"start": "2026-03-05", "end": "2026-03-01"}))
+        _request(params={"start": "2026-03-05", "end": "2026-03-01"}).days  # noqa: B018
     from datetime import UTC, datetime
 
     with pytest.raises(RefusedDateError, match="has not ended"):
@@ -280,19 +293,19 @@ def test_snapshot_dags_refuse_backfills_and_live_past_days() -> None:
     midnight = datetime(2026, 12, 2, tzinfo=UTC)
     with pytest.raises(RefusedDateError, match=r"cannot be backfilled.*History comes from github_history"):
         refuse_past_snapshot(
-            "github_metrics", history="github_history", context=_ctx(run_type="backfill", logical_date=midnight)
+            "github_metrics", history="github_history", request=_request(run_type="backfill", logical_date=midnight)
         )
     with pytest.raises(RefusedDateError, match="past day 2026-11-01"):
         refuse_past_snapshot(
-            "github_metrics", history="x", live=True, today=today, context=_ctx(params={"date": "2026-11-01"})
+            "github_metrics", history="x", live=True, today=today, request=_request(params={"date": "2026-11-01"})
         )
     ok = refuse_past_snapshot(
-        "github_metrics", history="x", live=True, today=today, context=_ctx(logical_date=midnight)
+        "github_metrics", history="x", live=True, today=today, request=_request(logical_date=midnight)
     )
     assert ok == today
     # Replay: the recorded figures have a date of their own; a manual run may name it.
-    replayed = _ctx(params={"date": "2026-08-22"})
-    assert refuse_past_snapshot("github_metrics", history="x", live=False, today=today, context=replayed) == date(
+    replayed = _request(params={"date": "2026-08-22"})
+    assert refuse_past_snapshot("github_metrics", history="x", live=False, today=today, request=replayed) == date(
         2026, 8, 22
     )
 

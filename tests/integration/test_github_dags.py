@@ -92,7 +92,7 @@ def test_recordings_stay_small_and_say_what_is_real() -> None:
 
 
 def test_bundled_renames_are_followed(lakehouse: Path) -> None:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
     from madlake.sql.engine import get_engine
 
     day = date(2026, 8, 22)

@@ -51,7 +51,7 @@ def snapshot(day: date):
 
 def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> None:
     from madlake.config import get_settings
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
     from madlake.sql.engine import get_engine
 
     repos = {
@@ -85,7 +85,7 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
         .to_pylist()
     )
     assert dead == [{"record_id": "nobody/nothing", "reason": "repository not found (GitHub answered 404)"}]
-    from madlake.pipelines.github import landing_name
+    from madlake.pipelines.github_snapshots import landing_name
     from madlake.sources.github.state import JsonStore
 
     landed = JsonStore(f"{get_settings().raw_uri}/github").get(landing_name(DAY1))
@@ -115,7 +115,7 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
 
 
 def test_an_invalid_answer_is_dead_lettered_and_the_rest_of_the_day_loads(github: ReplayServer) -> None:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
     from madlake.sql.engine import get_engine
 
     write(github.root, "repos/pola-rs/polars.json", {"full_name": "pola-rs/polars", "stargazers_count": "many"})
@@ -129,7 +129,7 @@ def test_an_invalid_answer_is_dead_lettered_and_the_rest_of_the_day_loads(github
 
 
 def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: ReplayServer) -> None:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
 
     snapshot_repos(
         DAY1, repos={"hwchase17/langchain": "langchain", "langchain-ai/langchain": "langchain"}, source_mode="live"
@@ -141,7 +141,7 @@ def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: ReplayServe
 
 
 def test_implausible_star_drop_fails_the_audit_and_publishes_nothing(github: ReplayServer) -> None:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
 
     snapshot_repos(DAY1, repos={"duckdb/duckdb": "duckdb"}, source_mode="live")
     write(github.root, "repos/duckdb/duckdb.json", repo_body("duckdb/duckdb", 12))  # a broken answer
@@ -188,7 +188,7 @@ def duckdb_pages(root: Path) -> list[dict]:
 def test_star_backfill_rerun_restart_and_old_names(github: ReplayServer) -> None:
     from madlake.lakehouse.tables import load_table
     from madlake.names import Table
-    from madlake.pipelines.github import backfill_star_history
+    from madlake.pipelines.github_stars import backfill_star_history
 
     start = datetime(2026, 8, 20, 12, tzinfo=UTC)
     lang = star_pages("langchain-ai/langchain", [start - timedelta(hours=5 * i) for i in range(120)], 144741, page=50)
@@ -221,7 +221,7 @@ _CHILD = """
 import logging, sys
 from datetime import date
 logging.basicConfig(level=logging.INFO)
-from madlake.pipelines.github import backfill_star_history
+from madlake.pipelines.github_stars import backfill_star_history
 backfill_star_history(["duckdb/duckdb"], date.fromisoformat(sys.argv[1]), date.fromisoformat(sys.argv[2]),
                       source_mode="live")
 """
@@ -231,7 +231,7 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
     # 45 pages of 10 stars: checkpoints after pages 10, 20, ...; from page 13 on, every page is slow.
     import shutil
 
-    from madlake.pipelines.github import backfill_star_history, checkpoint_name
+    from madlake.pipelines.github_stars import backfill_star_history, checkpoint_name
     from madlake.sources.github.state import JsonStore
 
     shutil.rmtree(github.root / "graphql" / "Stargazers" / "duckdb")
@@ -285,7 +285,7 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
 def test_replay_mode_serves_the_recordings_and_reuses_etags_across_runs(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
 
     make_recordings(tmp_path / "replay" / "github")
     monkeypatch.setenv("MADLAKE_REPLAY_DIR", str(tmp_path / "replay"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from madlake.names import Dag, Table
-from madlake.pipelines import reddit as pipeline
+from madlake.pipelines import reddit_archive, reddit_ingest, reddit_load
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLAY = ROOT / "include" / "madlake" / "replay" / "reddit"
@@ -47,9 +47,9 @@ def listed(day: str) -> list[str]:
 def test_a_replayed_day_serves_its_listings_and_only_the_comments_created_by_its_end(lakehouse: Path) -> None:
     day = date(2025, 7, 6)
     end = datetime(2025, 7, 7, tzinfo=UTC)
-    summary = pipeline.ingest(day, subreddits=["LocalLLaMA"])
+    summary = reddit_ingest.ingest(day, subreddits=["LocalLLaMA"])
     assert summary["rounds"] == 2 and summary["submissions_listed"] == 200  # the captures of 10:19 and 17:08
-    pipeline.load(day)
+    reddit_load.load(day)
     ids = listed("20250706")
     recorded = [c for i in ids if (HISTORY / "comments" / f"{i}.json.gz").is_file() for c in tree_comments(i)]
     by_then = {c["id"] for c in recorded if c["created_utc"] <= end.timestamp()}
@@ -65,8 +65,8 @@ def test_genuine_figures_of_a_post_on_its_day(lakehouse: Path) -> None:
     # 1lrsx20 "How RAG actually works — a toy example with real math": score 577 in the 10:19 capture of 2025-07-06,
     # 591 (65 comments) in the 17:08 one, 627 (66 comments) in its tree captured 2025-08-08.
     day = date(2025, 7, 6)
-    pipeline.ingest(day, subreddits=["LocalLLaMA"], fetch_comments=False)
-    pipeline.load(day)
+    reddit_ingest.ingest(day, subreddits=["LocalLLaMA"], fetch_comments=False)
+    reddit_load.load(day)
     row = query(
         "select title, score, num_comments, first_seen_at, last_seen_at from reddit_submissions where id = '1lrsx20'"
     )[0]
@@ -74,8 +74,8 @@ def test_genuine_figures_of_a_post_on_its_day(lakehouse: Path) -> None:
     assert (row["score"], row["num_comments"]) == (591, 65)  # the newer capture of the day wins
     assert row["first_seen_at"] == datetime(2025, 7, 6, 10, 19, tzinfo=UTC)
     assert row["last_seen_at"] == datetime(2025, 7, 6, 17, 8, tzinfo=UTC)
-    pipeline.ingest(day, subreddits=["LocalLLaMA"])  # now with the trees: the 2025-08-08 observation is newer
-    pipeline.load(day)
+    reddit_ingest.ingest(day, subreddits=["LocalLLaMA"])  # now with the trees: the 2025-08-08 observation is newer
+    reddit_load.load(day)
     row = query("select score, num_comments from reddit_submissions where id = '1lrsx20'")[0]
     assert (row["score"], row["num_comments"]) == (627, 66)
 
@@ -86,13 +86,13 @@ def test_a_day_without_a_listing_succeeds_and_lands_nothing(lakehouse: Path, cap
 
     day = date(2025, 7, 5)  # the recording has no capture that day
     caplog.set_level("INFO")
-    summary = pipeline.ingest(day)
+    summary = reddit_ingest.ingest(day)
     assert summary["landing"] is None and summary["rounds"] == 0
     assert "no r/LocalLLaMA listing was captured that day; nothing landed" in caplog.text
     assert list_landings(get_settings().raw_uri, day) == []
-    assert pipeline.load(day, missing_ok=True)["landings"] == 0
+    assert reddit_load.load(day, missing_ok=True)["landings"] == 0
     with pytest.raises(FileNotFoundError, match="run reddit_ingest"):
-        pipeline.load(day)
+        reddit_load.load(day)
 
 
 def _tables() -> dict[str, list[dict]]:
@@ -112,8 +112,8 @@ def test_rerun_and_out_of_order_days_give_identical_tables(tmp_path: Path, monke
         monkeypatch.setenv("MADLAKE_HOME", str(tmp_path / name))
         reset_catalog_cache()
         for d in days:
-            pipeline.ingest(date(2025, 7, d), subreddits=["LocalLLaMA"])
-            pipeline.load(date(2025, 7, d))
+            reddit_ingest.ingest(date(2025, 7, d), subreddits=["LocalLLaMA"])
+            reddit_load.load(date(2025, 7, d))
         prints.append(_tables())
     reset_catalog_cache()
     assert len(prints[0][Table.REDDIT_COMMENTS]) > 1000 and len(prints[0][Table.REDDIT_SUBMISSIONS]) > 200
@@ -122,9 +122,9 @@ def test_rerun_and_out_of_order_days_give_identical_tables(tmp_path: Path, monke
 
 def test_live_mode_refuses_a_past_day_before_any_request(lakehouse: Path) -> None:
     today = datetime.now(UTC).date()
-    pipeline.refuse_live_past_day(today)  # "now" is fine
-    with pytest.raises(pipeline.LivePastDayError, match="live mode only knows now"):
-        pipeline.ingest(date(2025, 7, 6), mode="live")  # no credentials are needed to refuse
+    reddit_ingest.refuse_live_past_day(today)  # "now" is fine
+    with pytest.raises(reddit_ingest.LivePastDayError, match="live mode only knows now"):
+        reddit_ingest.ingest(date(2025, 7, 6), mode="live")  # no credentials are needed to refuse
 
 
 def test_live_past_day_fails_the_dag_run_without_retries(lakehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,7 +150,7 @@ def test_salary_threads_go_through_the_archive_backfill(lakehouse: Path, tmp_pat
     import zstandard
     from madlake.sources.reddit.archive import threads_to_archive
 
-    files = pipeline.default_thread_files(REPLAY)
+    files = reddit_archive.default_thread_files(REPLAY)
     assert len(files) == 5  # dec 2021, mar 2022, jun 2022 (history layout) + jun, sep 2021 (flat recordings)
     counts = threads_to_archive(files, str(tmp_path / "dumps"))
     assert counts == {"dataengineering_submissions.zst": 5, "dataengineering_comments.zst": 882}
@@ -158,7 +158,7 @@ def test_salary_threads_go_through_the_archive_backfill(lakehouse: Path, tmp_pat
         lines = zstandard.ZstdDecompressor().stream_reader(f).read().splitlines()
     assert len(lines) == 882 and all(isinstance(json.loads(line), dict) for line in lines)
 
-    summary = pipeline.recorded_threads_backfill("dataengineering", date(2021, 6, 1), date(2022, 12, 31))
+    summary = reddit_archive.recorded_threads_backfill("dataengineering", date(2021, 6, 1), date(2022, 12, 31))
     assert summary["comments"]["merged"] == 882 and summary["submissions"]["merged"] == 5
     per_thread = {
         r["submission_id"]: r["n"]
@@ -166,7 +166,7 @@ def test_salary_threads_go_through_the_archive_backfill(lakehouse: Path, tmp_pat
     }
     assert per_thread == {"npxcqc": 168, "pfwuyg": 166, "r6jfnm": 179, "t4clep": 182, "v2ka3w": 187}
     assert {r["source"] for r in query("select distinct source from reddit_comments")} == {"pushshift"}
-    again = pipeline.recorded_threads_backfill("dataengineering", date(2021, 6, 1), date(2022, 12, 31))
+    again = reddit_archive.recorded_threads_backfill("dataengineering", date(2021, 6, 1), date(2022, 12, 31))
     assert again["comments"]["inserted"] == again["comments"]["changed"] == 0
 
 
@@ -203,10 +203,10 @@ def test_a_range_load_in_one_merge_equals_loading_day_by_day(tmp_path: Path, mon
         monkeypatch.setenv("MADLAKE_HOME", str(tmp_path / name))
         reset_catalog_cache()
         for d in (2, 3, 4, 5):  # 2025-07-05 has no recorded listing
-            pipeline.ingest(date(2025, 7, d), subreddits=["LocalLLaMA"])
+            reddit_ingest.ingest(date(2025, 7, d), subreddits=["LocalLLaMA"])
         if name == "day_by_day":
             for d in (2, 3, 4):
-                pipeline.load(date(2025, 7, d))
+                reddit_load.load(date(2025, 7, d))
         else:
             run_dag(Dag.REDDIT_LOAD, None, conf={"start": "2025-07-02", "end": "2025-07-05"})
         prints.append(_tables())

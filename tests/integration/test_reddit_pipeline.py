@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 from madlake.names import Table
-from madlake.pipelines import reddit as pipeline
+from madlake.orchestration import tasks
+from madlake.orchestration.request import RunRequest
+from madlake.pipelines import reddit_archive, reddit_ingest, reddit_load
 from madlake.sources.replay_server import Fault, ReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +21,10 @@ FIXTURES = ROOT / "tests" / "fixtures" / "reddit"
 DAY = date(2025, 8, 8)
 LISTING_0808 = SAMPLE / "localllama" / "listings" / "new_20250808T0118_a2b2bcfc9.json.gz"
 SUBS = ["dataengineering", "LocalLLaMA", "MachineLearning"]
+
+
+def _request(context: dict) -> RunRequest:
+    return RunRequest.from_airflow(context)
 
 
 def query(sql: str, params: list | None = None) -> list[dict]:
@@ -48,12 +54,12 @@ def rewrite(path: Path, change) -> None:
 
 
 def test_replayed_ingest_then_load_gets_every_post_and_visible_comment(lakehouse: Path) -> None:
-    summary = pipeline.ingest(DAY, subreddits=SUBS, threads=["1mkowrw"], max_attempts=1)
+    summary = reddit_ingest.ingest(DAY, subreddits=SUBS, threads=["1mkowrw"], max_attempts=1)
     assert summary["landing"].startswith("file://") and "/raw/reddit/2025-08-08/" in summary["landing"]
     assert summary["submissions_listed"] == 102
     # 100 LocalLLaMA threads have no recorded tree (404, like a removed post) and r/MachineLearning has no listing
     assert summary["skipped"] == 101 and summary["threads"] == 3
-    loaded = pipeline.load(DAY)
+    loaded = reddit_load.load(DAY)
     assert loaded["submissions"]["inserted"] == 103 and loaded["rejected"] == 0
     per_thread = {
         r["submission_id"]: r["n"]
@@ -66,14 +72,14 @@ def test_replayed_ingest_then_load_gets_every_post_and_visible_comment(lakehouse
 
     # loading the same landing again changes nothing, not even the snapshot list
     before = (snapshot_count(Table.REDDIT_SUBMISSIONS), snapshot_count(Table.REDDIT_COMMENTS))
-    again = pipeline.load(DAY)
+    again = reddit_load.load(DAY)
     assert again["submissions"]["committed"] is False and again["comments"]["committed"] is False
     assert (snapshot_count(Table.REDDIT_SUBMISSIONS), snapshot_count(Table.REDDIT_COMMENTS)) == before
 
 
 def test_a_newer_listing_updates_overlapping_posts(lakehouse: Path, tmp_path: Path) -> None:
-    pipeline.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False)
-    pipeline.load(DAY)
+    reddit_ingest.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False)
+    reddit_load.load(DAY)
     first = {
         r["id"]: r for r in query("select id, score, num_comments, last_seen_at, loaded_at from reddit_submissions")
     }
@@ -86,8 +92,8 @@ def test_a_newer_listing_updates_overlapping_posts(lakehouse: Path, tmp_path: Pa
         child["data"]["num_comments"] += 4
     later = replay / "localllama" / "listings" / "new_20250808T1318_0bad0bad0.json.gz"
     later.write_bytes(gzip.compress(json.dumps(listing).encode()))
-    pipeline.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay)
-    result = pipeline.load(DAY)
+    reddit_ingest.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay)
+    result = reddit_load.load(DAY)
     assert result["landings"] == 2
     assert (result["submissions"]["inserted"], result["submissions"]["changed"]) == (0, 10)
     after = {
@@ -121,8 +127,8 @@ def test_bad_records_go_to_the_dead_letter_table_and_good_ones_load(lakehouse: P
     shutil.rmtree(replay / "localllama")  # a flat replay folder (the recording of 2025-08-08 alone) still works
     rewrite(replay / "r" / "LocalLLaMA" / "new.json", spoil_listing)
     rewrite(replay / "comments" / "1mkowrw.json", spoil_thread)
-    pipeline.ingest(DAY, subreddits=["LocalLLaMA"], threads=["1mkowrw"], replay_dir=replay, max_attempts=1)
-    result = pipeline.load(DAY)
+    reddit_ingest.ingest(DAY, subreddits=["LocalLLaMA"], threads=["1mkowrw"], replay_dir=replay, max_attempts=1)
+    result = reddit_load.load(DAY)
     assert result["rejected"] == 5
     assert query("select count(*) as n from reddit_submissions")[0]["n"] == 98  # 97 of the listing + 1mkowrw
     assert query("select count(*) as n from reddit_comments")[0]["n"] == 22
@@ -140,7 +146,7 @@ def test_bad_records_go_to_the_dead_letter_table_and_good_ones_load(lakehouse: P
     assert any("score" in r for (e, _), r in reasons.items() if e == "comment")
     assert all(d["raw_payload"] for d in dead)
     # rerunning the load replaces the day's dead letters instead of duplicating them
-    pipeline.load(DAY)
+    reddit_load.load(DAY)
     assert query("select count(*) as n from rejected_records where source = 'reddit'")[0]["n"] == 5
 
 
@@ -222,17 +228,21 @@ def test_replace_more_expands_stubs_within_the_budget(lakehouse: Path, tmp_path:
     assert results[1][0] == 24 and results[1][1].more_calls == 1 and not results[1][1].skipped
     assert results[0][0] == 24 - len(flat)
     assert "budget" in results[0][1].skipped[0]["reason"]
-    loaded = pipeline.load(DAY)
+    loaded = reddit_load.load(DAY)
     assert loaded["comments"]["inserted"] == 24
 
 
 def test_archive_backfill_merges_the_range_and_never_overrides_fresher_api_rows(lakehouse: Path) -> None:
-    june = pipeline.archive_backfill("dataengineering", date(2021, 6, 1), date(2021, 6, 30), archive=str(FIXTURES))
+    june = reddit_archive.archive_backfill(
+        "dataengineering", date(2021, 6, 1), date(2021, 6, 30), archive=str(FIXTURES)
+    )
     assert june["submissions"]["merged"] == 1  # npxcqc; pfwuyg is September
     in_june = june["comments"]["in_range"]
     assert 0 < in_june < 168 and june["comments"]["merged"] == in_june - 2  # 2 invalid records in range
     assert june["comments"]["rejected"] == 4
-    full = pipeline.archive_backfill("dataengineering", date(2021, 1, 1), date(2022, 12, 31), archive=str(FIXTURES))
+    full = reddit_archive.archive_backfill(
+        "dataengineering", date(2021, 1, 1), date(2022, 12, 31), archive=str(FIXTURES)
+    )
     assert full["comments"]["inserted"] == 334 - june["comments"]["merged"]
     assert query("select count(*) as n from reddit_comments")[0]["n"] == 334
     sources = {r["source"]: r["n"] for r in query("select source, count(*) as n from reddit_comments group by 1")}
@@ -242,38 +252,40 @@ def test_archive_backfill_merges_the_range_and_never_overrides_fresher_api_rows(
 
     # rerun: nothing changes
     before = snapshot_count(Table.REDDIT_COMMENTS)
-    again = pipeline.archive_backfill("dataengineering", date(2021, 1, 1), date(2022, 12, 31), archive=str(FIXTURES))
+    again = reddit_archive.archive_backfill(
+        "dataengineering", date(2021, 1, 1), date(2022, 12, 31), archive=str(FIXTURES)
+    )
     assert again["comments"]["changed"] == 0 and again["comments"]["inserted"] == 0
     assert snapshot_count(Table.REDDIT_COMMENTS) == before
 
     # the API's copy (observed now) takes over; the archive replayed afterwards does not roll it back
-    pipeline.ingest(DAY, subreddits=["dataengineering"])
-    pipeline.load(DAY)
-    pipeline.archive_backfill("dataengineering", date(2021, 1, 1), date(2022, 12, 31), archive=str(FIXTURES))
+    reddit_ingest.ingest(DAY, subreddits=["dataengineering"])
+    reddit_load.load(DAY)
+    reddit_archive.archive_backfill("dataengineering", date(2021, 1, 1), date(2022, 12, 31), archive=str(FIXTURES))
     rows = query("select source, count(*) as n, count(depth) as with_depth from reddit_comments group by 1")
     assert rows == [{"source": "api", "n": 334, "with_depth": 334}]
 
 
 def test_archive_backfill_names_a_missing_dump(lakehouse: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="analytics_submissions"):
-        pipeline.archive_backfill("analytics", date(2021, 1, 1), date(2021, 1, 2), archive=str(tmp_path))
+        reddit_archive.archive_backfill("analytics", date(2021, 1, 1), date(2021, 1, 2), archive=str(tmp_path))
 
 
 def test_load_without_a_landing_says_what_to_run(lakehouse: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run reddit_ingest for 2020-01-01"):
-        pipeline.load(date(2020, 1, 1))
+        reddit_load.load(date(2020, 1, 1))
 
 
 def test_ignores_incomplete_landings(lakehouse: Path) -> None:
     from madlake.config import get_settings
     from madlake.sources.reddit.landing import list_landings
 
-    pipeline.ingest(DAY, subreddits=["dataengineering"], fetch_comments=False)
+    reddit_ingest.ingest(DAY, subreddits=["dataengineering"], fetch_comments=False)
     crashed = Path(get_settings().home_dir) / "warehouse" / "raw" / "reddit" / DAY.isoformat() / "20990101T000000Z"
     crashed.mkdir()
     (crashed / "r_dataengineering.jsonl.gz").write_bytes(b"\x1f\x8b partial")
     assert len(list_landings(get_settings().raw_uri, DAY)) == 1
-    assert pipeline.load(DAY)["landings"] == 1
+    assert reddit_load.load(DAY)["landings"] == 1
 
 
 def test_listings_paginate_with_the_after_cursor(lakehouse: Path, tmp_path: Path) -> None:
@@ -321,15 +333,21 @@ def test_asset_triggered_load_covers_the_days_of_the_ingest_events() -> None:
             SimpleNamespace(extra={}),
         ]
     }
-    assert pipeline.days_to_load({"triggering_asset_events": events}) == [date(2025, 8, 7), date(2025, 8, 8)]
+    assert reddit_load.days_to_load(_request({"triggering_asset_events": events})) == [
+        date(2025, 8, 7),
+        date(2025, 8, 8),
+    ]
     explicit = {"dag_run": SimpleNamespace(conf={"date": "2024-02-29"}), "triggering_asset_events": events}
-    assert pipeline.days_to_load(explicit) == [date(2024, 2, 29)]
+    assert reddit_load.days_to_load(_request(explicit)) == [date(2024, 2, 29)]
     # an ingest that landed nothing (a replayed day without a recorded listing) triggers a load of nothing
     empty = {"raw://madlake/reddit": [SimpleNamespace(extra={"day": "2025-07-05", "landing": None})]}
-    assert pipeline.days_to_load({"triggering_asset_events": empty}) == []
-    assert pipeline.load_task({"triggering_asset_events": empty}) == []
+    assert reddit_load.days_to_load(_request({"triggering_asset_events": empty})) == []
+    assert tasks.reddit_load({"triggering_asset_events": empty}) == []
     both = {"raw://madlake/reddit": [*empty["raw://madlake/reddit"], *events["raw://madlake/reddit"]]}
-    assert pipeline.days_to_load({"triggering_asset_events": both}) == [date(2025, 8, 7), date(2025, 8, 8)]
+    assert reddit_load.days_to_load(_request({"triggering_asset_events": both})) == [
+        date(2025, 8, 7),
+        date(2025, 8, 8),
+    ]
 
 
 def test_praws_rate_limiter_paces_requests_on_reddits_headers(lakehouse: Path) -> None:
@@ -357,7 +375,7 @@ def test_ingest_fails_when_nothing_at_all_answers(lakehouse: Path, tmp_path: Pat
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(RuntimeError, match="every request failed"):
-        pipeline.ingest(DAY, subreddits=["dataengineering", "analytics"], replay_dir=tmp_path / "empty")
+        reddit_ingest.ingest(DAY, subreddits=["dataengineering", "analytics"], replay_dir=tmp_path / "empty")
     (landing,) = list_landings(get_settings().raw_uri, DAY)  # the landing still says what failed
     assert [s["status"] for s in landing.manifest["skipped"]] == [404, 404]
 

@@ -38,7 +38,7 @@ def test_backfillable_dags_get_one_run_per_day_and_the_others_are_refused() -> N
     from airflow.models.backfill import Backfill, _create_backfill
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
-    from madlake.orchestration.runtime import run_day
+    from madlake.orchestration.request import RunRequest
     from sqlalchemy import delete, select
 
     _sync_dags()
@@ -74,7 +74,7 @@ def test_backfillable_dags_get_one_run_per_day_and_the_others_are_refused() -> N
                     assert dr.data_interval_end - dr.data_interval_start == timedelta(days=1), dr
                 context = {"dag_run": dr, "params": {}, "data_interval_start": dr.data_interval_start,
                            "logical_date": dr.logical_date}  # fmt: skip
-                days.append(run_day(context))
+                days.append(RunRequest.from_airflow(context).day)
             created[dag_id] = days
 
     with create_session() as session:  # leave no queued backfill runs behind for other tests' dag.test runs

@@ -82,7 +82,7 @@ def test_pypi_malformed_rows_go_to_dead_letters_and_the_good_rows_publish(
 
 
 def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakehouse: Path, tmp_path: Path) -> None:
-    from madlake.pipelines import reddit as pipeline
+    from madlake.pipelines import reddit_ingest, reddit_load
 
     from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
@@ -132,10 +132,10 @@ def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakeh
     ]
     thread_path.write_text(json.dumps(thread))
 
-    ingested = pipeline.ingest(
+    ingested = reddit_ingest.ingest(
         day, subreddits=["LocalLLaMA"], threads=["1mkowrw"], fetch_comments=False, replay_dir=replay, max_attempts=1
     )
-    result = pipeline.load(day)
+    result = reddit_load.load(day)
 
     dead = query(
         "select entity, reason, length(raw_payload) as n from rejected_records where source = 'reddit' "
@@ -175,7 +175,7 @@ def test_reddit_malformed_things_go_to_dead_letters_and_the_good_ones_load(lakeh
 def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_ones_load(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
     from madlake.sources.github.replay import ReplayServer
 
     from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR

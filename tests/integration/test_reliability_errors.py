@@ -145,16 +145,16 @@ def test_a_truncated_pypi_replay_gzip_names_the_file(tmp_path: Path, monkeypatch
 
 @pytest.mark.parametrize("subreddit", ["../../etc", "a/b", "", "x", "r/" + "a" * 30, "data engineering", "_x"])
 def test_reddit_archive_backfill_refuses_a_subreddit_that_is_not_one(tmp_path: Path, subreddit: str) -> None:
-    from madlake.pipelines.reddit import archive_backfill_task
+    from madlake.orchestration.tasks import reddit_archive_backfill
 
     params = {"subreddit": subreddit or " ", "start": "2021-01-01", "end": "2021-01-02", "archive": str(tmp_path)}
     with pytest.raises(ValueError, match="invalid subreddit"):
-        archive_backfill_task({"params": params})
+        reddit_archive_backfill({"params": params})
 
 
 def test_reddit_archive_backfill_names_a_bad_date(tmp_path: Path) -> None:
-    from madlake.pipelines.reddit import archive_backfill_task
+    from madlake.orchestration.tasks import reddit_archive_backfill
 
     params = {"subreddit": "dataengineering", "start": "2021-13-45", "end": "2021-01-02", "archive": str(tmp_path)}
     with pytest.raises(ValueError, match=r"param start='2021-13-45'"):
-        archive_backfill_task({"params": params})
+        reddit_archive_backfill({"params": params})

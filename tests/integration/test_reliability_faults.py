@@ -230,7 +230,7 @@ REDDIT_DAY = date(2025, 8, 8)
 def test_reddit_faults_are_retried_and_every_good_record_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from madlake.config import get_settings
     from madlake.names import Table
-    from madlake.pipelines import reddit as pipeline
+    from madlake.pipelines import reddit_load
     from madlake.sources.reddit.client import Credentials, RedditFetcher, make_reddit
     from madlake.sources.reddit.landing import LandingWriter
     from madlake.sources.replay_server import ReplayServer
@@ -266,7 +266,7 @@ def test_reddit_faults_are_retried_and_every_good_record_loads(tmp_path: Path, m
             fetcher.fetch_thread("1mkowrw", "threads")
             stats = fetcher.stats.summary()
             landing = writer.finish(stats)
-        loaded = pipeline.load(REDDIT_DAY, landings=[landing])
+        loaded = reddit_load.load(REDDIT_DAY, landings=[landing])
         return {"stats": stats, "loaded": loaded}
 
     tables = [Table.REDDIT_SUBMISSIONS, Table.REDDIT_COMMENTS]
@@ -299,8 +299,7 @@ def test_reddit_faults_are_retried_and_every_good_record_loads(tmp_path: Path, m
 
 def test_llm_faults_are_retried_and_every_item_is_enriched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from madlake.names import Table
-    from madlake.pipelines import mentions
-    from madlake.pipelines import reddit as reddit_pipeline
+    from madlake.pipelines import mentions, reddit_ingest, reddit_load
 
     from tests.integration.fake_openai import fake_openai
 
@@ -308,8 +307,8 @@ def test_llm_faults_are_retried_and_every_item_is_enriched(tmp_path: Path, monke
     proxies: list[FaultProxy] = []
 
     def run(label: str, with_faults: bool) -> dict[str, Any]:
-        reddit_pipeline.ingest(REDDIT_DAY, subreddits=["dataengineering"], threads=["1mkowrw"], max_attempts=1)
-        reddit_pipeline.load(REDDIT_DAY)
+        reddit_ingest.ingest(REDDIT_DAY, subreddits=["dataengineering"], threads=["1mkowrw"], max_attempts=1)
+        reddit_load.load(REDDIT_DAY)
         faults = (
             [
                 ProxyFault("/v1/chat/completions", "429", retry_after=1, after=1),
@@ -360,7 +359,7 @@ def test_github_faults_are_retried_and_every_repository_is_snapshotted(
 ) -> None:
     from madlake.config import get_settings
     from madlake.names import Table
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
     from madlake.sources.github.replay import ReplayServer
 
     monkeypatch.setenv("MADLAKE_PROFILE", "local")

@@ -57,7 +57,7 @@ def _records(m: Any, wrap: Any) -> Any:
     n=1100,  # identical bad records (the ``null`` ones) are one dead letter: 1,100 generated, > 1,000 distinct
 )
 def fuzz_reddit(case: FuzzCase) -> FuzzOutcome:
-    from madlake.pipelines import reddit as pipeline
+    from madlake.pipelines import reddit_ingest, reddit_load
 
     day = date(2025, 8, 8)
     replay = case.tmp / "replay" / "reddit"
@@ -70,8 +70,8 @@ def fuzz_reddit(case: FuzzCase) -> FuzzOutcome:
     listing["data"]["children"] = good + [_records(m, lambda r: {"kind": "t3", "data": r}) for m in bad]
     random.Random(case.seed).shuffle(listing["data"]["children"])
     listing_path.write_text(json.dumps(listing))
-    pipeline.ingest(day, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay, max_attempts=1)
-    pipeline.load(day)
+    reddit_ingest.ingest(day, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay, max_attempts=1)
+    reddit_load.load(day)
     dead = _query(
         "select reason from rejected_records where source = 'reddit' and entity = 'submission' and run_date = ?",
         [day.isoformat()],
@@ -118,7 +118,7 @@ def fuzz_pypi_daily(case: FuzzCase) -> FuzzOutcome:
     seed=13,
 )  # fmt: skip
 def fuzz_github_snapshots(case: FuzzCase) -> FuzzOutcome:
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
     from madlake.sources.github.replay import ReplayServer
 
     day = date(2026, 8, 22)

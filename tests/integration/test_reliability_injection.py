@@ -95,19 +95,19 @@ def test_hostile_names_are_data_in_sql(lakehouse: Path) -> None:
 
 
 def test_hostile_subreddit_thread_and_repo_params_are_refused_before_any_request(lakehouse: Path) -> None:
-    from madlake.pipelines import github
-    from madlake.pipelines import reddit as pipeline
+    from madlake.pipelines import github_stars as github
+    from madlake.pipelines import reddit_ingest
 
     refused = 0
     day = date(2025, 8, 8)
     for name in ("dataengineering/../../api/v1/me", "x' or 1=1", "data engineering", "a" * 300):
         with pytest.raises(ValueError, match="subreddit") as exc:
-            pipeline.ingest(day, subreddits=[name], fetch_comments=False, max_attempts=1)
+            reddit_ingest.ingest(day, subreddits=[name], fetch_comments=False, max_attempts=1)
         assert repr(name)[:40].strip("'\"") in str(exc.value) or name[:20] in str(exc.value)
         refused += 1
     for thread in ("1mkowrw/../../r/x", "1mkowrw?limit=1", "'; drop"):
         with pytest.raises(ValueError, match="submission id") as exc:
-            pipeline.ingest(day, subreddits=["dataengineering"], threads=[thread], fetch_comments=False)
+            reddit_ingest.ingest(day, subreddits=["dataengineering"], threads=[thread], fetch_comments=False)
         refused += 1
     for repo in ("duckdb/duckdb/../../user", "../..", "duckdb/duckdb?per_page=1", "a b/c"):
         with pytest.raises(ValueError, match="repositor") as exc:
@@ -120,8 +120,7 @@ def test_prompt_injection_in_a_post_does_not_change_the_output_contract(
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from madlake.mentions.models import UsageKind
-    from madlake.pipelines import mentions
-    from madlake.pipelines import reddit as pipeline
+    from madlake.pipelines import mentions, reddit_ingest, reddit_load
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
 
     from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
@@ -142,8 +141,8 @@ def test_prompt_injection_in_a_post_does_not_change_the_output_contract(
     evil["data"].update(id="zzinject1", title="Honest question about DuckDB", selftext=injection)
     listing["data"]["children"].append(evil)
     listing_path.write_text(json.dumps(listing))
-    pipeline.ingest(date(2025, 8, 8), subreddits=["dataengineering"], fetch_comments=False, replay_dir=replay)
-    pipeline.load(date(2025, 8, 8))
+    reddit_ingest.ingest(date(2025, 8, 8), subreddits=["dataengineering"], fetch_comments=False, replay_dir=replay)
+    reddit_load.load(date(2025, 8, 8))
 
     obeyed = []
     honest = fake_module.default_answer

@@ -46,7 +46,7 @@ def _query(sql: str, params: list | None = None) -> list[dict]:
 
 
 def test_out_of_range_and_oversized_values_refuse_the_record_not_the_day(lakehouse: Path, tmp_path: Path) -> None:
-    from madlake.pipelines import reddit as pipeline
+    from madlake.pipelines import reddit_ingest, reddit_load
 
     from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
@@ -65,8 +65,8 @@ def test_out_of_range_and_oversized_values_refuse_the_record_not_the_day(lakehou
     listing["data"]["children"] = good + bad
     listing_path.write_text(json.dumps(listing))
 
-    pipeline.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay, max_attempts=1)
-    result = pipeline.load(DAY)
+    reddit_ingest.ingest(DAY, subreddits=["LocalLLaMA"], fetch_comments=False, replay_dir=replay, max_attempts=1)
+    result = reddit_load.load(DAY)
 
     dead = _query(
         "select record_id, reason from rejected_records where source = 'reddit' and entity = 'submission' "
@@ -143,7 +143,7 @@ def test_undecodable_text_never_overwrites_a_good_version(lakehouse: Path) -> No
     from madlake.lakehouse.writes import CommitContext
     from madlake.models.reddit import submission_row
     from madlake.names import Table
-    from madlake.pipelines.reddit import merge_rows
+    from madlake.pipelines.reddit_merge import merge_rows
 
     ensure_tables()
     ctx = CommitContext("test", "r", "reddit")

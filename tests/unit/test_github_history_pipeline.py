@@ -209,7 +209,7 @@ def test_run_task_reads_a_conf_range_and_annotates_the_asset(lakehouse: Path) ->
 
     from airflow.sdk import Asset
     from madlake.names import asset_uri
-    from madlake.pipelines.github_history import run_task
+    from madlake.orchestration.tasks import github_history as run_task
 
     class OutletEvents(dict):
         def __missing__(self, key: Asset) -> SimpleNamespace:

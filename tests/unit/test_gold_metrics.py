@@ -29,7 +29,7 @@ def _write(name: str, rows: list[dict[str, Any]]) -> None:
     table = ensure_table(contract_spec(name))
     columns = {k: [r.get(k) for r in rows] for k in rows[0]}
     data = fit_to_table(table.schema().as_arrow(), columns)
-    table.append(data, snapshot_properties=CommitContext.current(source="test").properties())
+    table.append(data, snapshot_properties=CommitContext.standalone("test").properties())
 
 
 def _tools() -> None:
@@ -72,7 +72,7 @@ def _tools() -> None:
             "open_source": False,
         },
     ]
-    replace_partition(table, rows_to_arrow(table, rows), AlwaysTrue(), CommitContext.current(source="test"))
+    replace_partition(table, rows_to_arrow(table, rows), AlwaysTrue(), CommitContext.standalone("test"))
 
 
 def _pypi(day: date, project: str, pip: int, ci: int, mirror: int) -> list[dict[str, Any]]:
@@ -439,7 +439,7 @@ def test_a_failed_audit_publishes_nothing_and_is_recorded(small_lake: Path) -> N
     rows = dim.scan().to_arrow()
     import pyarrow as pa
 
-    replace_partition(dim, pa.concat_tables([rows, rows.slice(0, 1)]), AlwaysTrue(), CommitContext.current("test"))
+    replace_partition(dim, pa.concat_tables([rows, rows.slice(0, 1)]), AlwaysTrue(), CommitContext.standalone("test"))
     with pytest.raises(AuditFailedError, match="duplicated keys"):
         build_gold(DAY, start=DAY - timedelta(days=1), end=DAY)
     assert _rows(Table.TOOL_DAILY_METRICS) == before  # neither day was written

@@ -12,7 +12,7 @@ from madlake.lakehouse.tables import load_table
 from madlake.lakehouse.writes import CommitContext
 from madlake.models.reddit import comment_row, submission_row
 from madlake.names import Table
-from madlake.pipelines.reddit import merge_rows
+from madlake.pipelines.reddit_merge import merge_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "include" / "madlake" / "replay" / "reddit"

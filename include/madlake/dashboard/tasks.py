@@ -6,16 +6,19 @@ import logging
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from madlake.lakehouse.writes import CommitContext
 
 log = logging.getLogger(__name__)
 
 
-def refresh_freshness(day: date) -> dict[str, int]:
+def refresh_freshness(day: date, ctx: CommitContext | None = None) -> dict[str, int]:
     """Measure every table's freshness from Iceberg metadata and replace ``source_freshness`` rows of ``day``."""
     from madlake.ops.freshness import refresh_source_freshness
 
-    return refresh_source_freshness(day)
+    return refresh_source_freshness(day, ctx=ctx)
 
 
 def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:

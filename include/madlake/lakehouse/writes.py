@@ -53,16 +53,11 @@ class CommitContext:
         return {PROP_DAG_ID: self.dag_id, PROP_RUN_ID: self.run_id, PROP_SOURCE: self.source}
 
     @classmethod
-    def current(cls, source: str, *, default_dag_id: str = "cli") -> CommitContext:
-        """The context of the running Airflow task, or a ``cli`` context (with a unique run id) outside Airflow."""
-        try:
-            from airflow.sdk import get_current_context
-
-            ctx = get_current_context()
-            return cls(dag_id=ctx["dag"].dag_id, run_id=str(ctx["run_id"]), source=source)
-        except Exception:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-            return cls(dag_id=default_dag_id, run_id=f"{default_dag_id}__{stamp}__{os.getpid()}", source=source)
+    def standalone(cls, source: str, *, dag_id: str = "cli") -> CommitContext:
+        """A context outside Airflow (a command, a test) with a unique run id. A DAG task gets its context from its
+        run request instead (:meth:`madlake.orchestration.request.RunRequest.commit`)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        return cls(dag_id=dag_id, run_id=f"{dag_id}__{stamp}__{os.getpid()}", source=source)
 
 
 # --------------------------------------------------------------------------------------------------------------------

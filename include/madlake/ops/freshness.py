@@ -25,6 +25,7 @@ from madlake.names import PROP_DAG_ID, PROP_RUN_ID, PROP_SOURCE, Table
 if TYPE_CHECKING:
     from pyiceberg.table import Table as IcebergTable
 
+    from madlake.lakehouse import writes
     from madlake.lakehouse.spec import TableSpec
 
 log = logging.getLogger(__name__)
@@ -196,7 +197,9 @@ def measure_freshness(check_date: date, *, now: datetime | None = None) -> list[
     return rows
 
 
-def refresh_source_freshness(check_date: date, *, now: datetime | None = None) -> dict[str, int]:
+def refresh_source_freshness(
+    check_date: date, *, now: datetime | None = None, ctx: writes.CommitContext | None = None
+) -> dict[str, int]:
     """Measure and write ``source_freshness`` for ``check_date`` (replacing that day's rows). Returns counts."""
     from pyiceberg.expressions import EqualTo
 
@@ -205,7 +208,7 @@ def refresh_source_freshness(check_date: date, *, now: datetime | None = None) -
 
     rows = measure_freshness(check_date, now=now)
     table = load_table(Table.SOURCE_FRESHNESS)
-    ctx = writes.CommitContext.current(source="ops")
+    ctx = ctx or writes.CommitContext.standalone("ops")
     df = writes.rows_to_arrow(table, [r.__dict__ for r in rows])
     writes.replace_partition(table, df, EqualTo("check_date", check_date.isoformat()), ctx)
     stale = sum(1 for r in rows if r.load_lag_hours > 48)

@@ -36,7 +36,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -522,7 +522,7 @@ def maintain_table(
 ) -> TableReport:
     """Compact, expire and clean one table (see the module docstring); returns the report with before/after stats."""
     policy = policy or MaintenancePolicy()
-    ctx = ctx or CommitContext.current(source="maintenance", default_dag_id="maintain")
+    ctx = ctx or CommitContext.standalone("maintenance", dag_id="maintain")
     started = time.perf_counter()
     name = ".".join(table.name())
     report = TableReport(table=name, dry_run=policy.dry_run)
@@ -595,7 +595,7 @@ def maintain(
     from madlake.config import get_settings
 
     policy = policy or MaintenancePolicy()
-    ctx = ctx or CommitContext.current(source="maintenance", default_dag_id="maintain")
+    ctx = ctx or CommitContext.standalone("maintenance", dag_id="maintain")
     settings = get_settings()
     wanted = list(names) if names is not None else maintainable_tables()
     reports: list[TableReport] = []
@@ -681,7 +681,7 @@ def athena_maintenance(name: str, policy: MaintenancePolicy, engine: AthenaEngin
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def policy_from_params(params: dict[str, Any]) -> MaintenancePolicy:
+def policy_from_params(params: Mapping[str, Any]) -> MaintenancePolicy:
     """A policy from the DAG's params (``retention_days``, ``orphan_min_age_hours``, ``dry_run``), else defaults."""
     defaults = MaintenancePolicy()
     retention = params.get("retention_days")
@@ -693,9 +693,9 @@ def policy_from_params(params: dict[str, Any]) -> MaintenancePolicy:
     )
 
 
-def maintain_from_params(table: str, params: dict[str, Any]) -> dict[str, Any]:
+def maintain_from_params(table: str, params: Mapping[str, Any], ctx: CommitContext | None = None) -> dict[str, Any]:
     """Task body of ``lakehouse_maintenance.maintain_table``: maintain one table, return its report as a dict."""
-    (report,) = maintain([table], policy_from_params(params))
+    (report,) = maintain([table], policy_from_params(params), ctx)
     return report.as_dict()
 
 

@@ -33,7 +33,7 @@ DATE_HELP = (
 def day_params(ranges: bool = True, date_help: str = DATE_HELP) -> dict[str, Any]:
     """The trigger-form params of a date-driven DAG: ``date``, and ``start``/``end`` (inclusive) when ``ranges``.
 
-    The rule they follow is :func:`madlake.orchestration.runtime.run_day` (documented in docs/operations.md).
+    The rule they follow is :attr:`madlake.orchestration.request.RunRequest.day` (documented in docs/operations.md).
     """
     from airflow.sdk import Param
 

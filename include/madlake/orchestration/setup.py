@@ -157,24 +157,3 @@ def setup_airflow(path: Path | None = None, *, migrate: bool = True) -> SetupRep
     for line in report.lines():
         log.info("airflow setup: %s", line)
     return report
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# CLI: madlake airflow setup
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _cmd_setup(args: Any) -> int:
-    report = setup_airflow(Path(args.settings) if args.settings else None, migrate=not args.no_migrate)
-    for line in report.lines():
-        print(line)  # noqa: T201 - a command's output
-    return 0
-
-
-def register(sub: Any) -> None:
-    group = sub.add_parser("airflow", help="prepare an Airflow deployment for madlake (pools, connections, variables)")
-    cmds = group.add_subparsers(dest="airflow_command", required=True)
-    p = cmds.add_parser("setup", help="migrate the metadata DB, create the pools, import connections and variables")
-    p.add_argument("--settings", help="an airflow_settings.yaml (default: the repository's)")
-    p.add_argument("--no-migrate", action="store_true", help="do not migrate the metadata database first")
-    p.set_defaults(handler=_cmd_setup)

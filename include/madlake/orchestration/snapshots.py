@@ -14,7 +14,8 @@ Shared by ``github_metrics`` and, in live mode, ``reddit_ingest`` (the Reddit AP
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+
+from madlake.orchestration.request import RunRequest
 
 #: Run types a snapshot DAG accepts: its schedule and manual triggers, never an Airflow backfill.
 SNAPSHOT_RUN_TYPES = ("scheduled", "manual")
@@ -24,8 +25,8 @@ def refuse_past_snapshot(
     dag_id: str,
     *,
     history: str,
+    request: RunRequest,
     live: bool | None = None,
-    context: dict[str, Any] | None = None,
     today: date | None = None,
 ) -> date:
     """Check that this run may take a snapshot; return the day to file it under.
@@ -33,23 +34,20 @@ def refuse_past_snapshot(
     Args:
         dag_id: the snapshot DAG (named in the message).
         history: where history comes from instead (named in the message), e.g. ``"github_history"``.
+        request: the run.
         live: whether the source is live (default: from ``MADLAKE_SOURCE_MODE`` / the profile).
-        context: the task context (default: the current one).
         today: for tests.
 
     Raises:
         RefusedDateError: a backfill run, or (live) a day before yesterday.
     """
     from madlake.orchestration.failures import RefusedDateError
-    from madlake.orchestration.runtime import _context, run_day, run_type
     from madlake.orchestration.schedule import source_mode
 
-    context = _context(context)
     live = (source_mode() == "live") if live is None else live
     today = today or datetime.now(UTC).date()
-    kind = run_type(context)
-    day = run_day(context)
-    if kind == "backfill":
+    day = request.day
+    if request.run_type == "backfill":
         raise RefusedDateError(
             f"{dag_id} takes snapshots of now and cannot be backfilled: a run for {day} would file today's "
             f"figures under {day}. History comes from {history}."

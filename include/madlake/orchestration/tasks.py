@@ -1,8 +1,10 @@
-"""Task bodies that add madlake's run policy around a pipeline call: which day(s), may it run, what it announces.
+"""Task bodies: the seam between Airflow and the pipelines. One function per DAG task that needs its run.
 
-Each function is one DAG task's body (called from ``dags/``); the pipelines in ``madlake.pipelines`` stay free of
-Airflow. Every function reads the day(s) with :mod:`madlake.orchestration.runtime` (the logical-date rule), logs the
-day it loaded first, and attaches what it changed to its outlet asset event (:func:`events.announce`).
+Each function builds the run's :class:`~madlake.orchestration.request.RunRequest` once from the Airflow context
+(:func:`~madlake.orchestration.runtime.current_request`), adds madlake's run policy (which day(s), may it run at all),
+calls the pipeline in ``madlake.pipelines`` with the request, and attaches what it changed to its outlet asset event
+(:func:`events.announce`). The pipelines never see Airflow. ``context`` (default: the running task's) lets a test
+hand in a context of its own.
 """
 
 from __future__ import annotations
@@ -10,29 +12,33 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from madlake.names import Dag, Table
+from madlake.orchestration.request import RunRequest
+from madlake.orchestration.runtime import current_request
 
 log = logging.getLogger(__name__)
 
 
-def _ctx() -> dict[str, Any]:
-    from airflow.sdk import get_current_context
+def _set_outlet_extra(context: Mapping[str, Any], uri: str, extra: dict[str, Any]) -> None:
+    """Attach ``extra`` to the running task's outlet event of asset ``uri`` (no-op outside a task)."""
+    events = context.get("outlet_events")
+    if events is not None:
+        from airflow.sdk import Asset
 
-    return dict(get_current_context())
+        events[Asset(uri)].extra = extra
 
 
 @contextlib.contextmanager
-def _catchup_byte_cap(context: dict[str, Any], days: Sequence[date]) -> Iterator[None]:
+def _catchup_byte_cap(request: RunRequest, days: Sequence[date]) -> Iterator[None]:
     """Live BigQuery catch-up/backfill days run under ``MADLAKE_PYPI_CATCHUP_MAX_BYTES`` (the lower of the two caps)."""
-    from madlake.orchestration.runtime import run_type
     from madlake.orchestration.schedule import catchup_byte_cap, source_mode
 
     old_day = min(days) < datetime.now(UTC).date() - timedelta(days=2)
-    catching_up = run_type(context) == "backfill" or (run_type(context) == "scheduled" and old_day)
+    catching_up = request.run_type == "backfill" or (request.run_type == "scheduled" and old_day)
     key = "MADLAKE_PYPI_MAX_BYTES_BILLED"
     previous = os.environ.get(key)
     if source_mode() != "live" or not catching_up:
@@ -52,19 +58,24 @@ def _catchup_byte_cap(context: dict[str, Any], days: Sequence[date]) -> Iterator
             os.environ[key] = previous
 
 
-def pypi_downloads() -> dict[str, Any]:
+# --------------------------------------------------------------------------------------------------------------------
+# PyPI
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def pypi_downloads(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``pypi_downloads.load_pypi_day``: the run's day (or ``start``..``end``), write-audit-publish per day.
 
     Replay mode: days without a replay file are skipped with a message (a run with none left is *skipped*).
     A day that has not ended is refused (no retries). Announces ``{table, days, rows}``.
     """
     from madlake.orchestration.events import announce
-    from madlake.orchestration.runtime import refuse_future, require_replay_day, run_days
+    from madlake.orchestration.runtime import refuse_future, require_replay_day
     from madlake.orchestration.schedule import replay_days, source_mode
     from madlake.pipelines.pypi import load_day
 
-    context = _ctx()
-    days = run_days(context)
+    request, context = current_request(context)
+    days = request.days
     for day in days:
         refuse_future(day, what=Dag.PYPI_DOWNLOADS)
     if len(days) == 1:
@@ -78,9 +89,9 @@ def pypi_downloads() -> dict[str, Any]:
         if not days:
             require_replay_day("pypi", missing[0])  # raises the skip with the coverage message
     summaries = []
-    with _catchup_byte_cap(context, days):
+    with _catchup_byte_cap(request, days):
         for day in days:
-            summaries.append(load_day(day))
+            summaries.append(load_day(day, request))
     rows = sum(int(s.get("rows") or 0) for s in summaries)
     announce(Table.PYPI_DOWNLOADS, days=days, rows=rows, context=context)
     result: dict[str, Any] = summaries[0] if len(summaries) == 1 else {"days": len(days), "rows": rows}
@@ -90,53 +101,177 @@ def pypi_downloads() -> dict[str, Any]:
     return result
 
 
-def github_snapshot() -> dict[str, Any]:
+def pypi_monthly(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``pypi_monthly.load_pypi_snapshots``: the snapshots dated in the run's range (its month, or ``start``..``end``).
+
+    Annotates the ``pypi_downloads_monthly`` event with ``{table, months, snapshot_dates, rows}``.
+    """
+    from madlake.names import asset_uri
+    from madlake.pipelines.pypi_monthly import asset_extra, load_range, run_range
+
+    request, context = current_request(context)
+    start, end = run_range(request)
+    summary = load_range(start, end, request)
+    _set_outlet_extra(context, asset_uri(Table.PYPI_DOWNLOADS_MONTHLY), asset_extra(summary))
+    return summary
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# GitHub
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def github_history(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``github_history.load_github_history``: replace the run's day (or ``start``..``end``) of ``github_repo_history``.
+
+    Annotates the ``github_repo_history`` event with ``{table, days: [first, last], rows}``.
+    """
+    from madlake.names import asset_uri
+    from madlake.pipelines.github_history import asset_extra, load_range, run_range
+
+    request, context = current_request(context)
+    start, end = run_range(request)
+    summary = load_range(start, end, request)
+    _set_outlet_extra(context, asset_uri(Table.GITHUB_REPO_HISTORY), asset_extra(summary))
+    return summary
+
+
+def github_snapshot(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``github_metrics.snapshot_repositories``: refuse backfills/past days, snapshot, announce ``{table, days}``."""
     from madlake.orchestration.events import announce
     from madlake.orchestration.snapshots import refuse_past_snapshot
-    from madlake.pipelines.github import snapshot_repos
+    from madlake.pipelines.github_snapshots import snapshot_repos
 
-    context = _ctx()
-    day = refuse_past_snapshot(Dag.GITHUB_METRICS, history="github_history and github_star_history", context=context)
-    summary = snapshot_repos(day)
+    request, context = current_request(context)
+    day = refuse_past_snapshot(Dag.GITHUB_METRICS, history="github_history and github_star_history", request=request)
+    summary = snapshot_repos(day, request)
     announce(Table.GITHUB_REPO_SNAPSHOTS, days=[day], rows=summary.get("rows"), context=context)
     log.info("github_metrics snapshot filed under %s: %s rows", day, summary.get("rows"))
     return summary
 
 
-def github_star_history(params: dict[str, Any]) -> dict[str, Any]:
+def github_star_history(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``github_star_history.backfill_stars``: ``since``..``date`` for ``repos``; announces the days of the window."""
     from madlake.orchestration.events import announce
     from madlake.orchestration.failures import RefusedDateError
-    from madlake.orchestration.runtime import run_day
-    from madlake.pipelines.github import DEFAULT_HISTORY_DAYS, backfill_star_history
+    from madlake.pipelines.github_stars import DEFAULT_HISTORY_DAYS, backfill_star_history
 
-    context = _ctx()
-    until = run_day(context)
-    try:
-        since = (
-            date.fromisoformat(str(params["since"])[:10])
-            if params.get("since")
-            else until - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
-        )
-    except ValueError:
-        raise RefusedDateError(f"param since={params.get('since')!r} is not a date (YYYY-MM-DD)") from None
+    request, context = current_request(context)
+    until = request.day
+    since = request.date_param("since") or until - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
     if since > until:
         raise RefusedDateError(f"since {since} is after the last day {until}")
     log.info("github_star_history: stars from %s to %s", since, until)
-    summary = backfill_star_history(params.get("repos") or None, since, until, restart=bool(params.get("restart")))
+    repos = request.param("repos") or None
+    summary = backfill_star_history(repos, since, until, request, restart=bool(request.param("restart")))
     days = [since + timedelta(days=i) for i in range((until - since).days + 1)]
     announce(Table.GITHUB_STARS_DAILY, days=days, rows=summary.get("days"), context=context)
     return summary
 
 
-def reddit_mentions(context: dict[str, Any]) -> dict[str, Any]:
-    """``reddit_mentions.extract_and_enrich``: process, then announce the days of the items whose rows changed."""
-    from madlake.orchestration.events import announce
-    from madlake.pipelines.mentions import process_task
+# --------------------------------------------------------------------------------------------------------------------
+# Reddit
+# --------------------------------------------------------------------------------------------------------------------
 
+
+def csv_list(value: object) -> list[str]:
+    """A comma-separated param (or a list) as a list of non-empty, stripped strings."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def reddit_ingest(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``reddit_ingest.ingest``: land the run's day with the DAG params; annotate the raw asset with the landing."""
+    from madlake.names import raw_asset_uri
+    from madlake.pipelines.reddit_ingest import LivePastDayError, ingest
+
+    request, context = current_request(context)
+    try:
+        summary = ingest(
+            request.day,
+            subreddits=csv_list(request.param("subreddits")) or None,
+            limit=int(request.param("limit", 100)),
+            more_budget=int(request.params.get("more_budget", 32) or 0),
+            threads=csv_list(request.param("threads")),
+            request=request,
+        )
+    except LivePastDayError as exc:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(str(exc)) from exc  # retrying cannot help
+    _set_outlet_extra(context, raw_asset_uri("reddit"), {"day": summary["day"], "landing": summary["landing"]})
+    return summary
+
+
+def reddit_load(context: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """``reddit_load.load``: ``start``..``end`` in one merge per table, else every day the triggering ingests name
+    (:func:`~madlake.pipelines.reddit_load.days_to_load`)."""
+    from madlake.pipelines.reddit_load import days_to_load, load, load_days
+
+    request, _ = current_request(context)
+    first, last = request.date_param("start"), request.date_param("end")
+    if first and last:
+        if last < first:
+            raise ValueError(f"reddit_load: end {last} is before start {first}")
+        return [load_days([first + timedelta(days=i) for i in range((last - first).days + 1)], request)]
+    days = days_to_load(request)
+    if not days:
+        log.info("The triggering ingest(s) landed nothing (no recorded listing that day): nothing to load")
+    return [load(day, request) for day in days]
+
+
+def reddit_archive_backfill(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``reddit_archive_backfill.backfill``: the archive (or recorded threads) backfill with the DAG params.
+
+    Raises:
+        ValueError: a missing or malformed param (named in the message).
+    """
+    from madlake.models.reddit import subreddit_name
+    from madlake.pipelines.reddit_archive import archive_backfill, recorded_threads_backfill
+
+    request, _ = current_request(context)
+    params = request.params
+    recorded = bool(params.get("recorded_threads"))
+    missing = [
+        p for p in ("subreddit", "start", "end", "archive") if not params.get(p) and not (recorded and p == "archive")
+    ]
+    if missing:
+        raise ValueError(f"reddit_archive_backfill needs params {missing}")
+    days = {}
+    for key in ("start", "end"):
+        try:
+            days[key] = date.fromisoformat(str(params[key])[:10])
+        except ValueError as exc:
+            raise ValueError(
+                f"reddit_archive_backfill: param {key}={params[key]!r} is not a YYYY-MM-DD day ({exc})"
+            ) from None
+    # The subreddit becomes part of file paths: refuse anything but a subreddit name.
+    subreddit = subreddit_name(params["subreddit"])
+    kinds = csv_list(params.get("kinds")) or ("submissions", "comments")
+    if not recorded:
+        return archive_backfill(
+            subreddit, days["start"], days["end"], archive=str(params["archive"]), kinds=kinds, request=request
+        )
+    return recorded_threads_backfill(subreddit, days["start"], days["end"], kinds=kinds, request=request)
+
+
+def reddit_mentions(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``reddit_mentions.extract_and_enrich``: process with the run params ``since`` (ISO instant), ``reprocess_all``
+    and ``method``, then announce the days of the items whose rows changed."""
+    from madlake.orchestration.events import announce
+    from madlake.pipelines.mentions import process
+
+    request, context = current_request(context)
+    since = request.param("since")
     started = datetime.now(UTC)
-    summary = process_task(context)
+    summary = process(
+        since=datetime.fromisoformat(str(since)).astimezone(UTC) if since else None,
+        reprocess_all=bool(request.param("reprocess_all")),
+        method=request.param("method", "auto"),
+        request=request,
+    )
     days = _mention_days_since(started) if summary.get("rows") or summary.get("items") else []
     announce(Table.REDDIT_MENTIONS, days=days, rows=summary.get("rows"), context=context)
     return summary
@@ -157,17 +292,47 @@ def _mention_days_since(started: datetime) -> list[date]:
     return sorted({ts.astimezone(UTC).date() for ts in rows.column("created_at").to_pylist() if ts is not None})
 
 
-def tools_catalog() -> int:
+# --------------------------------------------------------------------------------------------------------------------
+# Catalog, gold, dashboard, maintenance
+# --------------------------------------------------------------------------------------------------------------------
+
+
+def tools_catalog(context: Mapping[str, Any] | None = None) -> int:
     """``tools_catalog.load_dim_tools``: load the catalog; the event names no day (the catalog has no date)."""
     from madlake.orchestration.events import announce
     from madlake.pipelines.tools import load_dim_tools
 
-    n = load_dim_tools()
-    announce(Table.DIM_TOOLS, rows=n)
+    request, context = current_request(context)
+    n = load_dim_tools(request)
+    announce(Table.DIM_TOOLS, rows=n, context=context)
     return n
 
 
-def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
+def dashboard_freshness(context: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """``dashboard_publish.refresh_freshness``: replace the run day's ``source_freshness`` rows."""
+    from madlake.dashboard.tasks import refresh_freshness
+
+    request, _ = current_request(context)
+    return refresh_freshness(request.day, request.commit("ops"))
+
+
+def dashboard_publish(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``dashboard_publish.build_and_publish``: build the site and publish it (to the ``target`` param if given)."""
+    from madlake.dashboard.tasks import build_and_publish
+
+    request, _ = current_request(context)
+    return build_and_publish(request.day, target=request.param("target"))
+
+
+def maintain_table(table: str, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``lakehouse_maintenance.maintain_table``: compact, expire and clean ``table`` under the run's params."""
+    from madlake.ops.maintenance import maintain_from_params
+
+    request, _ = current_request(context)
+    return maintain_from_params(table, request.params, request.commit("maintenance"))
+
+
+def gold_metrics(gold_tables: Sequence[str], context: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``gold_metrics.build_gold_metrics``: recompute the periods the run's asset events name, or its params' days.
 
     In order: ``start``/``end`` or ``date`` (params/conf) recompute those days; else the union of the periods the
@@ -184,28 +349,27 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
         gold_periods,
         triggering_events,
     )
-    from madlake.orchestration.runtime import _explicit, run_day
     from madlake.pipelines.gold import build_gold, build_gold_months
 
-    context = _ctx()
-    day = run_day(context)
-    start, end = _explicit(context, "start"), _explicit(context, "end")
-    monthly_start = _explicit(context, "monthly_start")
+    request, context = current_request(context)
+    day = request.day
+    start, end = request.date_param("start"), request.date_param("end")
+    monthly_start = request.date_param("monthly_start")
     periods: list[tuple[date, date]] = []
     summaries: list[dict[str, Any]] = []
     events = triggering_events(context)
     # History sources feed only the monthly tables: rebuild the months they name in one pass, not years of days.
     monthly_tables = {Table.PYPI_DOWNLOADS_MONTHLY, Table.GITHUB_REPO_HISTORY}
     history = [ev for ev in events if str((_extra_of(ev) or {}).get("table")) in monthly_tables]
-    if not (start or end or _explicit(context, "date")) and history:
+    if not (start or end or request.date_param("date")) and history:
         spans = affected_periods(history)
         if spans:
             first, last = min(s for s, _ in spans), max(e for _, e in spans)
             log.info("History events name %s..%s: rebuilding the monthly gold tables for those months", first, last)
-            summaries.append(build_gold_months(first, last, newest_day=last))
+            summaries.append(build_gold_months(first, last, newest_day=last, request=request))
         if len(history) == len(events):
             events = []
-    if not (start or end or _explicit(context, "date")) and events:
+    if not (start or end or request.date_param("date")) and events:
         periods = gold_periods(context)
         if not periods and not summaries:  # only events that name no day (a catalog change): refresh gold's newest day
             held = gold_days()
@@ -217,9 +381,9 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
             log.info("Triggering events name no day (catalog change): recomputing gold's newest day %s", newest)
             periods = [(newest, newest)]
     if periods:
-        summaries += [build_gold(day, start=s, end=e) for s, e in periods]
+        summaries += [build_gold(day, start=s, end=e, request=request) for s, e in periods]
     elif not summaries:
-        summaries.append(build_gold(day, start=start, end=end, monthly_start=monthly_start))
+        summaries.append(build_gold(day, start=start, end=end, monthly_start=monthly_start, request=request))
     rows: dict[str, int] = {}
     days: list[date] = []
     for s in summaries:

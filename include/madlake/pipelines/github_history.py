@@ -31,7 +31,6 @@ best-of-python}`` (the bundled trimmed copy, or a folder laid out like the histo
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 import warnings
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from madlake.names import Table
+from madlake.orchestration.request import RunRequest
 
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
@@ -353,6 +353,7 @@ def _log_missing(collected: Collected) -> None:
 def load_range(
     start: date,
     end: date,
+    request: RunRequest | None = None,
     *,
     source_mode: str | None = None,
     progress: bool = False,
@@ -362,6 +363,7 @@ def load_range(
     """Load every day ``start..end`` (inclusive) into ``github_repo_history``; see the module docstring.
 
     Args:
+        request: the run (its DAG and run id tag the commits; ``None``: a standalone run).
         source_mode: ``replay`` or ``live`` (default: the profile's).
         progress: show a tqdm bar (files in replay, days live).
         client: a live client to use instead of one built from the settings (closed by the caller).
@@ -373,7 +375,6 @@ def load_range(
         RawFileError: a live file could not be fetched (months already committed stay committed).
     """
     from madlake.config import get_settings
-    from madlake.lakehouse.writes import CommitContext
 
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
@@ -382,7 +383,7 @@ def load_range(
     if mode not in ("replay", "live"):
         raise ValueError(f"source mode must be 'replay' or 'live', got {mode!r}")
     names = names if names is not None else github_names()
-    ctx = CommitContext.current(source=SOURCE)
+    ctx = (request or RunRequest.for_cli(start=start, end=end)).commit(SOURCE)
     started = time.perf_counter()
     timings: dict[str, float] = {"collect": 0.0, "write": 0.0}
     chunks: list[tuple[Collected, dict[str, Any]]] = []
@@ -469,9 +470,9 @@ def _summary(
     }
 
 
-def load_day(day: date, *, source_mode: str | None = None) -> dict[str, Any]:
+def load_day(day: date, request: RunRequest | None = None, *, source_mode: str | None = None) -> dict[str, Any]:
     """:func:`load_range` of one day (the scheduled run and one run of an Airflow backfill)."""
-    return load_range(day, day, source_mode=source_mode)
+    return load_range(day, day, request, source_mode=source_mode)
 
 
 def asset_extra(summary: Mapping[str, Any]) -> dict[str, Any]:
@@ -479,69 +480,14 @@ def asset_extra(summary: Mapping[str, Any]) -> dict[str, Any]:
     return {"table": Table.GITHUB_REPO_HISTORY, "days": [summary["start"], summary["end"]], "rows": summary["rows"]}
 
 
-def run_task(context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The DAG task body: the run's day, or the inclusive ``start``..``end`` range of the run's conf/params.
+def run_range(request: RunRequest) -> tuple[date, date]:
+    """The days a DAG run replaces: the inclusive ``start``..``end`` of its params/conf, else its day.
 
     Scheduled runs and Airflow backfills load exactly their data interval's day. A manual run with conf
     ``{"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}`` loads the range in one run (the whole history from 2018-12-18 in
-    under a minute on replay). Annotates the ``github_repo_history`` asset event with :func:`asset_extra`.
+    under a minute on replay).
     """
-    from madlake.orchestration.runtime import run_day
-
-    if context is None:
-        from airflow.sdk import get_current_context
-
-        context = dict(get_current_context())
-    params = context.get("params") or {}
-    conf = getattr(context.get("dag_run"), "conf", None) or {}
-    start_value = conf.get("start") or params.get("start")
-    if start_value:
-        start = date.fromisoformat(str(start_value)[:10])
-        end_value = conf.get("end") or params.get("end") or start.isoformat()
-        summary = load_range(start, date.fromisoformat(str(end_value)[:10]))
-    else:
-        summary = load_day(run_day(context))
-    events = context.get("outlet_events")
-    if events is not None:
-        from airflow.sdk import Asset
-
-        from madlake.names import asset_uri
-
-        events[Asset(asset_uri(Table.GITHUB_REPO_HISTORY))].extra = asset_extra(summary)
-    return summary
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# CLI: madlake github-history load --start D1 --end D2
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _cmd_load(args: argparse.Namespace) -> int:
-    from madlake.pipelines.tools import init_lakehouse
-
-    init_lakehouse()
-    start = date.fromisoformat(args.start)
-    end = date.fromisoformat(args.end) if args.end else start
-    s = load_range(start, end, source_mode=args.source_mode, progress=not args.no_progress)
-    by_source = ", ".join(f"{k} {v}" for k, v in s["rows_by_source"].items()) or "none"
-    print(  # noqa: T201 - a command's output
-        f"github_repo_history {s['start']}..{s['end']} ({s['mode']}): {s['rows']} rows ({by_source}) on "
-        f"{s['days_with_rows']} of {s['days']} days from {s['files']} files; {s['rejected']} rejected rows, "
-        f"{len(s['bad_files'])} unusable files, {sum(s['untracked'].values())} untracked rows skipped; "
-        f"{s['commits']} commit(s) in {s['seconds']['total']:.1f}s"
-    )
-    for bad in s["bad_files"]:
-        print(f"  unusable: {bad}")  # noqa: T201
-    return 0
-
-
-def register(sub: Any) -> None:
-    """Add ``madlake github-history ...`` (cheap: nothing heavy until a command runs)."""
-    group = sub.add_parser("github-history", help="GitHub history (Github-Ranking, best-of): load days without Airflow")
-    cmds = group.add_subparsers(dest="github_history_command", required=True)
-    p = cmds.add_parser("load", help="replace days START..END (inclusive) of github_repo_history, as the DAG does")
-    p.add_argument("--start", required=True, help=f"first day, YYYY-MM-DD (the history starts {FIRST_DAY})")
-    p.add_argument("--end", help="last day, YYYY-MM-DD (default: START)")
-    p.add_argument("--source-mode", choices=["replay", "live"], help="override MADLAKE_SOURCE_MODE")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(handler=_cmd_load)
+    start = request.date_param("start")
+    if start:
+        return start, request.date_param("end") or start
+    return request.day, request.day

@@ -23,12 +23,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from madlake.names import Table
+from madlake.orchestration.request import RunRequest
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import Table as IcebergTable
 
-    from madlake.lakehouse.writes import AuditReport
+    from madlake.lakehouse.writes import AuditReport, CommitContext
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +257,7 @@ def build_gold(
     daily: bool = True,
     monthly: bool = True,
     monthly_start: date | None = None,
+    request: RunRequest | None = None,
 ) -> dict[str, Any]:
     """Recompute the gold tables for the days the run affects and publish them (see the module docstring).
 
@@ -265,7 +267,8 @@ def build_gold(
     rebuilds the monthly tables only, for every month of the range in one pass (:func:`build_gold_months`);
     ``monthly=False`` the daily tables only. ``monthly_start`` extends the monthly rebuild back to that month (in the
     first chunk's one pass), e.g. ``build_gold(day, start=..., end=..., monthly_start=date(2018, 2, 1))`` rebuilds the
-    last year of daily tables and every month of history, without 8 years of daily chunks.
+    last year of daily tables and every month of history, without 8 years of daily chunks. ``request``: the run (its
+    DAG and run id tag the commits; ``None``: a standalone run).
 
     Returns:
         A summary for XCom: the range, the months, rows written per table, and the monthly tags created.
@@ -278,6 +281,7 @@ def build_gold(
     if monthly_start is not None:
         first_month = min(first_month, monthly_start.replace(day=1))
     settings = get_settings()
+    ctx = (request or RunRequest.for_cli(day=day, start=start, end=end)).commit("gold")
     written: dict[str, int] = {}
     seconds: dict[str, float] = {}
     tags: list[str] = []
@@ -291,7 +295,7 @@ def build_gold(
         if settings.profile == "aws":
             add(_build_athena(ms, me, MONTHLY_STAGES))
         else:
-            add(_build_local(ms, me, seconds, stages=MONTHLY_STAGES))
+            add(_build_local(ms, me, ctx, seconds, stages=MONTHLY_STAGES))
 
     if not daily:
         # One pass over every month (one session, one commit per table): an 8-year rebuild costs one run. Only the
@@ -306,7 +310,7 @@ def build_gold(
             # pointing at a state holding nothing after its month) as the daily runs would have. The first chunk
             # also rebuilds the months before it that the run covers (a daily run: last month, whose PyPI snapshot
             # lands early this month).
-            add(_build_athena(cs, ce) if settings.profile == "aws" else _build_local(cs, ce, seconds))
+            add(_build_athena(cs, ce) if settings.profile == "aws" else _build_local(cs, ce, ctx, seconds))
             if monthly:
                 build_months(first_month if i == 1 else cs.replace(day=1), ce)
             tags += tag_monthly_publish(cs, ce)
@@ -322,7 +326,9 @@ def build_gold(
     return summary | {"seconds": {k: round(v, 3) for k, v in seconds.items()}}
 
 
-def build_gold_months(first_month: date, last_month: date, newest_day: date | None = None) -> dict[str, Any]:
+def build_gold_months(
+    first_month: date, last_month: date, newest_day: date | None = None, request: RunRequest | None = None
+) -> dict[str, Any]:
     """Rebuild only the monthly tables (``tool_monthly_metrics``, ``popularity_index``) for a range of months.
 
     The entry point for runs driven by monthly sources (``pypi_downloads_monthly``, ``github_repo_history``) and for
@@ -333,7 +339,7 @@ def build_gold_months(first_month: date, last_month: date, newest_day: date | No
     if last < first:
         raise ValueError(f"gold month range is empty: {first:%Y-%m} is after {last:%Y-%m}")
     end = newest_day or _month_end(last)
-    return build_gold(end, start=first, end=end, daily=False, monthly=True)
+    return build_gold(end, start=first, end=end, daily=False, monthly=True, request=request)
 
 
 def gold_months(
@@ -374,6 +380,7 @@ def month_chunks(start: date, end: date) -> list[tuple[date, date]]:
 def _build_local(
     start: date,
     end: date,
+    ctx: CommitContext,
     seconds: dict[str, float] | None = None,
     stages: tuple[tuple[str, ...], ...] | None = None,
 ) -> dict[str, int]:
@@ -386,13 +393,12 @@ def _build_local(
     """
 
     from madlake.lakehouse.tables import ensure_tables
-    from madlake.lakehouse.writes import AuditFailedError, CommitContext, replace_partition
+    from madlake.lakehouse.writes import AuditFailedError, replace_partition
     from madlake.metrics.runner import MARTS, MONTHLY_READ_WINDOWS, MONTHLY_STAGES, STAGES, LocalSession
 
     windows = MONTHLY_READ_WINDOWS if stages == MONTHLY_STAGES else None
     stages = stages or STAGES
     ensure_tables(GOLD_TABLES)
-    ctx = CommitContext.current(source="gold")
     key = f"{start}_{end}"
     timing = {"read": 0.0, "compute": 0.0, "audit": 0.0, "write": 0.0}
     outcomes: list[tuple[str, int, AuditReport, bool]] = []
@@ -465,7 +471,7 @@ def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, Ic
     return name, table, rows, expected
 
 
-def _record_audits(ctx: Any, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
+def _record_audits(ctx: CommitContext, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
     """Append the run's audit outcomes to ``audit_results`` in one commit (and log failures)."""
     from madlake.quality.log import record_audits
 
@@ -565,19 +571,3 @@ def snapshot_ids_at(tag: str) -> dict[str, int]:
     if not ids:
         raise KeyError(f"no gold table has tag {tag!r}; known: {', '.join(sorted(known)) or 'none'}")
     return ids
-
-
-def build_gold_from_context(day: date) -> dict[str, Any]:
-    """:func:`build_gold` for the running Airflow task: ``start``/``end`` from the run's conf or params (backfill), and
-    ``monthly_start`` (conf) to rebuild the monthly tables from that month, e.g. ``2018-02-01`` after a history load."""
-    from airflow.sdk import get_current_context
-
-    context = get_current_context()
-    params = context.get("params") or {}
-    conf = getattr(context.get("dag_run"), "conf", None) or {}
-
-    def pick(key: str) -> date | None:
-        value = conf.get(key) or params.get(key)
-        return date.fromisoformat(str(value)[:10]) if value else None
-
-    return build_gold(day, start=pick("start"), end=pick("end"), monthly_start=pick("monthly_start"))

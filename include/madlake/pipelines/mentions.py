@@ -26,12 +26,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from madlake.names import Table
+from madlake.orchestration.request import RunRequest
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import Table as IcebergTable
 
     from madlake.lakehouse.writes import CommitContext
+    from madlake.mentions.llm import LLMEnricher
     from madlake.mentions.models import Enrichment
 
 log = logging.getLogger(__name__)
@@ -111,10 +113,10 @@ def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
         start = end
 
 
-def _context(watermark: datetime) -> CommitContext:
+def _context(request: RunRequest, watermark: datetime) -> CommitContext:
     from madlake.lakehouse.writes import CommitContext
 
-    base = CommitContext.current(source="reddit-mentions")
+    base = request.commit("reddit-mentions")
 
     @dataclass(frozen=True)
     class _WithWatermark(CommitContext):
@@ -124,7 +126,7 @@ def _context(watermark: datetime) -> CommitContext:
     return _WithWatermark(base.dag_id, base.run_id, base.source)
 
 
-def choose_enricher(method: MethodChoice = "auto", llm: Any = None) -> Any:
+def choose_enricher(method: MethodChoice = "auto", llm: LLMEnricher | None = None) -> Any:
     """The enrichment function ``(text, {tool: spans}) -> [Enrichment]`` for this run.
 
     ``auto``: the LLM when the ``madlake_llm`` connection exists and the profile is not ``local``; otherwise the
@@ -184,7 +186,8 @@ def process(
     reprocess_all: bool = False,
     method: MethodChoice = "auto",
     chunk: int = CHUNK,
-    llm: Any = None,
+    llm: LLMEnricher | None = None,
+    request: RunRequest | None = None,
 ) -> dict[str, Any]:
     """Process every Reddit item loaded or changed after the watermark (see the module docstring).
 
@@ -194,6 +197,7 @@ def process(
         method: ``auto`` | ``llm`` | ``lexicon`` (see :func:`choose_enricher`).
         chunk: items per commit.
         llm: an :class:`~madlake.mentions.llm.LLMEnricher` to use instead of one built from the connection.
+        request: the run (its DAG and run id tag the commits; ``None``: a standalone run).
 
     Returns:
         counts for XCom: items read, items with a mention, rows written, commits, the new watermark.
@@ -203,6 +207,7 @@ def process(
     from madlake.lakehouse.tables import load_table
     from madlake.lakehouse.writes import replace_partition, rows_to_arrow
 
+    request = request or RunRequest.for_cli()
     table = load_table(Table.REDDIT_MENTIONS)
     start_from = None if reprocess_all else (since or read_watermark(table))
     items = _source_rows(start_from)
@@ -219,7 +224,9 @@ def process(
         ids = sorted({r["content_id"] for r in rows} | (existing & {i.content_id for i in batch}))
         with warnings.catch_warnings():  # pyiceberg warns when a delete matches nothing: expected on a first load
             warnings.simplefilter("ignore", UserWarning)
-            replace_partition(table, df, In("content_id", ids) if ids else AlwaysFalse(), _context(batch[-1].loaded_at))
+            replace_partition(
+                table, df, In("content_id", ids) if ids else AlwaysFalse(), _context(request, batch[-1].loaded_at)
+            )
         totals["items_with_mentions"] += mentioned
         totals["rows"] += len(rows)
         totals["commits"] += 1
@@ -233,40 +240,8 @@ def process(
         rejections = enrich.__self__.rejections
         if rejections:
             from madlake.lakehouse.deadletter import write_dead_letters
-            from madlake.lakehouse.writes import CommitContext
 
-            ctx = CommitContext.current(source="llm")
-            write_dead_letters("llm", "mention_enrichment", now.date(), rejections, ctx)
+            write_dead_letters("llm", "mention_enrichment", now.date(), rejections, request.commit("llm"))
     if not items:
         log.info("reddit_mentions: nothing loaded or changed since %s", start_from)
     return totals
-
-
-def process_task(context: dict[str, Any]) -> dict[str, Any]:
-    """The DAG task body: run params ``since`` (ISO instant), ``reprocess_all`` and ``method``."""
-    params = dict(context.get("params") or {})
-    conf = getattr(context.get("dag_run"), "conf", None) or {}
-    params.update({k: v for k, v in conf.items() if k in ("since", "reprocess_all", "method")})
-    since = params.get("since")
-    return process(
-        since=datetime.fromisoformat(str(since)).astimezone(UTC) if since else None,
-        reprocess_all=bool(params.get("reprocess_all")),
-        method=params.get("method") or "auto",
-    )
-
-
-def demo_report() -> list[str]:
-    """Lines ``madlake demo`` prints about mentions: the most mentioned tools and their mean sentiment."""
-    from madlake.sql.engine import get_engine
-
-    engine = get_engine()
-    top = engine.query(
-        "select tool_id, count(*) as items, sum(mention_count) as mentions, avg(sentiment_score) as sentiment, "
-        "min(method) as method from reddit_mentions group by tool_id order by items desc, tool_id limit 8"
-    ).to_pylist()
-    lines = ["Tool mentions in the Reddit items (offline lexicon sentiment unless method says llm):"]
-    for r in top:
-        lines.append(f"  {r['tool_id']:<20} {r['items']:>4} items {r['mentions']:>4} mentions "
-                     f"sentiment {r['sentiment']:+.2f} ({r['method']})")  # fmt: skip
-    lines.append('  try: madlake sql "select tool_id, sentiment_label, count(*) from reddit_mentions group by 1, 2"')
-    return lines

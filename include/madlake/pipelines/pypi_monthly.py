@@ -21,7 +21,6 @@ Contract of :func:`load_range` (the task body of the ``pypi_monthly`` DAG and of
 
 from __future__ import annotations
 
-import argparse
 import functools
 import logging
 import time
@@ -30,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from madlake.names import Table
+from madlake.orchestration.request import RunRequest
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +158,29 @@ def audit_rows(rows: Any, table: Any, snapshot_id: int) -> Any:
     return AuditReport(results, rows=len(data))
 
 
-def load_range(start: date, end: date, *, source_mode: str | None = None, progress: bool = False) -> dict[str, Any]:
-    """Load every snapshot dated ``start`` .. ``end`` (inclusive). Returns the run summary (see module docstring)."""
+def load_range(
+    start: date,
+    end: date,
+    request: RunRequest | None = None,
+    *,
+    source_mode: str | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Load every snapshot dated ``start`` .. ``end`` (inclusive). Returns the run summary (see module docstring).
+
+    ``request``: the run (its DAG and run id tag the commits; ``None``: a standalone run).
+    """
     from pyiceberg.expressions import In
 
     from madlake.lakehouse.deadletter import write_dead_letters
     from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import CommitContext, rows_to_arrow, write_audit_publish
+    from madlake.lakehouse.writes import rows_to_arrow, write_audit_publish
     from madlake.quality.log import audit_recorder
 
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     started = time.perf_counter()
-    ctx = CommitContext.current(source=SOURCE)
+    ctx = (request or RunRequest.for_cli(start=start, end=end)).commit(SOURCE)
     tracked = tracked_projects()
     files, source = list_files(start, end, source_mode=source_mode)
     fetched_s = time.perf_counter() - started
@@ -239,81 +249,34 @@ def load_range(start: date, end: date, *, source_mode: str | None = None, progre
     return summary
 
 
-def run_range(context: dict[str, Any]) -> tuple[date, date]:
+def run_range(request: RunRequest) -> tuple[date, date]:
     """The snapshot dates a DAG run covers, inclusive.
 
-    In order: conf ``start``/``end`` (a manual range); an explicit ``date`` (``madlake run pypi_monthly --date D``):
+    In order: ``start``/``end`` (a manual range); an explicit ``date`` (``madlake run pypi_monthly --date D``):
     the calendar month holding it, as the scheduled run whose logical date is that month's first day would; the data
     interval (scheduled runs and backfills: one calendar month, end exclusive). A manual run with none of these
     covers the previous calendar month (the newest complete interval).
     """
-    conf = getattr(context.get("dag_run"), "conf", None) or {}
-    params = context.get("params") or {}
-    start = conf.get("start") or params.get("start")
-    if start:
-        first = date.fromisoformat(str(start)[:10])
-        last = date.fromisoformat(str(conf.get("end") or params.get("end") or first.isoformat())[:10])
-        return first, last
-    explicit = conf.get("date") or params.get("date")
+    first = request.date_param("start")
+    if first:
+        return first, request.date_param("end") or first
+    explicit = request.date_param("date")
     if explicit:
-        first = date.fromisoformat(str(explicit)[:10]).replace(day=1)
+        first = explicit.replace(day=1)
         return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    lo, hi = context.get("data_interval_start"), context.get("data_interval_end")
-    if lo is not None and hi is not None:
+    if request.data_interval is not None:
+        lo, hi = request.data_interval
         return lo.date(), hi.date() - timedelta(days=1)
     this_month = datetime.now(UTC).date().replace(day=1)
     last = this_month - timedelta(days=1)
     return last.replace(day=1), last
 
 
-def run_task() -> dict[str, Any]:
-    """The DAG task body: :func:`load_range` over the run's range; annotates the table's asset event."""
-    from airflow.sdk import Asset, get_current_context
-
-    from madlake.names import asset_uri
-
-    context = dict(get_current_context())
-    start, end = run_range(context)
-    summary = load_range(start, end)
-    events: Any = context.get("outlet_events")
-    if events is not None:
-        events[Asset(asset_uri(Table.PYPI_DOWNLOADS_MONTHLY))].extra = {
-            "table": Table.PYPI_DOWNLOADS_MONTHLY,
-            "months": summary["months"],
-            "snapshot_dates": summary["snapshot_dates"],
-            "rows": summary["rows"],
-        }
-    return summary
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# CLI: madlake pypi monthly --start D1 --end D2
-# --------------------------------------------------------------------------------------------------------------------
-
-
-def _cmd_monthly(args: argparse.Namespace) -> int:
-    from madlake.pipelines.tools import init_lakehouse
-
-    init_lakehouse()
-    start = date.fromisoformat(args.start)
-    end = date.fromisoformat(args.end) if args.end else start
-    began = time.perf_counter()
-    s = load_range(start, end, source_mode=args.source_mode, progress=True)
-    span = f"; months {s['months'][0]} .. {s['months'][-1]}" if s["months"] else ""
-    print(  # noqa: T201 - a command's output
-        f"pypi_downloads_monthly {s['start']} .. {s['end']} ({s['source']}): {s['snapshots']} snapshots from "
-        f"{s['files']} files ({s['superseded']} same-day superseded), {s['rows']} rows ({s['below_list']} below the "
-        f"list), {s['rejected']} rejected{span}; {time.perf_counter() - began:.1f}s"
-    )
-    return 0
-
-
-def register_commands(cmds: Any) -> None:
-    """Add ``madlake pypi monthly`` to the ``pypi`` command group."""
-    p = cmds.add_parser(
-        "monthly", help="load the top-pypi-packages snapshots dated START..END into pypi_downloads_monthly"
-    )
-    p.add_argument("--start", required=True, help="first snapshot date, YYYY-MM-DD")
-    p.add_argument("--end", help="last snapshot date, YYYY-MM-DD (default: START)")
-    p.add_argument("--source-mode", choices=["replay", "live"], help="override MADLAKE_SOURCE_MODE")
-    p.set_defaults(handler=_cmd_monthly)
+def asset_extra(summary: dict[str, Any]) -> dict[str, Any]:
+    """The ``extra`` of the ``pypi_downloads_monthly`` asset event: the months and snapshot dates replaced, rows."""
+    return {
+        "table": Table.PYPI_DOWNLOADS_MONTHLY,
+        "months": summary["months"],
+        "snapshot_dates": summary["snapshot_dates"],
+        "rows": summary["rows"],
+    }

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from madlake.names import Table
+from madlake.orchestration.request import RunRequest
 
 log = logging.getLogger(__name__)
 
@@ -19,18 +20,21 @@ def init_lakehouse() -> list[str]:
     return created
 
 
-def load_dim_tools() -> int:
-    """Replace ``dim_tools`` with the packaged catalog. The same catalog replaces; a changed one replaces too."""
+def load_dim_tools(request: RunRequest | None = None) -> int:
+    """Replace ``dim_tools`` with the packaged catalog. The same catalog replaces; a changed one replaces too.
+
+    ``request``: the run (its DAG and run id tag the commit; ``None``: a standalone run).
+    """
     from pyiceberg.expressions import AlwaysTrue
 
     from madlake.catalog import load_catalog
     from madlake.catalog.io import dim_tools_arrow
     from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import CommitContext, replace_partition
+    from madlake.lakehouse.writes import replace_partition
 
     catalog = load_catalog()
     table = load_table(Table.DIM_TOOLS)
     rows = dim_tools_arrow(catalog, loaded_at=datetime.now(UTC))
-    replace_partition(table, rows, AlwaysTrue(), CommitContext.current(source="catalog"))
+    replace_partition(table, rows, AlwaysTrue(), (request or RunRequest.for_cli()).commit("catalog"))
     log.info("dim_tools loaded: %d tools in %d categories", rows.num_rows, len(catalog.categories))
     return rows.num_rows

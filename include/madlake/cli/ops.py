@@ -6,7 +6,8 @@ import argparse
 import json
 import os
 from datetime import UTC, datetime, timedelta
-from typing import Any
+
+from madlake.cli.common import Subparsers
 
 
 def _maintain(args: argparse.Namespace) -> int:
@@ -49,7 +50,7 @@ def _maintain(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "maintain",
         help="compact small files, expire old snapshots and delete unreferenced files (Athena OPTIMIZE/VACUUM on aws)",

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from madlake.cli.common import Subparsers
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -37,7 +38,7 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("dashboard", help="build the static dashboard from the gold tables")
     cmds = p.add_subparsers(dest="dashboard_command", required=True)
     b = cmds.add_parser("build", help="build the site from the gold tables and publish it (or write it to --out)")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+
+from madlake.cli.common import Subparsers
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -28,7 +29,7 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     group = sub.add_parser("mentions", help="tool mentions in Reddit text").add_subparsers(
         dest="mentions_command", required=True
     )
