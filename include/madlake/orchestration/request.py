@@ -59,7 +59,8 @@ class RunRequest:
         run_type: see :data:`RunType`.
         params: the run's params with the non-empty values of its conf on top (conf wins, as in Airflow).
         logical_date: the run's logical date (``None``: manual or asset-triggered runs without one).
-        data_interval: the run's data interval ``(start, end)`` (end exclusive), when it has one.
+        data_interval_start: the start of the run's data interval, when it has one.
+        data_interval_end: its end (exclusive), when it has one.
         triggering_events: the asset events that triggered the run (de-duplicated; empty for other runs).
     """
 
@@ -68,7 +69,8 @@ class RunRequest:
     run_type: RunType = "cli"
     params: Mapping[str, Any] = field(default_factory=dict)
     logical_date: datetime | None = None
-    data_interval: tuple[datetime, datetime] | None = None
+    data_interval_start: datetime | None = None
+    data_interval_end: datetime | None = None
     triggering_events: tuple[Any, ...] = ()
 
     # ----------------------------------------------------------------------------------------------------------------
@@ -85,14 +87,14 @@ class RunRequest:
         run_type = str(getattr(kind, "value", kind) or "unknown")
         dag = context.get("dag")
         dag_id = getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None) or "unknown"
-        lo, hi = context.get("data_interval_start"), context.get("data_interval_end")
         return cls(
             dag_id=str(dag_id),
             run_id=str(context.get("run_id") or "manual"),
             run_type=run_type if run_type in _RUN_TYPES else "unknown",  # type: ignore[arg-type]
             params=params,
             logical_date=context.get("logical_date"),
-            data_interval=(lo, hi) if lo is not None and hi is not None else None,
+            data_interval_start=context.get("data_interval_start"),
+            data_interval_end=context.get("data_interval_end"),
             triggering_events=tuple(_triggering_events(context)),
         )
 
@@ -147,8 +149,8 @@ class RunRequest:
             return explicit
         if self.logical_date is not None:
             return _as_date(self.logical_date)
-        if self.data_interval is not None:
-            return _as_date(self.data_interval[0])
+        if self.data_interval_start is not None:
+            return _as_date(self.data_interval_start)
         return (datetime.now(UTC) - timedelta(days=1)).date()
 
     @property

@@ -264,8 +264,8 @@ def run_range(request: RunRequest) -> tuple[date, date]:
     if explicit:
         first = explicit.replace(day=1)
         return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    if request.data_interval is not None:
-        lo, hi = request.data_interval
+    lo, hi = request.data_interval_start, request.data_interval_end
+    if lo is not None and hi is not None:
         return lo.date(), hi.date() - timedelta(days=1)
     this_month = datetime.now(UTC).date().replace(day=1)
     last = this_month - timedelta(days=1)
