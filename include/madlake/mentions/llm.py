@@ -78,7 +78,7 @@ def llm_config_from_connection(conn_id: str = Conn.LLM) -> LLMConfig | None:
     Raises:
         ValueError: the connection exists but has no base URL or no ``extra.model``.
     """
-    from madlake.sources.pypi.connection import get_connection
+    from madlake.orchestration.connections import get_connection
 
     conn = get_connection(conn_id, required=False)
     if conn is None:

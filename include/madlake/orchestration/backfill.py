@@ -18,7 +18,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ class BackfillRefusedError(ValueError):
     """The DAG cannot be backfilled (snapshot DAG, no time schedule, empty range); nothing ran."""
 
 
-def backfill_dates(dag: Any, start: date, end: date) -> list[datetime]:
+def backfill_dates(dag: DAG, start: date, end: date) -> list[datetime]:
     """The logical dates Airflow's backfill would create for ``[start, end]`` (inclusive), in order."""
     from airflow.models.backfill import _get_info_list
     from airflow.serialization.serialized_objects import DagSerialization
@@ -56,7 +59,7 @@ def backfill_dates(dag: Any, start: date, end: date) -> list[datetime]:
     lo = datetime(start.year, start.month, start.day, tzinfo=UTC)
     hi = datetime(end.year, end.month, end.day, tzinfo=UTC)
     infos = _get_info_list(from_date=lo, to_date=hi, reverse=False, dag=serialized)
-    dates = [i.logical_date for i in infos if i.logical_date is not None]
+    dates: list[datetime] = [i.logical_date for i in infos if i.logical_date is not None]
     if not dates:
         raise BackfillRefusedError(f"no runs to create for {dag.dag_id} in {start}..{end}")
     return dates

@@ -10,7 +10,10 @@ import logging
 import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import DAG
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def ensure_metadata_db() -> None:
     marker.write_text(datetime.now(UTC).isoformat())
 
 
-def load_dag(dag_id: str) -> Any:
+def load_dag(dag_id: str) -> DAG:
     """Parse the DAGs folder and return DAG ``dag_id``; unknown ids raise ``KeyError`` listing the known ones."""
     prepare_environment()
     from airflow.dag_processing.dagbag import DagBag

@@ -20,7 +20,10 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +98,7 @@ def _placeholder_reason(conn: dict[str, Any]) -> str | None:
     return None
 
 
-def _connection_defined(conn_id: str, session: Any) -> bool:
+def _connection_defined(conn_id: str, session: Session) -> bool:
     from airflow.models.connection import Connection
 
     if os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}"):

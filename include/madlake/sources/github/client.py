@@ -101,30 +101,22 @@ def resolve_token() -> str | None:
     """The API token: the password of Airflow connection ``Conn.GITHUB``, else ``$GITHUB_TOKEN``, else ``None``."""
     import os
 
-    try:
-        from airflow.sdk import Connection
+    from madlake.orchestration.connections import get_connection
 
-        conn = Connection.get(Conn.GITHUB)
-        if conn is not None and conn.password:
-            from madlake.redaction import register_secret
-
-            register_secret(str(conn.password))
-            return str(conn.password)
-    except Exception as exc:
-        log.debug("No Airflow connection %s (%s); trying GITHUB_TOKEN", Conn.GITHUB, type(exc).__name__)
+    conn = get_connection(Conn.GITHUB, required=False)  # registers its password with the redaction
+    if conn is not None and conn.password:
+        return str(conn.password)
+    log.debug("No Airflow connection %s with a password; trying GITHUB_TOKEN", Conn.GITHUB)
     return os.environ.get("GITHUB_TOKEN") or None
 
 
 def resolve_api_url() -> str:
     """The API root: the ``host`` of connection ``Conn.GITHUB`` (GitHub Enterprise), else ``api.github.com``."""
-    try:
-        from airflow.sdk import Connection
+    from madlake.orchestration.connections import get_connection
 
-        conn = Connection.get(Conn.GITHUB)
-        if conn is not None and conn.host and conn.host.startswith("http"):
-            return str(conn.host).rstrip("/")
-    except Exception:  # noqa: S110 - see resolve_token
-        pass
+    conn = get_connection(Conn.GITHUB, required=False)
+    if conn is not None and conn.host and conn.host.startswith("http"):
+        return str(conn.host).rstrip("/")
     return DEFAULT_API_URL
 
 

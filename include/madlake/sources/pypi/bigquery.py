@@ -59,7 +59,7 @@ def build_client(settings: PypiSettings, conn_id: str = Conn.BIGQUERY) -> bigque
     """
     from google.cloud import bigquery
 
-    from madlake.sources.pypi.connection import get_connection
+    from madlake.orchestration.connections import get_connection
 
     conn = get_connection(conn_id)
     assert conn is not None

@@ -33,7 +33,7 @@ def clickhouse_array(values: list[str]) -> str:
 
 def endpoint(settings: PypiSettings) -> tuple[str, str, str | None]:
     """``(base_url, user, password)`` from the connection, or the public defaults."""
-    from madlake.sources.pypi.connection import get_connection
+    from madlake.orchestration.connections import get_connection
 
     conn = get_connection(Conn.CLICKPY, required=False)
     if conn is None or not conn.host:

@@ -67,18 +67,12 @@ def live_credentials() -> Credentials:
     Raises:
         RuntimeError: neither source provides a client id and secret (the message says where to put them).
     """
-    try:
-        from airflow.sdk import BaseHook
+    from madlake.orchestration.connections import get_connection
 
-        conn = BaseHook.get_connection(Conn.REDDIT)
-        extra = conn.extra_dejson or {}
-        if conn.login and conn.password:
-            from madlake.redaction import register_secret
-
-            register_secret(conn.password)
-            return Credentials(conn.login, conn.password, extra.get("user_agent") or "madlake/0.1")
-    except Exception as exc:
-        log.debug("No Airflow connection %s (%s); trying praw_* environment variables", Conn.REDDIT, type(exc).__name__)
+    conn = get_connection(Conn.REDDIT, required=False)  # registers its secret with the redaction
+    if conn is not None and conn.login and conn.password:
+        return Credentials(conn.login, conn.password, conn.extra.get("user_agent") or "madlake/0.1")
+    log.debug("No Airflow connection %s with login and password; trying praw_* environment variables", Conn.REDDIT)
     env = os.environ  # praw's own lower-case variable names
     cid, secret = env.get("praw_client_id"), env.get("praw_client_secret")
     if cid and secret:

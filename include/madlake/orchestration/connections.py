@@ -1,4 +1,8 @@
-"""Read an Airflow connection (inside a task, or from ``AIRFLOW_CONN_*`` outside one). Never logs its secrets."""
+"""Read an Airflow connection (inside a task, or from ``AIRFLOW_CONN_*`` outside one). Never logs its secrets.
+
+The one place the sources' clients (PyPI, GitHub, Reddit, the LLM) reach Airflow's secrets backends: they get a
+plain :class:`ConnectionInfo` and never import Airflow themselves.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,9 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     Raises:
         LookupError: it is not defined and ``required`` (the message names the id and how to define it).
     """
-    from airflow.sdk import BaseHook
-
     try:
+        from airflow.sdk import BaseHook
+
         conn = BaseHook.get_connection(conn_id)
     except Exception as exc:
         if not required:
