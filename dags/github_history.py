@@ -30,9 +30,10 @@ from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, default_args
 from madlake.orchestration.failures import guarded
+from madlake.orchestration.schedule import GITHUB_HISTORY_START
 
 #: The first day of EvanLi/Github-Ranking's daily files.
-HISTORY_START = datetime(2018, 12, 18)
+HISTORY_START = datetime.combine(GITHUB_HISTORY_START, datetime.min.time())
 
 
 @dag(

@@ -22,6 +22,7 @@ from airflow.sdk import Asset, Param, dag, task
 from madlake.names import Dag, Pool, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 from madlake.orchestration.failures import guarded
+from madlake.orchestration.schedule import STAR_HISTORY_DAYS
 
 
 @dag(
@@ -36,7 +37,9 @@ from madlake.orchestration.failures import guarded
     doc_md=__doc__,
     params={
         "repos": Param([], type="array", items={"type": "string"}, description="owner/name; empty = all tracked"),
-        "since": Param(None, type=["null", "string"], description="first day (YYYY-MM-DD); default 90 days back"),
+        "since": Param(
+            None, type=["null", "string"], description=f"first day (YYYY-MM-DD); default {STAR_HISTORY_DAYS} days back"
+        ),
         "date": Param(None, type=["null", "string"], description="last day (YYYY-MM-DD); default yesterday"),
         "restart": Param(False, type="boolean", description="ignore checkpoints and redo the window"),
     },

@@ -7,13 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from madlake.cli.common import Subparsers
 from madlake.orchestration.request import RunRequest
-from madlake.pipelines.github_history import FIRST_DAY as HISTORY_FIRST_DAY
-from madlake.pipelines.github_history import load_range
-from madlake.pipelines.github_snapshots import snapshot_repos
-from madlake.pipelines.github_stars import DEFAULT_HISTORY_DAYS, backfill_star_history
+from madlake.orchestration.schedule import GITHUB_HISTORY_START, STAR_HISTORY_DAYS
 
 
 def _cmd_snapshot(args: argparse.Namespace) -> int:
+    from madlake.pipelines.github_snapshots import snapshot_repos
+
     day = date.fromisoformat(args.date)
     summary = snapshot_repos(day, RunRequest.for_cli("github", day=day), source_mode=args.source_mode)
     calls = summary["calls"]
@@ -26,8 +25,10 @@ def _cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def _cmd_stars(args: argparse.Namespace) -> int:
+    from madlake.pipelines.github_stars import backfill_star_history
+
     until = date.fromisoformat(args.until) if args.until else (datetime.now(UTC) - timedelta(days=1)).date()
-    since = date.fromisoformat(args.since) if args.since else until - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+    since = date.fromisoformat(args.since) if args.since else until - timedelta(days=STAR_HISTORY_DAYS - 1)
     request = RunRequest.for_cli("github", start=since, end=until)
     summary = backfill_star_history(
         args.repo or None, since, until, request, source_mode=args.source_mode, restart=args.restart
@@ -46,6 +47,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
     init_lakehouse()
     start = date.fromisoformat(args.start)
     end = date.fromisoformat(args.end) if args.end else start
+    from madlake.pipelines.github_history import load_range
+
     request = RunRequest.for_cli("github_history", start=start, end=end)
     s = load_range(start, end, request, source_mode=args.source_mode, progress=not args.no_progress)
     by_source = ", ".join(f"{k} {v}" for k, v in s["rows_by_source"].items()) or "none"
@@ -69,7 +72,7 @@ def _register_github(sub: Subparsers) -> None:
     p.add_argument("--source-mode", choices=["replay", "live"], help="override MADLAKE_SOURCE_MODE")
     p.set_defaults(handler=_cmd_snapshot)
     p = cmds.add_parser("stars", help="backfill daily stars (resumes from checkpoints; merged, never duplicated)")
-    p.add_argument("--since", help=f"first day (default: {DEFAULT_HISTORY_DAYS} days back)")
+    p.add_argument("--since", help=f"first day (default: {STAR_HISTORY_DAYS} days back)")
     p.add_argument("--until", help="last day (default: yesterday)")
     p.add_argument("--repo", action="append", help="owner/name (repeatable; default: every tracked repository)")
     p.add_argument("--restart", action="store_true", help="ignore completed checkpoints and redo the window")
@@ -82,7 +85,7 @@ def _register_history(sub: Subparsers) -> None:
     group = sub.add_parser("github-history", help="GitHub history (Github-Ranking, best-of): load days without Airflow")
     cmds = group.add_subparsers(dest="github_history_command", required=True)
     p = cmds.add_parser("load", help="replace days START..END (inclusive) of github_repo_history, as the DAG does")
-    p.add_argument("--start", required=True, help=f"first day, YYYY-MM-DD (the history starts {HISTORY_FIRST_DAY})")
+    p.add_argument("--start", required=True, help=f"first day, YYYY-MM-DD (the history starts {GITHUB_HISTORY_START})")
     p.add_argument("--end", help="last day, YYYY-MM-DD (default: START)")
     p.add_argument("--source-mode", choices=["replay", "live"], help="override MADLAKE_SOURCE_MODE")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

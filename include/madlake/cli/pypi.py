@@ -8,7 +8,6 @@ from datetime import date
 
 from madlake.cli.common import Subparsers
 from madlake.orchestration.request import RunRequest
-from madlake.pipelines import pypi, pypi_monthly
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -17,6 +16,8 @@ def _cmd_load(args: argparse.Namespace) -> int:
     init_lakehouse()
     start = date.fromisoformat(args.start)
     end = date.fromisoformat(args.end) if args.end else start
+    from madlake.pipelines import pypi
+
     summaries = pypi.load_range(
         start, end, RunRequest.for_cli("pypi", start=start, end=end), source_mode=args.source_mode
     )
@@ -45,6 +46,8 @@ def _cmd_monthly(args: argparse.Namespace) -> int:
     start = date.fromisoformat(args.start)
     end = date.fromisoformat(args.end) if args.end else start
     began = time.perf_counter()
+    from madlake.pipelines import pypi_monthly
+
     request = RunRequest.for_cli("pypi_monthly", start=start, end=end)
     s = pypi_monthly.load_range(start, end, request, source_mode=args.source_mode, progress=True)
     span = f"; months {s['months'][0]} .. {s['months'][-1]}" if s["months"] else ""

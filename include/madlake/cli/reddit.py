@@ -7,8 +7,6 @@ from datetime import date
 
 from madlake.cli.common import Subparsers, csv_list
 from madlake.orchestration.request import RunRequest
-from madlake.pipelines.reddit_archive import default_thread_files
-from madlake.pipelines.reddit_load import backfill_range
 
 
 def _cmd_range(args: argparse.Namespace) -> int:
@@ -17,6 +15,8 @@ def _cmd_range(args: argparse.Namespace) -> int:
     init_lakehouse()
     start = date.fromisoformat(args.start)
     end = date.fromisoformat(args.end) if args.end else start
+    from madlake.pipelines.reddit_load import backfill_range
+
     rows = backfill_range(
         start,
         end,
@@ -56,6 +56,7 @@ def _cmd_days(args: argparse.Namespace) -> int:
 
 def _cmd_threads_to_archive(args: argparse.Namespace) -> int:
     from madlake.config import get_settings
+    from madlake.pipelines.reddit_archive import default_thread_files
     from madlake.sources.reddit.archive import threads_to_archive
 
     files = list(args.files) or default_thread_files(get_settings().replay_path("reddit"))

@@ -27,6 +27,12 @@ START_DATE = datetime(2024, 1, 1)
 #: BigQuery days at ~1-3 GB each. Earlier history comes from a backfill chosen on purpose (``MADLAKE_START_DATE``).
 LIVE_START = datetime(2026, 11, 1)
 
+#: The first day of EvanLi/Github-Ranking's daily files: ``github_history``'s start date and the first day it loads.
+GITHUB_HISTORY_START = date(2018, 12, 18)
+
+#: Days of star history a ``github_star_history`` run (or ``madlake github stars``) covers when no ``since`` is given.
+STAR_HISTORY_DAYS = 90
+
 #: Default byte cap of one catch-up (or backfill) BigQuery day (10 GB; a normal day scans 1-3 GB).
 DEFAULT_CATCHUP_MAX_BYTES = 10 * 1024**3
 

@@ -154,11 +154,12 @@ def github_star_history(context: Mapping[str, Any] | None = None) -> dict[str, A
     """``github_star_history.backfill_stars``: ``since``..``date`` for ``repos``; announces the days of the window."""
     from madlake.orchestration.events import announce
     from madlake.orchestration.failures import RefusedDateError
-    from madlake.pipelines.github_stars import DEFAULT_HISTORY_DAYS, backfill_star_history
+    from madlake.orchestration.schedule import STAR_HISTORY_DAYS
+    from madlake.pipelines.github_stars import backfill_star_history
 
     request, context = current_request(context)
     until = request.day
-    since = request.date_param("since") or until - timedelta(days=DEFAULT_HISTORY_DAYS - 1)
+    since = request.date_param("since") or until - timedelta(days=STAR_HISTORY_DAYS - 1)
     if since > until:
         raise RefusedDateError(f"since {since} is after the last day {until}")
     log.info("github_star_history: stars from %s to %s", since, until)

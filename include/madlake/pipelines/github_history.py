@@ -41,21 +41,42 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
+from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Not, Or
+from tqdm import tqdm
+
+from madlake.catalog import load_catalog
+from madlake.config import get_settings
+from madlake.lakehouse.deadletter import payload_text
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import replace_partition, rows_to_arrow
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
+from madlake.orchestration.schedule import GITHUB_HISTORY_START
+from madlake.redaction import redact
+from madlake.sources.github_history.parse import (
+    BEST_OF_REPOS,
+    RANKING,
+    HistoryFileError,
+    best_of_day,
+    decode,
+    parse_best_of,
+    parse_ranking,
+)
+from madlake.sources.github_history.replay import ReplayFiles
 
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
 
     from madlake.lakehouse.writes import CommitContext
     from madlake.sources.github_history.live import RawFilesClient
-    from madlake.sources.github_history.parse import HistoryFileError, Names, Parsed, Rejected
+    from madlake.sources.github_history.parse import Names, Parsed, Rejected
 
 log = logging.getLogger(__name__)
 
 SOURCE = "github_history"
 #: The first day of EvanLi/Github-Ranking's daily files: the DAG's start date.
-FIRST_DAY = date(2018, 12, 18)
+FIRST_DAY = GITHUB_HISTORY_START
 #: How many days without a file a range run names in its log line (the rest are counted).
 MISSING_SHOWN = 10
 
@@ -101,7 +122,6 @@ def _days(start: date, end: date) -> list[date]:
 
 def github_names() -> Names:
     """``{lower-cased owner/name (current or former): (tool_id, tracked repo)}`` from the tools catalog."""
-    from madlake.catalog import load_catalog
 
     return load_catalog().github_names()
 
@@ -113,18 +133,6 @@ def github_names() -> Names:
 
 def collect_replay(root: Path, start: date, end: date, names: Names, *, progress: bool = False) -> Collected:
     """Parse the replay files covering ``start..end`` (each DERIVED year file once, every best-of file dated within)."""
-    from tqdm import tqdm
-
-    from madlake.sources.github_history.parse import (
-        BEST_OF_REPOS,
-        RANKING,
-        HistoryFileError,
-        best_of_day,
-        decode,
-        parse_best_of,
-        parse_ranking,
-    )
-    from madlake.sources.github_history.replay import ReplayFiles
 
     if not any((root / folder).is_dir() for folder in (RANKING, *BEST_OF_REPOS)):
         # A mistyped MADLAKE_REPLAY_DIR must not replace the range with nothing.
@@ -179,16 +187,6 @@ def collect_live(client: RawFilesClient, start: date, end: date, names: Names, *
     Raises:
         RawFileError: a file still failing after its retries (nothing of this range is written).
     """
-    from tqdm import tqdm
-
-    from madlake.sources.github_history.parse import (
-        BEST_OF_REPOS,
-        RANKING,
-        HistoryFileError,
-        decode,
-        parse_best_of,
-        parse_ranking,
-    )
 
     out = Collected(start, end)
     out.missing = {s: [] for s in (RANKING, *BEST_OF_REPOS)}
@@ -224,7 +222,6 @@ def collect_live(client: RawFilesClient, start: date, end: date, names: Names, *
 
 def replace_filter(start: date, end: date, bad_files: Sequence[BadFile] = ()) -> BooleanExpression:
     """Rows dated ``start..end``, except the days of each unusable file's source (their stored rows are kept)."""
-    from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThanOrEqual, Not, Or
 
     expr: BooleanExpression = And(GreaterThanOrEqual("day", start.isoformat()), LessThanOrEqual("day", end.isoformat()))
     kept: BooleanExpression | None = None
@@ -244,12 +241,6 @@ def replace_filter(start: date, end: date, bad_files: Sequence[BadFile] = ()) ->
 
 def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
     """Replace the dead letters of ``github_history`` dated within the range (rows and bad files) in one commit."""
-    from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThanOrEqual
-
-    from madlake.lakehouse.deadletter import payload_text
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import replace_partition, rows_to_arrow
-    from madlake.redaction import redact
 
     start, end = collected.start, collected.end
     now = datetime.now(UTC)
@@ -296,10 +287,6 @@ def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
 
 def write_collected(collected: Collected, ctx: CommitContext) -> dict[str, Any]:
     """Replace the range's rows (minus unusable files' days) and its dead letters. Returns the chunk's figures."""
-    import pyarrow as pa
-
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import replace_partition
 
     table = load_table(Table.GITHUB_REPO_HISTORY)
     now = datetime.now(UTC)
@@ -374,7 +361,6 @@ def load_range(
         FileNotFoundError: replay mode, and the replay folder holds none of the history folders (nothing written).
         RawFileError: a live file could not be fetched (months already committed stay committed).
     """
-    from madlake.config import get_settings
 
     if end < start:
         raise ValueError(f"end {end} is before start {start}")

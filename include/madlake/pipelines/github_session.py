@@ -13,10 +13,12 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from madlake.sources.github.client import GitHubClient
+from madlake.catalog import load_catalog
+from madlake.config import get_settings
+from madlake.sources.github.client import GitHubClient, resolve_api_url, resolve_token
+from madlake.sources.github.state import EtagCache, JsonStore
 
 SOURCE = "github"
 
@@ -40,9 +42,6 @@ def _replay_meta(root: Path) -> dict[str, Any]:
 @contextlib.contextmanager
 def open_session(source_mode: str | None = None, *, sleep: Callable[[float], None] | None = None) -> Iterator[Session]:
     """A GitHub client for the active source mode (see the module docstring); closes it (and the replay server)."""
-    from madlake.config import get_settings
-    from madlake.sources.github.client import GitHubClient, resolve_api_url, resolve_token
-    from madlake.sources.github.state import EtagCache, JsonStore
 
     settings = get_settings()
     mode = source_mode or settings.effective_source_mode
@@ -85,6 +84,5 @@ def open_session(source_mode: str | None = None, *, sleep: Callable[[float], Non
 
 def tracked_repos() -> dict[str, str]:
     """``{owner/repo: tool_id}`` of every repository in the tools catalog."""
-    from madlake.catalog import load_catalog
 
     return load_catalog().github_repos()

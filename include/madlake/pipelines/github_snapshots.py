@@ -20,9 +20,19 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThan
+
+from madlake.config import get_settings
+from madlake.lakehouse.deadletter import Rejection, write_dead_letters
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import AuditReport, ExpectationResult, rows_to_arrow, write_audit_publish
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 from madlake.pipelines.github_session import SOURCE, Session, open_session, tracked_repos
+from madlake.quality.log import audit_recorder
+from madlake.sources.github.models import GqlRepoMetrics, RestRepo
+from madlake.sources.github.state import JsonStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,7 +40,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import Table as IcebergTable
 
-    from madlake.lakehouse.writes import AuditReport
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +63,6 @@ def snapshot_rows(
     ``landing``, when given, receives the answers as received (``rest``: requested name -> status and body;
     ``graphql``: current name -> repository object) for the raw landing.
     """
-    from pydantic import ValidationError
-
-    from madlake.lakehouse.deadletter import Rejection
-    from madlake.sources.github.models import GqlRepoMetrics, RestRepo
 
     client = session.client
     rejections: list[Rejection] = []
@@ -145,7 +150,6 @@ def snapshot_rows(
 
 def _previous_stars(table: IcebergTable, snapshot_id: int, day: date) -> dict[str, int]:
     """Stars per repo in the latest snapshot before ``day`` (within 35 days) as of ``snapshot_id``."""
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
 
     window = And(
         GreaterThanOrEqual("snapshot_date", (day - timedelta(days=35)).isoformat()),
@@ -165,7 +169,6 @@ def _previous_stars(table: IcebergTable, snapshot_id: int, day: date) -> dict[st
 
 def audit_snapshot(day: date, expected: int) -> Callable[[pa.Table, IcebergTable, int], AuditReport]:
     """The snapshot audit: rows present, one per repo, the right day, tool ids set, no implausible star drop."""
-    from madlake.lakehouse.writes import AuditReport, ExpectationResult
 
     def audit(staged: pa.Table, table: IcebergTable, snapshot_id: int) -> AuditReport:
         rows = staged.to_pylist()
@@ -213,14 +216,6 @@ def snapshot_repos(
         AuditFailedError: the staged day failed its audit (nothing published).
         QuotaExhaustedError / GitHubApiError: the API could not be used; nothing written, retry later.
     """
-    from pyiceberg.expressions import EqualTo
-
-    from madlake.config import get_settings
-    from madlake.lakehouse.deadletter import Rejection, write_dead_letters
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import rows_to_arrow, write_audit_publish
-    from madlake.quality.log import audit_recorder
-    from madlake.sources.github.state import JsonStore
 
     ctx = (request or RunRequest.for_cli(day=day)).commit(SOURCE)
     wanted = dict(repos if repos is not None else tracked_repos())

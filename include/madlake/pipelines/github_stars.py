@@ -16,9 +16,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from madlake.catalog.models import GITHUB_REPO_RE
+from madlake.lakehouse.deadletter import Rejection, write_dead_letters
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import merge, rows_to_arrow
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 from madlake.pipelines.github_session import SOURCE, Session, open_session, tracked_repos
+from madlake.sources.github.models import StargazerPage
+from madlake.sources.github.stars import StarBackfillState
+from madlake.sources.github.state import JsonStore
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table as IcebergTable
@@ -28,8 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STARS_ENTITY = "star_history"
-#: Days of star history a backfill covers when no ``since`` is given.
-DEFAULT_HISTORY_DAYS = 90
 #: The star backfill merges and checkpoints after this many pages, or once this many days are complete.
 FLUSH_PAGES = 10
 FLUSH_DAYS = 31
@@ -43,7 +48,6 @@ def checkpoint_name(requested: str, since: date, until: date) -> str:
 def _merge_star_rows(
     table: IcebergTable, rows: Sequence[dict[str, Any]], tool_id: str | None, origin: str, ctx: CommitContext
 ) -> int:
-    from madlake.lakehouse.writes import merge, rows_to_arrow
 
     if not rows:
         return 0
@@ -73,9 +77,6 @@ def backfill_repo(
         LookupError: GitHub cannot resolve the repository (the caller dead-letters it).
         GitHubApiError / QuotaExhaustedError: the API failed; progress up to the last checkpoint is kept.
     """
-    from madlake.sources.github.models import StargazerPage
-    from madlake.sources.github.stars import StarBackfillState
-    from madlake.sources.github.state import JsonStore
 
     store = JsonStore.default()
     name = checkpoint_name(requested, since, until)
@@ -156,12 +157,9 @@ def backfill_star_history(
     Repositories GitHub cannot resolve go to ``rejected_records`` (entity ``star_history``); API failures raise after
     checkpointing what was done (rerun to resume).
     """
-    from madlake.lakehouse.deadletter import Rejection, write_dead_letters
-    from madlake.lakehouse.tables import load_table
 
     if since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
-    from madlake.catalog.models import GITHUB_REPO_RE
 
     # Names from params become URL paths: refuse anything but owner/name (no '..', '?', spaces, extra segments).
     bad = [r for r in repos or () if not GITHUB_REPO_RE.match(str(r)) or {".", ".."} & set(str(r).split("/"))]

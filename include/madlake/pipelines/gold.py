@@ -22,14 +22,27 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import And, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
+
+from madlake.config import get_settings
+from madlake.lakehouse.catalog import get_catalog
+from madlake.lakehouse.tables import ensure_tables, identifier, load_table
+from madlake.lakehouse.writes import AuditFailedError, AuditReport, ExpectationResult, conform, replace_partition
+from madlake.metrics.runner import MARTS, MONTHLY_READ_WINDOWS, MONTHLY_STAGES, STAGES, LocalSession, athena_merge
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
+from madlake.quality.log import record_audits
+from madlake.sql.engine import AthenaEngine, QueryError
+from madlake.tables import get_spec
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from pyiceberg.table import Table as IcebergTable
 
-    from madlake.lakehouse.writes import AuditReport, CommitContext
+    from madlake.lakehouse.writes import CommitContext
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +89,6 @@ def late_start(day: date) -> date | None:
     Looks at Reddit mentions processed (``processed_at``) after ``tool_daily_metrics``' last commit. Sources
     without a load timestamp are not followed: backfill them with an explicit range.
     """
-    from pyiceberg.exceptions import NoSuchTableError
-    from pyiceberg.expressions import And, GreaterThan, GreaterThanOrEqual, LessThan
-
-    from madlake.lakehouse.catalog import get_catalog
-    from madlake.lakehouse.tables import identifier
 
     catalog = get_catalog()
     try:
@@ -103,7 +111,6 @@ def late_start(day: date) -> date | None:
     ).to_arrow()
     if rows.num_rows == 0:
         return None
-    import pyarrow.compute as pc
 
     earliest: datetime = pc.min(rows.column("created_at")).as_py()
     log.info(
@@ -200,10 +207,6 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
 
 def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_rows: int | None = None) -> AuditReport:
     """Audit staged gold rows: the key is unique and not null, plus the table's :data:`CHECKS`."""
-    import duckdb
-
-    from madlake.lakehouse.writes import AuditReport, ExpectationResult
-    from madlake.tables import get_spec
 
     name = table.name()[-1]
     spec = get_spec(name)
@@ -240,7 +243,6 @@ def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_r
 
 
 def _row_filter(table: str, start: date, end: date) -> Any:
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
 
     if table in MONTHLY_TABLES:
         first, last = start.replace(day=1), end.replace(day=1)
@@ -273,8 +275,6 @@ def build_gold(
     Returns:
         A summary for XCom: the range, the months, rows written per table, and the monthly tags created.
     """
-    from madlake.config import get_settings
-    from madlake.metrics.runner import MONTHLY_STAGES
 
     s, e = gold_range(day, start, end, follow_late)
     first_month, last_month = gold_months(day, start, end, s, e)
@@ -392,10 +392,6 @@ def _build_local(
     cost grows with table metadata, and the daily run must not get slower as history accumulates.)
     """
 
-    from madlake.lakehouse.tables import ensure_tables
-    from madlake.lakehouse.writes import AuditFailedError, replace_partition
-    from madlake.metrics.runner import MARTS, MONTHLY_READ_WINDOWS, MONTHLY_STAGES, STAGES, LocalSession
-
     windows = MONTHLY_READ_WINDOWS if stages == MONTHLY_STAGES else None
     stages = stages or STAGES
     ensure_tables(GOLD_TABLES)
@@ -448,18 +444,11 @@ def _build_local(
 
 def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, IcebergTable, pa.Table, int | None]:
     """Compute one mart's rows in the table's schema (``computed_at`` = now) and the row count it must have."""
-    from datetime import datetime as dt
-
-    import pyarrow as pa
-
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import conform
-    from madlake.metrics.runner import MARTS
 
     name = MARTS[mart]
     table = load_table(name)
     rows = session.run(mart)
-    now = pa.array([dt.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
+    now = pa.array([datetime.now(UTC)] * rows.num_rows, type=pa.timestamp("us", tz="UTC"))
     rows = conform(table, rows.set_column(rows.column_names.index("computed_at"), "computed_at", now))
     expected = None
     if name in (Table.TOOL_DAILY_METRICS, Table.TOOL_MONTHLY_METRICS):
@@ -473,7 +462,6 @@ def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, Ic
 
 def _record_audits(ctx: CommitContext, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
     """Append the run's audit outcomes to ``audit_results`` in one commit (and log failures)."""
-    from madlake.quality.log import record_audits
 
     if not outcomes:
         return
@@ -497,8 +485,6 @@ def _build_athena(start: date, end: date, stages: tuple[tuple[str, ...], ...] | 
     Athena commits the merge before the checks run, so on this profile the audit detects and fails the task (and
     the dashboard publish downstream does not run) rather than preventing the write.
     """
-    from madlake.metrics.runner import MARTS, STAGES, athena_merge
-    from madlake.sql.engine import AthenaEngine, QueryError
 
     engine = AthenaEngine()
     written: dict[str, int] = {}
@@ -527,7 +513,6 @@ def tag_monthly_publish(start: date, end: date) -> list[str]:
     A tag is created once and never moved: it reproduces the answer as first published. A later recomputation of
     that month (a backfill) is visible on main, and the old answer stays readable through the tag.
     """
-    from madlake.lakehouse.tables import load_table
 
     created: list[str] = []
     for month_end in _month_ends(start, end):
@@ -559,7 +544,6 @@ def snapshot_ids_at(tag: str) -> dict[str, int]:
     Raises:
         KeyError: no gold table has the tag (naming it and the tags that exist).
     """
-    from madlake.lakehouse.tables import load_table
 
     ids: dict[str, int] = {}
     known: set[str] = set()

@@ -25,6 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, GreaterThan, In
+
+from madlake.config import get_settings
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import CommitContext, replace_partition, rows_to_arrow
+from madlake.mentions import lexicon
+from madlake.mentions.extract import MentionExtractor
+from madlake.mentions.llm import LLMEnricher, llm_config_from_connection
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 
@@ -32,8 +40,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import Table as IcebergTable
 
-    from madlake.lakehouse.writes import CommitContext
-    from madlake.mentions.llm import LLMEnricher
     from madlake.mentions.models import Enrichment
 
 log = logging.getLogger(__name__)
@@ -66,9 +72,6 @@ def read_watermark(table: IcebergTable) -> datetime | None:
 
 
 def _source_rows(since: datetime | None) -> list[Item]:
-    from pyiceberg.expressions import AlwaysTrue, GreaterThan
-
-    from madlake.lakehouse.tables import load_table
 
     row_filter: Any = GreaterThan("loaded_at", since.isoformat()) if since else AlwaysTrue()
     items: list[Item] = []
@@ -114,7 +117,6 @@ def _chunks(items: list[Item], size: int) -> Iterator[list[Item]]:
 
 
 def _context(request: RunRequest, watermark: datetime) -> CommitContext:
-    from madlake.lakehouse.writes import CommitContext
 
     base = request.commit("reddit-mentions")
 
@@ -132,15 +134,12 @@ def choose_enricher(method: MethodChoice = "auto", llm: LLMEnricher | None = Non
     ``auto``: the LLM when the ``madlake_llm`` connection exists and the profile is not ``local``; otherwise the
     lexicon. ``llm`` forces the LLM (raises when the connection is missing); ``lexicon`` forces the lexicon.
     """
-    from madlake.config import get_settings
-    from madlake.mentions import lexicon
 
     if method == "lexicon":
         return lexicon.enrich
     if method == "auto" and get_settings().profile == "local":
         log.info("Enrichment: offline lexicon (local profile)")
         return lexicon.enrich
-    from madlake.mentions.llm import LLMEnricher, llm_config_from_connection
 
     if llm is not None:
         return llm.enrich
@@ -155,7 +154,6 @@ def choose_enricher(method: MethodChoice = "auto", llm: LLMEnricher | None = Non
 
 
 def _rows(items: list[Item], enrich: Any, now: datetime) -> tuple[list[dict[str, Any]], int]:
-    from madlake.mentions.extract import MentionExtractor
 
     extractor = MentionExtractor.for_catalog()
     rows: list[dict[str, Any]] = []
@@ -202,10 +200,6 @@ def process(
     Returns:
         counts for XCom: items read, items with a mention, rows written, commits, the new watermark.
     """
-    from pyiceberg.expressions import AlwaysFalse, In
-
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import replace_partition, rows_to_arrow
 
     request = request or RunRequest.for_cli()
     table = load_table(Table.REDDIT_MENTIONS)

@@ -21,8 +21,19 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from pyiceberg.expressions import EqualTo
+from tqdm import tqdm
+
+from madlake.catalog import load_catalog
+from madlake.config import get_settings
+from madlake.lakehouse.deadletter import Rejection, write_dead_letters
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import rows_to_arrow, write_audit_publish
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
+from madlake.quality.log import audit_recorder
+from madlake.quality.pypi_suite import build_audit
+from madlake.sources.pypi import fetch_day, get_pypi_settings, parse_rows
 
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
@@ -39,13 +50,11 @@ ENTITY = "download_aggregate"
 
 def tracked_projects() -> list[str]:
     """The tracked PyPI projects (PEP 503-normalized), from the tools catalog."""
-    from madlake.catalog import load_catalog
 
     return sorted(load_catalog().pypi_projects())
 
 
 def day_filter(day: date) -> BooleanExpression:
-    from pyiceberg.expressions import EqualTo
 
     return EqualTo("download_date", day.isoformat())
 
@@ -66,11 +75,6 @@ def publish_day(
     Raises:
         AuditFailedError: the audit failed (main untouched, branch kept, failures recorded).
     """
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import rows_to_arrow, write_audit_publish
-    from madlake.quality.log import audit_recorder
-    from madlake.quality.pypi_suite import build_audit
-    from madlake.sources.pypi import get_pypi_settings
 
     table = table if table is not None else load_table(Table.PYPI_DOWNLOADS)
     data = rows_to_arrow(table, rows)
@@ -96,9 +100,6 @@ def load_day(day: date, request: RunRequest | None = None, *, source_mode: str |
     ``MADLAKE_SOURCE_MODE`` (``replay`` or ``live``) for this call only.
     See the module docstring for failure and retry semantics.
     """
-    from madlake.config import get_settings
-    from madlake.lakehouse.deadletter import Rejection, write_dead_letters
-    from madlake.sources.pypi import fetch_day, get_pypi_settings, parse_rows
 
     settings = get_settings()
     if source_mode:
@@ -175,7 +176,6 @@ def load_range(
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    from tqdm import tqdm
 
     request = request or RunRequest.for_cli(start=start, end=end)
     summaries = []

@@ -24,12 +24,26 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from pyiceberg.expressions import In
+from tqdm import tqdm
+
+from madlake.config import get_settings
+from madlake.lakehouse.deadletter import Rejection, write_dead_letters
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import AuditReport, ExpectationResult, rows_to_arrow, write_audit_publish
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
+from madlake.pipelines.pypi import tracked_projects as pypi_tracked
+from madlake.quality.log import audit_recorder
+from madlake.sources.github.client import resolve_token
+from madlake.sources.pypi_monthly.fetch import LiveSource, SnapshotFile, replay_files, replay_root, same
+from madlake.sources.pypi_monthly.parse import SnapshotRejectedError, parse_snapshot
+from madlake.tables.pypi import MONTHLY_METHODS
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +65,17 @@ class Collected:
 
 
 def tracked_projects() -> list[str]:
-    from madlake.pipelines.pypi import tracked_projects as pypi_tracked
 
     return pypi_tracked()
 
 
 def list_files(start: date, end: date, *, source_mode: str | None = None) -> tuple[list[Any], str]:
     """The snapshot files dated ``start`` .. ``end`` and the ``source`` label of their rows."""
-    from madlake.config import get_settings
-    from madlake.sources.pypi_monthly.fetch import LiveSource, replay_files, replay_root
 
     settings = get_settings()
     mode = source_mode or settings.effective_source_mode
     if mode == "replay":
         return replay_files(replay_root(settings.replay_dir.expanduser().resolve()), start, end), REPLAY_SOURCE
-    from madlake.sources.github.client import resolve_token
 
     source = LiveSource(token=resolve_token())
     try:
@@ -74,7 +84,6 @@ def list_files(start: date, end: date, *, source_mode: str | None = None) -> tup
         docs = [(f, f.read()) for f in files]
     finally:
         source.close()
-    from madlake.sources.pypi_monthly.fetch import SnapshotFile, same
 
     return [SnapshotFile(f.name, f.origin, functools.partial(same, doc)) for f, doc in docs], LIVE_SOURCE
 
@@ -83,10 +92,6 @@ def collect(
     files: list[Any], tracked: list[str], source: str, *, loaded_at: datetime, progress: bool = False
 ) -> Collected:
     """Parse ``files``; keep one snapshot per date (latest ``last_update``); dead-letter the unreadable ones."""
-    from tqdm import tqdm
-
-    from madlake.lakehouse.deadletter import Rejection
-    from madlake.sources.pypi_monthly.parse import SnapshotRejectedError, parse_snapshot
 
     by_date: dict[date, list[Any]] = {}
     rejections = []
@@ -124,10 +129,6 @@ def collect(
 
 def audit_rows(rows: Any, table: Any, snapshot_id: int) -> Any:
     """The light audit run on the staged rows before they are published (see the module docstring)."""
-    from collections import Counter
-
-    from madlake.lakehouse.writes import AuditReport, ExpectationResult
-    from madlake.tables.pypi import MONTHLY_METHODS
 
     data = rows.to_pylist()
     keys = Counter((r["snapshot_date"], r["project"]) for r in data)
@@ -170,12 +171,6 @@ def load_range(
 
     ``request``: the run (its DAG and run id tag the commits; ``None``: a standalone run).
     """
-    from pyiceberg.expressions import In
-
-    from madlake.lakehouse.deadletter import write_dead_letters
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import rows_to_arrow, write_audit_publish
-    from madlake.quality.log import audit_recorder
 
     if end < start:
         raise ValueError(f"end {end} is before start {start}")

@@ -7,14 +7,29 @@ keeps the batches already merged and a retry redoes them as no-ops.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
+from madlake.config import get_settings
+from madlake.lakehouse.deadletter import Rejection, write_dead_letters
+from madlake.models.reddit import comment_row, rejection_reason, submission_row, subreddit_name
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 from madlake.pipelines.reddit_merge import merge_rows
+from madlake.sources.reddit.archive import (
+    ReadStats,
+    created_epoch,
+    dump_uri,
+    iter_records,
+    observed_at,
+    source_of,
+    threads_to_archive,
+)
 
 if TYPE_CHECKING:
     from madlake.lakehouse.writes import CommitContext
@@ -56,7 +71,6 @@ def archive_backfill(
         FileNotFoundError: a requested dump does not exist (the message names it).
         ValueError: ``start`` after ``end``, or an unknown kind.
     """
-    from madlake.models.reddit import subreddit_name
 
     subreddit = subreddit_name(subreddit)  # it becomes part of the dump's path
     if start > end:
@@ -81,11 +95,6 @@ def _backfill_dump(
     batch_size: int,
     max_dead_letters: int,
 ) -> dict[str, Any]:
-    from pydantic import ValidationError
-
-    from madlake.lakehouse.deadletter import Rejection, write_dead_letters
-    from madlake.models.reddit import comment_row, rejection_reason, submission_row
-    from madlake.sources.reddit.archive import ReadStats, created_epoch, dump_uri, iter_records, observed_at, source_of
 
     lo = datetime(start.year, start.month, start.day, tzinfo=UTC).timestamp()
     hi = (datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)).timestamp()
@@ -171,10 +180,6 @@ def recorded_threads_backfill(
     Raises:
         FileNotFoundError: the replay folder holds no recorded thread.
     """
-    import tempfile
-
-    from madlake.config import get_settings
-    from madlake.sources.reddit.archive import threads_to_archive
 
     root = replay_dir or get_settings().replay_path("reddit")
     files = default_thread_files(root)

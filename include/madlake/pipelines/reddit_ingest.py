@@ -11,12 +11,14 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from madlake.config import get_settings
 from madlake.orchestration.request import RunRequest
-
-if TYPE_CHECKING:
-    from madlake.sources.reddit.client import RedditFetcher
+from madlake.sources.reddit import tracked_subreddits
+from madlake.sources.reddit.client import RedditFetcher, reddit_session
+from madlake.sources.reddit.history import HISTORY_SUBREDDIT
+from madlake.sources.reddit.landing import LandingWriter
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +72,6 @@ def ingest(
         LivePastDayError: live mode asked for a past (or future) day.
         RuntimeError: every request failed (Reddit down, bad credentials): retrying the task is the right move.
     """
-    from madlake.config import get_settings
-    from madlake.sources.reddit import tracked_subreddits
-    from madlake.sources.reddit.client import RedditFetcher, reddit_session
-    from madlake.sources.reddit.history import HISTORY_SUBREDDIT
-    from madlake.sources.reddit.landing import LandingWriter
 
     settings = get_settings()
     mode = mode or settings.effective_source_mode

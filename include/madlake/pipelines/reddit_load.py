@@ -9,25 +9,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pyarrow as pa
+from tqdm import tqdm
+
+from madlake.config import get_settings
+from madlake.lakehouse.deadletter import Rejection, payload_text, write_dead_letters
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 from madlake.pipelines.reddit_ingest import ingest
 from madlake.pipelines.reddit_merge import SOURCE, merge_rows
-
-if TYPE_CHECKING:
-    from madlake.lakehouse.deadletter import Rejection
-    from madlake.sources.reddit.parse import Parsed
+from madlake.sources.reddit.landing import list_landings, read_landing
+from madlake.sources.reddit.parse import Parsed, parse_response
 
 log = logging.getLogger(__name__)
 
 
 def parse_landings(landing_uris: Sequence[str]) -> tuple[Parsed, int, int]:
     """Parse every line of the landings. Returns ``(Parsed, responses, failed_requests)``."""
-    from madlake.lakehouse.deadletter import Rejection
-    from madlake.sources.reddit.landing import read_landing
-    from madlake.sources.reddit.parse import Parsed, parse_response
 
     out = Parsed()
     responses = failed = 0
@@ -68,9 +68,6 @@ def load(
     Raises:
         FileNotFoundError: no complete landing exists for ``day`` (run ``reddit_ingest`` for it first).
     """
-    from madlake.config import get_settings
-    from madlake.lakehouse.deadletter import write_dead_letters
-    from madlake.sources.reddit.landing import list_landings
 
     settings = get_settings()
     if landings is None:
@@ -122,9 +119,6 @@ def load_days(days: Sequence[date], request: RunRequest | None = None) -> dict[s
     is rewritten once instead of once per day. Days without a landing load nothing; dead letters are still replaced
     per day, as a per-day load does.
     """
-    from madlake.config import get_settings
-    from madlake.lakehouse.deadletter import write_dead_letters
-    from madlake.sources.reddit.landing import list_landings
 
     settings = get_settings()
     submissions: list[Any] = []
@@ -170,7 +164,6 @@ def load_days(days: Sequence[date], request: RunRequest | None = None) -> dict[s
 
 
 def _unique(rejections: Sequence[Rejection]) -> list[Rejection]:
-    from madlake.lakehouse.deadletter import payload_text
 
     seen: dict[tuple[str, str | None, str], Rejection] = {}
     for r in rejections:
@@ -224,8 +217,6 @@ def backfill_range(
     Days are processed in order and independently: memory is one day's responses. A day without a recorded
     listing (replay) lands and loads nothing. A failing day is reported with its error and the rest go on.
     """
-    import pyarrow as pa
-    from tqdm import tqdm
 
     request = request or RunRequest.for_cli(start=start, end=end)
     out: list[dict[str, Any]] = []

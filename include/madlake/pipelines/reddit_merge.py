@@ -29,11 +29,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.expressions import And, In
+
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import conform, merge, touched_partitions_filter
 from madlake.names import Table
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from madlake.lakehouse.writes import CommitContext
 
 log = logging.getLogger(__name__)
@@ -121,7 +126,6 @@ def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:
 
 def _columns_to_arrow(schema: pa.Schema, rows: Sequence[dict[str, Any]]) -> pa.Table:
     """Dict rows → Arrow through one struct array (about 2x faster than ``Table.from_pylist`` at 100k rows)."""
-    import pyarrow as pa
 
     return pa.Table.from_struct_array(pa.array(rows, type=pa.struct(list(schema)))).cast(schema)
 
@@ -138,13 +142,6 @@ def merge_rows(
     (:func:`reconcile_sql`), and hands the result to :func:`madlake.lakehouse.writes.merge` scoped to those
     partitions, which commits nothing when nothing changed.
     """
-    import duckdb
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyiceberg.expressions import And, In
-
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import conform, merge, touched_partitions_filter
 
     now = now or datetime.now(UTC)
     table = load_table(table_name)

@@ -5,6 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from pyiceberg.expressions import AlwaysTrue
+
+from madlake.catalog import load_catalog
+from madlake.catalog.io import dim_tools_arrow
+from madlake.lakehouse.tables import ensure_tables, load_table
+from madlake.lakehouse.writes import replace_partition
 from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 
@@ -13,7 +19,6 @@ log = logging.getLogger(__name__)
 
 def init_lakehouse() -> list[str]:
     """Create the namespace and every registered table that is missing (idempotent)."""
-    from madlake.lakehouse.tables import ensure_tables
 
     created = ensure_tables()
     log.info("Lakehouse ready: %d tables (%s)", len(created), ", ".join(created))
@@ -25,12 +30,6 @@ def load_dim_tools(request: RunRequest | None = None) -> int:
 
     ``request``: the run (its DAG and run id tag the commit; ``None``: a standalone run).
     """
-    from pyiceberg.expressions import AlwaysTrue
-
-    from madlake.catalog import load_catalog
-    from madlake.catalog.io import dim_tools_arrow
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import replace_partition
 
     catalog = load_catalog()
     table = load_table(Table.DIM_TOOLS)
