@@ -5,6 +5,9 @@ Each function builds the run's :class:`~madlake.orchestration.request.RunRequest
 calls the pipeline in ``madlake.pipelines`` with the request, and attaches what it changed to its outlet asset event
 (:func:`events.announce`). The pipelines never see Airflow. ``context`` (default: the running task's) lets a test
 hand in a context of its own.
+
+Each function imports its pipeline when it runs: this module holds every task body, and a task should load only the
+pipeline (and its pyiceberg/great-expectations stack) it runs.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reddit tables: one row per submission and one per comment, whatever the source (API or Pushshift/Arctic Shift).
 
-Both are merged on ``id`` (see :mod:`madlake.pipelines.reddit`): a record seen again updates its stats and
+Both are merged on ``id`` (see :mod:`madlake.pipelines.reddit_merge`): a record seen again updates its stats and
 ``last_seen_at``; a record that comes back deleted or removed keeps its row and stats but loses its text. Downstream
 readers that process "what changed since my last run" filter on ``loaded_at`` (set when a row is inserted or its
 content changes, never by a no-op reload).
