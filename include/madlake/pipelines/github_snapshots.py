@@ -49,7 +49,7 @@ COMMIT_WINDOW_DAYS = 28
 MAX_STAR_DROP = 0.5
 
 
-def _ts(value: Any) -> datetime | None:
+def _ts(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)

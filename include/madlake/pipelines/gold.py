@@ -442,7 +442,9 @@ def _build_local(
     return written
 
 
-def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, IcebergTable, pa.Table, int | None]:
+def _mart_rows(
+    session: LocalSession, mart: str, start: date, end: date
+) -> tuple[str, IcebergTable, pa.Table, int | None]:
     """Compute one mart's rows in the table's schema (``computed_at`` = now) and the row count it must have."""
 
     name = MARTS[mart]
@@ -453,6 +455,7 @@ def _mart_rows(session: Any, mart: str, start: date, end: date) -> tuple[str, Ic
     expected = None
     if name in (Table.TOOL_DAILY_METRICS, Table.TOOL_MONTHLY_METRICS):
         tools = session.con.execute("select count(distinct tool_id) from stg_catalog__tools").fetchone()
+        assert tools is not None  # an aggregate without GROUP BY always returns one row
         if name == Table.TOOL_DAILY_METRICS:
             expected = int(tools[0]) * ((end - start).days + 1)
         else:

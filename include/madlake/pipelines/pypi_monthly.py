@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyiceberg.expressions import In
 from tqdm import tqdm
@@ -44,6 +44,10 @@ from madlake.sources.github.client import resolve_token
 from madlake.sources.pypi_monthly.fetch import LiveSource, SnapshotFile, replay_files, replay_root, same
 from madlake.sources.pypi_monthly.parse import SnapshotRejectedError, parse_snapshot
 from madlake.tables.pypi import MONTHLY_METHODS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyiceberg.table import Table as IcebergTable
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +131,7 @@ def collect(
     return Collected(snapshots, superseded, rejections, len(files))
 
 
-def audit_rows(rows: Any, table: Any, snapshot_id: int) -> Any:
+def audit_rows(rows: pa.Table, table: IcebergTable, snapshot_id: int) -> AuditReport:
     """The light audit run on the staged rows before they are published (see the module docstring)."""
 
     data = rows.to_pylist()
