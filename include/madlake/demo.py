@@ -18,9 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
+from madlake.config import get_settings
 from madlake.dashboard import tasks as dashboard_tasks
 from madlake.metrics import ask
 from madlake.names import Dag, Table
+from madlake.orchestration.runner import run_dag
+from madlake.sql.engine import LocalEngine, get_engine
 
 if TYPE_CHECKING:
     from madlake.config import Settings
@@ -111,11 +116,6 @@ def _output_to(log_file: Path) -> Iterator[None]:
 
 def run_demo() -> None:
     """Run every demo step through Airflow; task logs go to ``<MADLAKE_HOME>/logs/demo.log``, a progress bar here."""
-    from tqdm import tqdm
-
-    from madlake.config import get_settings
-    from madlake.orchestration.runner import run_dag
-
     settings = get_settings()
     log_file = settings.home_dir / "logs" / "demo.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,6 @@ def run_demo() -> None:
 
 
 def _print_table_counts(settings: Settings) -> None:
-    from madlake.sql.engine import LocalEngine
 
     engine = LocalEngine(settings)
     print("\nTables (rows):")
@@ -167,8 +166,6 @@ def _print_table_counts(settings: Settings) -> None:
 
 def reddit_report() -> list[str]:
     """Lines ``madlake demo`` prints about Reddit: what loaded, per subreddit, and what was rejected."""
-    from madlake.sql.engine import get_engine
-
     engine = get_engine()
     lines = ["Reddit (replayed real API responses):"]
     per_sub = engine.query(
@@ -188,8 +185,6 @@ def reddit_report() -> list[str]:
 
 def mentions_report() -> list[str]:
     """Lines ``madlake demo`` prints about mentions: the most mentioned tools and their mean sentiment."""
-    from madlake.sql.engine import get_engine
-
     engine = get_engine()
     top = engine.query(
         "select tool_id, count(*) as items, sum(mention_count) as mentions, avg(sentiment_score) as sentiment, "
@@ -205,8 +200,6 @@ def mentions_report() -> list[str]:
 
 def pypi_report() -> list[str]:
     """Lines for ``madlake demo``: the loaded range and the top packages of the last day (labelled sample data)."""
-    from madlake.sql.engine import LocalEngine
-
     engine = LocalEngine()
     if Table.PYPI_DOWNLOADS not in engine.available_tables():
         return []

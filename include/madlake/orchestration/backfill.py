@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
+from madlake.orchestration.runner import ensure_metadata_db, load_dag, run_dag
+
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
@@ -75,10 +79,6 @@ def run_backfill(
     progress: bool = True,
 ) -> list[DateResult]:
     """Run ``dag_id`` for every logical date of ``[start, end]``; a failing date is recorded and the rest go on."""
-    from tqdm import tqdm
-
-    from madlake.orchestration.runner import ensure_metadata_db, load_dag, run_dag
-
     ensure_metadata_db()
     dag = load_dag(dag_id)
     dates = backfill_dates(dag, start, end)

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from madlake.config import get_settings
+
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
@@ -27,8 +29,6 @@ class DagRunFailedError(RuntimeError):
 
 def prepare_environment(airflow_home: Path | None = None) -> Path:
     """Point Airflow at madlake's DAGs and a private home before Airflow is imported. Returns ``AIRFLOW_HOME``."""
-    from madlake.config import get_settings
-
     if "AIRFLOW_HOME" not in os.environ or airflow_home is not None:
         home = airflow_home or get_settings().home_dir / "airflow"
         os.environ["AIRFLOW_HOME"] = str(home)

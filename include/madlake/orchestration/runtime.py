@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from madlake.orchestration.failures import RefusedDateError
 from madlake.orchestration.request import RunRequest
+from madlake.orchestration.schedule import replay_days, source_mode
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ def require_replay_day(source: str, day: date) -> None:
     Raises:
         AirflowSkipException: replay mode and no ``<replay>/<source>/<day>.jsonl[.gz]``.
     """
-    from madlake.orchestration.schedule import replay_days, source_mode
-
     if source_mode() != "replay":
         return
     days = replay_days(source)
@@ -57,8 +57,6 @@ def require_replay_day(source: str, day: date) -> None:
 
 def refuse_future(day: date, *, what: str) -> None:
     """Refuse a day that has not ended yet (UTC): its data is incomplete."""
-    from madlake.orchestration.failures import RefusedDateError
-
     today = datetime.now(UTC).date()
     if day >= today:
         raise RefusedDateError(

@@ -22,6 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
+from madlake.names import Pool
+from madlake.orchestration.runner import prepare_environment
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -61,8 +66,6 @@ class SetupReport:
 
 def read_settings(path: Path | None = None) -> dict[str, Any]:
     """The ``airflow:`` section of ``airflow_settings.yaml`` (pools, connections, variables)."""
-    import yaml
-
     path = path or SETTINGS_FILE
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     section = data.get("airflow") or {}
@@ -73,8 +76,6 @@ def read_settings(path: Path | None = None) -> dict[str, Any]:
 
 def pool_specs(settings: dict[str, Any]) -> dict[str, tuple[int, str]]:
     """``{pool: (slots, description)}`` for every :class:`~madlake.names.Pool` (see the module docstring)."""
-    from madlake.names import Pool
-
     names = {v for k, v in vars(Pool).items() if not k.startswith("_") and isinstance(v, str)}
     listed = {str(p["pool_name"]): p for p in settings.get("pools") or []}
     unknown = sorted(set(listed) - names)
@@ -108,8 +109,6 @@ def _connection_defined(conn_id: str, session: Session) -> bool:
 
 def setup_airflow(path: Path | None = None, *, migrate: bool = True) -> SetupReport:
     """Migrate the metadata database (optional) and create pools, connections and variables. Idempotent."""
-    from madlake.orchestration.runner import prepare_environment
-
     prepare_environment()
     settings = read_settings(path)
     specs = pool_specs(settings)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from madlake.orchestration.failures import RefusedDateError
 from madlake.orchestration.request import RunRequest
+from madlake.orchestration.schedule import source_mode
 
 #: Run types a snapshot DAG accepts: its schedule and manual triggers, never an Airflow backfill.
 SNAPSHOT_RUN_TYPES = ("scheduled", "manual")
@@ -41,9 +43,6 @@ def refuse_past_snapshot(
     Raises:
         RefusedDateError: a backfill run, or (live) a day before yesterday.
     """
-    from madlake.orchestration.failures import RefusedDateError
-    from madlake.orchestration.schedule import source_mode
-
     live = (source_mode() == "live") if live is None else live
     today = today or datetime.now(UTC).date()
     day = request.day

@@ -122,7 +122,6 @@ def _days(start: date, end: date) -> list[date]:
 
 def github_names() -> Names:
     """``{lower-cased owner/name (current or former): (tool_id, tracked repo)}`` from the tools catalog."""
-
     return load_catalog().github_names()
 
 
@@ -133,7 +132,6 @@ def github_names() -> Names:
 
 def collect_replay(root: Path, start: date, end: date, names: Names, *, progress: bool = False) -> Collected:
     """Parse the replay files covering ``start..end`` (each DERIVED year file once, every best-of file dated within)."""
-
     if not any((root / folder).is_dir() for folder in (RANKING, *BEST_OF_REPOS)):
         # A mistyped MADLAKE_REPLAY_DIR must not replace the range with nothing.
         raise FileNotFoundError(
@@ -187,7 +185,6 @@ def collect_live(client: RawFilesClient, start: date, end: date, names: Names, *
     Raises:
         RawFileError: a file still failing after its retries (nothing of this range is written).
     """
-
     out = Collected(start, end)
     out.missing = {s: [] for s in (RANKING, *BEST_OF_REPOS)}
     days = _days(start, end)
@@ -222,7 +219,6 @@ def collect_live(client: RawFilesClient, start: date, end: date, names: Names, *
 
 def replace_filter(start: date, end: date, bad_files: Sequence[BadFile] = ()) -> BooleanExpression:
     """Rows dated ``start..end``, except the days of each unusable file's source (their stored rows are kept)."""
-
     expr: BooleanExpression = And(GreaterThanOrEqual("day", start.isoformat()), LessThanOrEqual("day", end.isoformat()))
     kept: BooleanExpression | None = None
     for bad in bad_files:
@@ -241,7 +237,6 @@ def replace_filter(start: date, end: date, bad_files: Sequence[BadFile] = ()) ->
 
 def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
     """Replace the dead letters of ``github_history`` dated within the range (rows and bad files) in one commit."""
-
     start, end = collected.start, collected.end
     now = datetime.now(UTC)
 
@@ -287,7 +282,6 @@ def _write_dead_letters(collected: Collected, ctx: CommitContext) -> int:
 
 def write_collected(collected: Collected, ctx: CommitContext) -> dict[str, Any]:
     """Replace the range's rows (minus unusable files' days) and its dead letters. Returns the chunk's figures."""
-
     table = load_table(Table.GITHUB_REPO_HISTORY)
     now = datetime.now(UTC)
     target = table.schema().as_arrow()
@@ -361,7 +355,6 @@ def load_range(
         FileNotFoundError: replay mode, and the replay folder holds none of the history folders (nothing written).
         RawFileError: a live file could not be fetched (months already committed stay committed).
     """
-
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     settings = get_settings()

@@ -42,7 +42,6 @@ def _replay_meta(root: Path) -> dict[str, Any]:
 @contextlib.contextmanager
 def open_session(source_mode: str | None = None, *, sleep: Callable[[float], None] | None = None) -> Iterator[Session]:
     """A GitHub client for the active source mode (see the module docstring); closes it (and the replay server)."""
-
     settings = get_settings()
     mode = source_mode or settings.effective_source_mode
     if mode not in ("replay", "live"):
@@ -84,5 +83,4 @@ def open_session(source_mode: str | None = None, *, sleep: Callable[[float], Non
 
 def tracked_repos() -> dict[str, str]:
     """``{owner/repo: tool_id}`` of every repository in the tools catalog."""
-
     return load_catalog().github_repos()

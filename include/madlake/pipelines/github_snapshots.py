@@ -63,7 +63,6 @@ def snapshot_rows(
     ``landing``, when given, receives the answers as received (``rest``: requested name -> status and body;
     ``graphql``: current name -> repository object) for the raw landing.
     """
-
     client = session.client
     rejections: list[Rejection] = []
     fetched: dict[str, tuple[str, str, RestRepo, bool, str | None]] = {}  # canonical lower -> ...
@@ -150,7 +149,6 @@ def snapshot_rows(
 
 def _previous_stars(table: IcebergTable, snapshot_id: int, day: date) -> dict[str, int]:
     """Stars per repo in the latest snapshot before ``day`` (within 35 days) as of ``snapshot_id``."""
-
     window = And(
         GreaterThanOrEqual("snapshot_date", (day - timedelta(days=35)).isoformat()),
         LessThan("snapshot_date", day.isoformat()),
@@ -216,7 +214,6 @@ def snapshot_repos(
         AuditFailedError: the staged day failed its audit (nothing published).
         QuotaExhaustedError / GitHubApiError: the API could not be used; nothing written, retry later.
     """
-
     ctx = (request or RunRequest.for_cli(day=day)).commit(SOURCE)
     wanted = dict(repos if repos is not None else tracked_repos())
     with open_session(source_mode) as session:

@@ -77,7 +77,6 @@ def backfill_repo(
         LookupError: GitHub cannot resolve the repository (the caller dead-letters it).
         GitHubApiError / QuotaExhaustedError: the API failed; progress up to the last checkpoint is kept.
     """
-
     store = JsonStore.default()
     name = checkpoint_name(requested, since, until)
     saved = None if restart else store.get(name)
@@ -157,7 +156,6 @@ def backfill_star_history(
     Repositories GitHub cannot resolve go to ``rejected_records`` (entity ``star_history``); API failures raise after
     checkpointing what was done (rerun to resume).
     """
-
     if since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
 

@@ -89,7 +89,6 @@ def late_start(day: date) -> date | None:
     Looks at Reddit mentions processed (``processed_at``) after ``tool_daily_metrics``' last commit. Sources
     without a load timestamp are not followed: backfill them with an explicit range.
     """
-
     catalog = get_catalog()
     try:
         gold = catalog.load_table(identifier(Table.TOOL_DAILY_METRICS))
@@ -207,7 +206,6 @@ CHECKS: dict[str, list[tuple[str, str]]] = {
 
 def audit_gold(rows: pa.Table, table: IcebergTable, snapshot_id: int, expected_rows: int | None = None) -> AuditReport:
     """Audit staged gold rows: the key is unique and not null, plus the table's :data:`CHECKS`."""
-
     name = table.name()[-1]
     spec = get_spec(name)
     key = ", ".join(spec.key)
@@ -275,7 +273,6 @@ def build_gold(
     Returns:
         A summary for XCom: the range, the months, rows written per table, and the monthly tags created.
     """
-
     s, e = gold_range(day, start, end, follow_late)
     first_month, last_month = gold_months(day, start, end, s, e)
     if monthly_start is not None:
@@ -391,7 +388,6 @@ def _build_local(
     audit outcomes of the run go to ``audit_results`` in one append. (Fewer commits than a branch per table: commit
     cost grows with table metadata, and the daily run must not get slower as history accumulates.)
     """
-
     windows = MONTHLY_READ_WINDOWS if stages == MONTHLY_STAGES else None
     stages = stages or STAGES
     ensure_tables(GOLD_TABLES)
@@ -446,7 +442,6 @@ def _mart_rows(
     session: LocalSession, mart: str, start: date, end: date
 ) -> tuple[str, IcebergTable, pa.Table, int | None]:
     """Compute one mart's rows in the table's schema (``computed_at`` = now) and the row count it must have."""
-
     name = MARTS[mart]
     table = load_table(name)
     rows = session.run(mart)
@@ -465,7 +460,6 @@ def _mart_rows(
 
 def _record_audits(ctx: CommitContext, partition_key: str, outcomes: list[tuple[str, int, AuditReport, bool]]) -> None:
     """Append the run's audit outcomes to ``audit_results`` in one commit (and log failures)."""
-
     if not outcomes:
         return
     for name, _snapshot_id, report, _published in outcomes:
@@ -488,7 +482,6 @@ def _build_athena(start: date, end: date, stages: tuple[tuple[str, ...], ...] | 
     Athena commits the merge before the checks run, so on this profile the audit detects and fails the task (and
     the dashboard publish downstream does not run) rather than preventing the write.
     """
-
     engine = AthenaEngine()
     written: dict[str, int] = {}
     for stage in stages or STAGES:
@@ -516,7 +509,6 @@ def tag_monthly_publish(start: date, end: date) -> list[str]:
     A tag is created once and never moved: it reproduces the answer as first published. A later recomputation of
     that month (a backfill) is visible on main, and the old answer stays readable through the tag.
     """
-
     created: list[str] = []
     for month_end in _month_ends(start, end):
         tag = monthly_tag(month_end)
@@ -547,7 +539,6 @@ def snapshot_ids_at(tag: str) -> dict[str, int]:
     Raises:
         KeyError: no gold table has the tag (naming it and the tags that exist).
     """
-
     ids: dict[str, int] = {}
     known: set[str] = set()
     for name in GOLD_TABLES:

@@ -134,7 +134,6 @@ def choose_enricher(method: MethodChoice = "auto", llm: LLMEnricher | None = Non
     ``auto``: the LLM when the ``madlake_llm`` connection exists and the profile is not ``local``; otherwise the
     lexicon. ``llm`` forces the LLM (raises when the connection is missing); ``lexicon`` forces the lexicon.
     """
-
     if method == "lexicon":
         return lexicon.enrich
     if method == "auto" and get_settings().profile == "local":
@@ -200,7 +199,6 @@ def process(
     Returns:
         counts for XCom: items read, items with a mention, rows written, commits, the new watermark.
     """
-
     request = request or RunRequest.for_cli()
     table = load_table(Table.REDDIT_MENTIONS)
     start_from = None if reprocess_all else (since or read_watermark(table))

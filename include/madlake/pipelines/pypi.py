@@ -50,7 +50,6 @@ ENTITY = "download_aggregate"
 
 def tracked_projects() -> list[str]:
     """The tracked PyPI projects (PEP 503-normalized), from the tools catalog."""
-
     return sorted(load_catalog().pypi_projects())
 
 
@@ -75,7 +74,6 @@ def publish_day(
     Raises:
         AuditFailedError: the audit failed (main untouched, branch kept, failures recorded).
     """
-
     table = table if table is not None else load_table(Table.PYPI_DOWNLOADS)
     data = rows_to_arrow(table, rows)
     if data.num_rows:
@@ -100,7 +98,6 @@ def load_day(day: date, request: RunRequest | None = None, *, source_mode: str |
     ``MADLAKE_SOURCE_MODE`` (``replay`` or ``live``) for this call only.
     See the module docstring for failure and retry semantics.
     """
-
     settings = get_settings()
     if source_mode:
         settings = settings.model_copy(update={"source_mode": source_mode})

@@ -75,7 +75,6 @@ def tracked_projects() -> list[str]:
 
 def list_files(start: date, end: date, *, source_mode: str | None = None) -> tuple[list[Any], str]:
     """The snapshot files dated ``start`` .. ``end`` and the ``source`` label of their rows."""
-
     settings = get_settings()
     mode = source_mode or settings.effective_source_mode
     if mode == "replay":
@@ -96,7 +95,6 @@ def collect(
     files: list[Any], tracked: list[str], source: str, *, loaded_at: datetime, progress: bool = False
 ) -> Collected:
     """Parse ``files``; keep one snapshot per date (latest ``last_update``); dead-letter the unreadable ones."""
-
     by_date: dict[date, list[Any]] = {}
     rejections = []
     with tqdm(total=len(files), desc="pypi_monthly", unit="file", disable=not progress) as bar:
@@ -133,7 +131,6 @@ def collect(
 
 def audit_rows(rows: pa.Table, table: IcebergTable, snapshot_id: int) -> AuditReport:
     """The light audit run on the staged rows before they are published (see the module docstring)."""
-
     data = rows.to_pylist()
     keys = Counter((r["snapshot_date"], r["project"]) for r in data)
     dup = [k for k, n in keys.items() if n > 1]
@@ -175,7 +172,6 @@ def load_range(
 
     ``request``: the run (its DAG and run id tag the commits; ``None``: a standalone run).
     """
-
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     started = time.perf_counter()

@@ -71,7 +71,6 @@ def archive_backfill(
         FileNotFoundError: a requested dump does not exist (the message names it).
         ValueError: ``start`` after ``end``, or an unknown kind.
     """
-
     subreddit = subreddit_name(subreddit)  # it becomes part of the dump's path
     if start > end:
         raise ValueError(f"archive backfill: start {start} is after end {end}")
@@ -180,7 +179,6 @@ def recorded_threads_backfill(
     Raises:
         FileNotFoundError: the replay folder holds no recorded thread.
     """
-
     root = replay_dir or get_settings().replay_path("reddit")
     files = default_thread_files(root)
     if not files:

@@ -72,7 +72,6 @@ def ingest(
         LivePastDayError: live mode asked for a past (or future) day.
         RuntimeError: every request failed (Reddit down, bad credentials): retrying the task is the right move.
     """
-
     settings = get_settings()
     mode = mode or settings.effective_source_mode
     # Names and ids from params become URL paths and landing file names: refuse anything but plain names.

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 def parse_landings(landing_uris: Sequence[str]) -> tuple[Parsed, int, int]:
     """Parse every line of the landings. Returns ``(Parsed, responses, failed_requests)``."""
-
     out = Parsed()
     responses = failed = 0
     for uri in landing_uris:
@@ -68,7 +67,6 @@ def load(
     Raises:
         FileNotFoundError: no complete landing exists for ``day`` (run ``reddit_ingest`` for it first).
     """
-
     settings = get_settings()
     if landings is None:
         found = list_landings(settings.raw_uri, day)
@@ -119,7 +117,6 @@ def load_days(days: Sequence[date], request: RunRequest | None = None) -> dict[s
     is rewritten once instead of once per day. Days without a landing load nothing; dead letters are still replaced
     per day, as a per-day load does.
     """
-
     settings = get_settings()
     submissions: list[Any] = []
     comments: list[Any] = []
@@ -217,7 +214,6 @@ def backfill_range(
     Days are processed in order and independently: memory is one day's responses. A day without a recorded
     listing (replay) lands and loads nothing. A failing day is reported with its error and the rest go on.
     """
-
     request = request or RunRequest.for_cli(start=start, end=end)
     out: list[dict[str, Any]] = []
     bar = tqdm(_days(start, end), unit="day", disable=not progress, desc="reddit")

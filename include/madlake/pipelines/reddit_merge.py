@@ -126,7 +126,6 @@ def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:
 
 def _columns_to_arrow(schema: pa.Schema, rows: Sequence[dict[str, Any]]) -> pa.Table:
     """Dict rows → Arrow through one struct array (about 2x faster than ``Table.from_pylist`` at 100k rows)."""
-
     return pa.Table.from_struct_array(pa.array(rows, type=pa.struct(list(schema)))).cast(schema)
 
 
@@ -142,7 +141,6 @@ def merge_rows(
     (:func:`reconcile_sql`), and hands the result to :func:`madlake.lakehouse.writes.merge` scoped to those
     partitions, which commits nothing when nothing changed.
     """
-
     now = now or datetime.now(UTC)
     table = load_table(table_name)
     incoming = rows if isinstance(rows, pa.Table) else _columns_to_arrow(table.schema().as_arrow(), rows)

@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 def init_lakehouse() -> list[str]:
     """Create the namespace and every registered table that is missing (idempotent)."""
-
     created = ensure_tables()
     log.info("Lakehouse ready: %d tables (%s)", len(created), ", ".join(created))
     return created
@@ -30,7 +29,6 @@ def load_dim_tools(request: RunRequest | None = None) -> int:
 
     ``request``: the run (its DAG and run id tag the commit; ``None``: a standalone run).
     """
-
     catalog = load_catalog()
     table = load_table(Table.DIM_TOOLS)
     rows = dim_tools_arrow(catalog, loaded_at=datetime.now(UTC))
