@@ -190,7 +190,7 @@ def fingerprints(names: list[str]) -> dict[str, Any]:
     """Fingerprints comparable across two independent runs: also without fetch/load times of the upstream rows."""
     from madlake.config import get_settings
     from madlake.lakehouse.catalog import get_catalog
-    from madlake.ops.fingerprint import VOLATILE_COLUMNS, fingerprint_table
+    from tests.fingerprint import VOLATILE_COLUMNS, fingerprint_table
 
     catalog = get_catalog()
     ns = get_settings().namespace
@@ -199,7 +199,7 @@ def fingerprints(names: list[str]) -> dict[str, Any]:
 
 
 def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
-    from madlake.ops.fingerprint import diff
+    from tests.fingerprint import diff
 
     return diff(clean, faulty)
 
@@ -431,7 +431,7 @@ def test_pypi_faults_fail_the_attempt_clearly_and_the_retry_loads_everything(
     unchanged_after_failure: list[bool] = []
 
     def run(label: str, with_faults: bool) -> dict[str, Any]:
-        from madlake.ops.fingerprint import fingerprint_lakehouse
+        from tests.fingerprint import fingerprint_lakehouse
 
         kinds = ["429", "500", "stall", "truncate"] if with_faults else []
         faults = [ProxyFault("/*", kind, after=i, stall_s=5.0) for i, kind in enumerate(kinds)]

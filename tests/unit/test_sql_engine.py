@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from madlake.lakehouse import writes
-from madlake.lakehouse.spec import TableSpec
+from madlake.tables.spec import TableSpec
 from madlake.lakehouse.tables import ensure_table
 from madlake.sql.engine import LocalEngine, QueryError, format_result, referenced_tables
 from pyiceberg.expressions import EqualTo

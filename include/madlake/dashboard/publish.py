@@ -295,21 +295,6 @@ def _publish_local(build_dir: Path, target: Path) -> PublishedSite:
     return PublishedSite(str(target), len(files), size)
 
 
-def _s3_filesystem(settings: Settings | None):  # type: ignore[no-untyped-def]
-    from pyarrow import fs
-
-    from madlake.config import get_settings
-
-    settings = settings or get_settings()
-    kwargs: dict[str, object] = {"region": settings.aws_region}
-    if settings.s3_endpoint:
-        endpoint = settings.s3_endpoint
-        kwargs["scheme"] = "http" if endpoint.startswith("http://") else "https"
-        kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
-        kwargs["force_virtual_addressing"] = False
-    return fs.S3FileSystem(**kwargs)  # credentials: the standard AWS chain (env, role), never settings
-
-
 def _s3_inside(uri: str, root: str) -> bool:
     root = root.rstrip("/")
     return uri.startswith(root + "/") and uri != root
@@ -361,7 +346,9 @@ def _s3_previous_build(s3: Any, root: str, target: str) -> list[str]:
 
 
 def _publish_s3(build_dir: Path, target: str, settings: Settings | None) -> PublishedSite:
-    s3 = _s3_filesystem(settings)
+    from madlake.lakehouse.catalog import filesystem
+
+    s3 = filesystem(target, settings)[0]
     root = target.removeprefix("s3://").rstrip("/")
     files = _files(build_dir)
     names = [p.relative_to(build_dir).as_posix() for p in files]

@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 from madlake.lakehouse.writes import AuditReport, ExpectationResult
-
-if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ def _context() -> Any:
     # GE logs a line per registered expectation/metric at import and per validation at INFO: silence it *before*
     # the import so task logs stay about our data.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -85,9 +85,6 @@ def run_expectations(
     Raises:
         ValueError: an expectation config is invalid (names it).
     """
-    import great_expectations as gx
-    import pandas as pd
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
     context = _context()

@@ -18,7 +18,11 @@ import logging
 from datetime import date
 from typing import Any
 
+import httpx
+
 from madlake.names import Conn
+from madlake.sources.pypi.bigquery import load_sql
+from madlake.sources.pypi.connection import get_connection
 from madlake.sources.pypi.models import FetchResult, Unparseable
 from madlake.sources.pypi.settings import PypiSettings
 
@@ -33,7 +37,6 @@ def clickhouse_array(values: list[str]) -> str:
 
 def endpoint(settings: PypiSettings) -> tuple[str, str, str | None]:
     """``(base_url, user, password)`` from the connection, or the public defaults."""
-    from madlake.sources.pypi.connection import get_connection
 
     conn = get_connection(Conn.CLICKPY, required=False)
     if conn is None or not conn.host:
@@ -51,9 +54,6 @@ def fetch_day(day: date, projects: list[str], settings: PypiSettings, *, base_ur
     Raises:
         httpx.HTTPError: the request failed or ClickHouse answered an error (its message is included).
     """
-    import httpx
-
-    from madlake.sources.pypi.bigquery import load_sql
 
     url, user, password = endpoint(settings)
     url = base_url or url
