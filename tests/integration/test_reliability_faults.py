@@ -190,6 +190,7 @@ def fingerprints(names: list[str]) -> dict[str, Any]:
     """Fingerprints comparable across two independent runs: also without fetch/load times of the upstream rows."""
     from madlake.config import get_settings
     from madlake.lakehouse.catalog import get_catalog
+
     from tests.fingerprint import VOLATILE_COLUMNS, fingerprint_table
 
     catalog = get_catalog()
@@ -361,7 +362,7 @@ def test_github_faults_are_retried_and_every_repository_is_snapshotted(
     from madlake.config import get_settings
     from madlake.names import Table
     from madlake.pipelines.github import snapshot_repos
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.github.replay import GitHubReplayServer
 
     monkeypatch.setenv("MADLAKE_PROFILE", "local")
     root = get_settings().replay_path("github")
@@ -380,7 +381,7 @@ def test_github_faults_are_retried_and_every_repository_is_snapshotted(
             if with_faults
             else []
         )
-        with ReplayServer(root) as server, FaultProxy(server.url, faults) as proxy:
+        with GitHubReplayServer(root) as server, FaultProxy(server.url, faults) as proxy:
             proxies.append(proxy)
             conn = {"conn_type": "generic", "host": proxy.url, "password": "test-token"}
             monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))

@@ -84,6 +84,7 @@ def _fingerprints(stack: Stack, tables: list[str]) -> dict:
     import os
 
     from madlake.lakehouse.catalog import reset_catalog_cache
+
     from tests.fingerprint import fingerprint_lakehouse
 
     old = os.environ.get("MADLAKE_HOME")

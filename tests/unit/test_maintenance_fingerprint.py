@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
+
 from tests.fingerprint import diff, fingerprint_arrow, fingerprint_lakehouse
 
 ROWS = pa.table(

@@ -100,7 +100,7 @@ def resolve_token() -> str | None:
     """The API token: the password of Airflow connection ``Conn.GITHUB``, else ``$GITHUB_TOKEN``, else ``None``."""
 
     try:
-        from airflow.sdk import Connection  # noqa: PLC0415 - Airflow is optional: outside a task the environment answers
+        from airflow.sdk import Connection
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.password:
@@ -114,7 +114,7 @@ def resolve_token() -> str | None:
 def resolve_api_url() -> str:
     """The API root: the ``host`` of connection ``Conn.GITHUB`` (GitHub Enterprise), else ``api.github.com``."""
     try:
-        from airflow.sdk import Connection  # noqa: PLC0415 - Airflow is optional: outside a task the environment answers
+        from airflow.sdk import Connection
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.host and conn.host.startswith("http"):

@@ -71,7 +71,7 @@ def live_credentials() -> Credentials:
         RuntimeError: neither source provides a client id and secret (the message says where to put them).
     """
     try:
-        from airflow.sdk import BaseHook  # noqa: PLC0415 - Airflow is optional: outside a task the environment answers
+        from airflow.sdk import BaseHook
 
         conn = BaseHook.get_connection(Conn.REDDIT)
         extra = conn.extra_dejson or {}
