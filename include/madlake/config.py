@@ -113,6 +113,5 @@ def _cached(env_key: tuple[tuple[str, str], ...]) -> Settings:
 
 def get_settings() -> Settings:
     """The settings for the current environment (cached per distinct set of ``MADLAKE_*`` variables)."""
-
     key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MADLAKE_")))
     return _cached(key)

@@ -49,7 +49,6 @@ MAX_NAME_CHARS = 200
 def text_errors(value: str, what: str, limit: int) -> list[str]:
     """Why ``value`` cannot be a catalog text (alias term, phrase, name): too long, no letter or digit, control or
     invisible format characters (zero-width space, BOM, bidi overrides), or surrounding whitespace. Linear time."""
-
     shown = repr(value) if len(value) <= 60 else repr(value[:40]) + f"... ({len(value):,} characters)"
     if len(value) > limit:
         return [f"{what} {shown} is longer than {limit} characters"]

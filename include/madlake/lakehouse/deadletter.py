@@ -86,7 +86,6 @@ def write_dead_letters(
     source: str, entity: str, run_day: date, rejections: Sequence[Rejection], ctx: CommitContext
 ) -> WriteResult:
     """Replace the dead letters of (``source``, ``entity``, ``run_day``) with ``rejections`` (may be empty)."""
-
     table = load_table(Table.REJECTED_RECORDS)
     now = datetime.now(UTC)
     rows = [

@@ -77,7 +77,7 @@ class CommitContext:
     def current(cls, source: str, *, default_dag_id: str = "cli") -> CommitContext:
         """The context of the running Airflow task, or a ``cli`` context (with a unique run id) outside Airflow."""
         try:
-            from airflow.sdk import get_current_context
+            from airflow.sdk import get_current_context  # noqa: PLC0415 - optional: outside a task a cli context
 
             ctx = get_current_context()
             return cls(dag_id=ctx["dag"].dag_id, run_id=str(ctx["run_id"]), source=source)
@@ -125,7 +125,6 @@ def conform(table: IcebergTable, df: pa.Table) -> pa.Table:
     Raises:
         ValueError: naming the table and the missing column, or a null in a required column.
     """
-
     target = table.schema().as_arrow()
     columns = []
     for f in target:
@@ -143,7 +142,6 @@ def conform(table: IcebergTable, df: pa.Table) -> pa.Table:
 
 def rows_to_arrow(table: IcebergTable, rows: Sequence[dict[str, Any]]) -> pa.Table:
     """Build an Arrow table in ``table``'s exact schema from plain dicts (unknown keys are ignored)."""
-
     target = table.schema().as_arrow()
     return pa.Table.from_pylist([{f.name: r.get(f.name) for f in target} for r in rows], schema=target)
 
@@ -159,7 +157,6 @@ def is_commit_conflict(exc: BaseException) -> bool:
     (its own rebase found the other commit touched the same rows), and a plain ``ValueError`` when the catalog
     re-applies a snapshot whose sequence number a concurrent commit (e.g. to another branch) has already used.
     """
-
     if isinstance(exc, CommitFailedException | ValidationException):
         return True
     return isinstance(exc, ValueError) and "older than last sequence number" in str(exc)
@@ -206,7 +203,6 @@ def retry_commits(operation: Callable[[], T], table: IcebergTable, what: str, at
 
 def check_rows_in_filter(table: IcebergTable, df: pa.Table, row_filter: BooleanExpression) -> None:
     """Raise :class:`RowsOutsideFilterError` if any row of ``df`` does not satisfy ``row_filter``."""
-
     bound = bind(table.schema(), row_filter, case_sensitive=True)
     inside = df.filter(expression_to_pyarrow(bound, table.schema())).num_rows
     if inside != df.num_rows:
@@ -246,7 +242,6 @@ def touched_partitions_filter(table: IcebergTable, df: pa.Table) -> BooleanExpre
     fields the result is the AND of each field's selection: a superset of the touched partitions, which is still
     correct for a merge (every row read is rewritten).
     """
-
     spec = table.spec()
     schema = table.schema()
     if not spec.fields:
@@ -352,7 +347,6 @@ def merge(
     This replaces pyiceberg's ``upsert`` (correct but ~100 s per 1,000 rows here): read the partitions, anti-join and
     union in DuckDB, ``overwrite`` with the partitions' filter.
     """
-
     if df.num_rows == 0:
         return WriteResult(_name(table), 0, None, skipped=True)
     df = conform(table, df)

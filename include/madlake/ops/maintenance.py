@@ -147,7 +147,6 @@ class _FileInfo:
 
 def list_table_files(table: IcebergTable) -> list[_FileInfo]:
     """Every file under the table's location, with size and modification time."""
-
     storage, root = filesystem(table.location())
     try:
         infos = storage.get_file_info(fs.FileSelector(root, recursive=True, allow_not_found=True))
@@ -218,7 +217,6 @@ def partition_filter(table: IcebergTable, partition: Sequence[Any]) -> BooleanEx
     Supports identity, day, month and year transforms (what madlake's tables use). Partition values are as stored in
     manifests: days/months/years since 1970 for the time transforms.
     """
-
     schema = table.schema()
     result: BooleanExpression = AlwaysTrue()
     for pf, value in zip(table.spec().fields, partition, strict=True):
@@ -299,7 +297,6 @@ def compact_partition(
     Returns ``(files before, files after, rows)``. The rows are re-read on every attempt, so a pipeline commit that
     lands in between is kept, not overwritten. Raises ``ValueError`` for a partition it cannot express as a filter.
     """
-
     row_filter = partition_filter(table, partition)
     if row_filter is None:
         raise ValueError(f"{table.name()}: cannot express partition {partition} as a row filter")
@@ -542,7 +539,6 @@ def maintain_table(
 
 def maintainable_tables() -> list[str]:
     """Registered tables that exist in the active lakehouse, in registry order."""
-
     catalog = get_catalog()
     ns = get_settings().namespace
     if ns not in {n[0] for n in catalog.list_namespaces()}:
@@ -560,7 +556,6 @@ def maintain(
     pyiceberg steps above. A table that fails is logged and the others still run; the first error is then re-raised
     (naming every failed table) so the task fails and is retried. ``ctx`` defaults to the running task's context.
     """
-
     policy = policy or MaintenancePolicy()
     ctx = ctx or CommitContext.current(source="maintenance", default_dag_id="maintain")
     settings = get_settings()
@@ -617,7 +612,6 @@ def athena_maintenance(name: str, policy: MaintenancePolicy, engine: AthenaEngin
     Each statement waits for Athena and raises ``QueryError`` with Athena's reason on failure (the task then retries;
     both statements are safe to repeat). ``dry_run`` only lists the statements.
     """
-
     settings = get_settings()
     started = time.perf_counter()
     statements = athena_statements(settings.namespace, name, policy)

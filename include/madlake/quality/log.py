@@ -23,7 +23,6 @@ AuditEntry = tuple[str, str, str, int, AuditReport, bool]
 
 def record_audits(ctx: CommitContext, entries: Sequence[AuditEntry]) -> int:
     """Append one ``audit_results`` row per expectation of every entry, in a single commit. Returns the rows added."""
-
     now = datetime.now(UTC)
     rows = [
         {

@@ -98,9 +98,8 @@ class RestAnswer:
 
 def resolve_token() -> str | None:
     """The API token: the password of Airflow connection ``Conn.GITHUB``, else ``$GITHUB_TOKEN``, else ``None``."""
-
     try:
-        from airflow.sdk import Connection
+        from airflow.sdk import Connection  # noqa: PLC0415 - optional: outside a task the environment answers
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.password:
@@ -114,7 +113,7 @@ def resolve_token() -> str | None:
 def resolve_api_url() -> str:
     """The API root: the ``host`` of connection ``Conn.GITHUB`` (GitHub Enterprise), else ``api.github.com``."""
     try:
-        from airflow.sdk import Connection
+        from airflow.sdk import Connection  # noqa: PLC0415 - optional: outside a task the environment answers
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.host and conn.host.startswith("http"):
@@ -159,7 +158,6 @@ class GitHubClient:
         timeout_s: float = 30.0,
         graphql_url: str | None = None,
     ) -> None:
-
         self.base_url = base_url.rstrip("/")
         # api.github.com/graphql; GitHub Enterprise: <host>/api/graphql for an <host>/api/v3 REST root.
         if graphql_url is None:
@@ -240,7 +238,6 @@ class GitHubClient:
 
     def _send(self, method: str, url: str, resource: str, **kwargs: Any) -> httpx.Response:  # noqa: PLR0912
         """One request with the retry/wait policy of the module docstring. Returns any non-retryable answer."""
-
         backoff = 1.0
         secondary_wait = 60.0
         last: str = ""

@@ -50,7 +50,6 @@ class RawFilesClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-
         self.settings = settings or get_history_settings()
         self._sleep = sleep
         self._client = httpx.Client(
@@ -94,7 +93,6 @@ class RawFilesClient:
             RawFileError: still failing after ``max_attempts`` (5xx, 429, timeouts, truncated bodies), or another
                 4xx (which retrying cannot fix).
         """
-
         attempts = self.settings.max_attempts
         problem = ""
         for attempt in range(1, attempts + 1):

@@ -7,7 +7,7 @@ Three ways to get a day, one output shape (the ``pypi_downloads`` columns):
 * ``clickpy`` (live, no GCP account): ClickHouse's public PyPI dataset over its HTTP interface; no Python/OS/CI split.
 * replay (local profile, tests): ``$MADLAKE_REPLAY_DIR/pypi/<YYYY-MM-DD>.jsonl``, the query's result rows of that day.
 
-:func:`fetch_day` picks one from the settings. Imports here are cheap; each client imports its library when used.
+:func:`fetch_day` picks one from the settings. Not imported at DAG parse time (tasks import it in their bodies).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ def fetch_day(
         RuntimeError / httpx.HTTPError / google.api_core.exceptions.GoogleAPIError: the live source failed; nothing
             was written, so the task can simply be retried.
     """
-
     settings = settings or get_settings()
     pypi_settings = pypi_settings or get_pypi_settings()
     if settings.effective_source_mode == "replay":

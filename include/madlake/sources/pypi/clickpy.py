@@ -37,7 +37,6 @@ def clickhouse_array(values: list[str]) -> str:
 
 def endpoint(settings: PypiSettings) -> tuple[str, str, str | None]:
     """``(base_url, user, password)`` from the connection, or the public defaults."""
-
     conn = get_connection(Conn.CLICKPY, required=False)
     if conn is None or not conn.host:
         return settings.clickpy_url.rstrip("/"), settings.clickpy_user, None
@@ -54,7 +53,6 @@ def fetch_day(day: date, projects: list[str], settings: PypiSettings, *, base_ur
     Raises:
         httpx.HTTPError: the request failed or ClickHouse answered an error (its message is included).
     """
-
     url, user, password = endpoint(settings)
     url = base_url or url
     params: dict[str, Any] = {

@@ -26,7 +26,7 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     Raises:
         LookupError: it is not defined and ``required`` (the message names the id and how to define it).
     """
-    from airflow.sdk import BaseHook
+    from airflow.sdk import BaseHook  # noqa: PLC0415 - optional: outside a task the environment answers
 
     try:
         conn = BaseHook.get_connection(conn_id)

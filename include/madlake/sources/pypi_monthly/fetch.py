@@ -134,7 +134,6 @@ class LiveSource:
         sleep: Callable[[float], None] | None = None,
         today: date | None = None,
     ) -> None:
-
         self.settings = settings or MonthlySettings()
         kwargs: dict[str, Any] = {
             "sleep": sleep or time.sleep,
@@ -163,7 +162,6 @@ class LiveSource:
         Raises:
             GitHubApiError: a non-200 answer (the message names the URL), or rate limits beyond ``max_wait_s``.
         """
-
         url: str | None = (
             f"repos/{REPO}/commits?path={FILE_PATH}&since={_iso(start)}&until={_iso(end + timedelta(days=1))}"
             "&per_page=100"
@@ -190,7 +188,6 @@ class LiveSource:
             return None
 
     def _raw(self, sha: str) -> Any:
-
         answer = self.raw.get(f"{REPO}/{sha}/{FILE_PATH}", conditional=False)
         if answer.status != 200:
             raise GitHubApiError(f"GET {answer.url}: HTTP {answer.status}")
@@ -202,7 +199,6 @@ class LiveSource:
         Raises:
             GitHubApiError: a non-200 answer.
         """
-
         answer = self.pages.get("top-pypi-packages-30-days.min.json", conditional=False)
         if answer.status != 200:
             raise GitHubApiError(f"GET {answer.url}: HTTP {answer.status}")

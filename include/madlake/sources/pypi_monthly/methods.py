@@ -98,5 +98,4 @@ def parse_methods(doc: dict[str, Any], origin: str = METHODS_FILE.name) -> Metho
 @functools.cache
 def load_methods(path: Path = METHODS_FILE) -> MethodTable:
     """The packaged method table (cached)."""
-
     return parse_methods(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)

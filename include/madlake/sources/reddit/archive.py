@@ -52,7 +52,6 @@ class ReadStats:
 
 def dump_uri(base: str, subreddit: str, kind: str) -> str:
     """``<base>/<subreddit>_<kind>.zst`` (``kind``: submissions | comments); refuses a name that is not a subreddit."""
-
     if kind not in ("submissions", "comments"):
         raise ValueError(f"unknown dump kind {kind!r} (submissions, comments)")
     return f"{base.rstrip('/')}/{subreddit_name(subreddit)}_{kind}.zst"
@@ -65,7 +64,6 @@ def iter_lines(uri: str, stats: ReadStats | None = None, *, progress_every: int 
         FileNotFoundError: naming the dump when it does not exist.
         zstandard.ZstdError: the file is not zstd or is corrupt (the message names the dump).
     """
-
     stats = stats if stats is not None else ReadStats()
     filesys, path = filesystem(uri)
     if filesys.get_file_info(path).type != pafs.FileType.File:
@@ -141,7 +139,6 @@ def iter_records(uri: str, stats: ReadStats | None = None) -> Iterator[tuple[int
     Lines are decoded with msgspec (about twice the speed of the stdlib here; JSON parsing is what bounds the read
     rate): a line it refuses (malformed, truncated, a number out of range) is reported as unparseable.
     """
-
     decode = msgspec.json.Decoder().decode
     for n, line in enumerate(iter_lines(uri, stats), start=1):
         if not line.strip():
@@ -189,7 +186,6 @@ def thread_records(body: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def read_thread(path: str) -> Any:
     """A recorded thread file (``.json`` or ``.json.gz``) as JSON; the error names the file."""
-
     raw = Path(path).read_bytes()
     try:
         return json.loads(gzip.decompress(raw) if path.endswith(".gz") else raw)
@@ -208,7 +204,6 @@ def threads_to_archive(thread_files: list[str], out_dir: str) -> dict[str, Any]:
     Raises:
         ValueError: a file is not a ``/comments`` answer (the message names it).
     """
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     writers: dict[tuple[str, str], Any] = {}

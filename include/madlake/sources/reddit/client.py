@@ -71,7 +71,7 @@ def live_credentials() -> Credentials:
         RuntimeError: neither source provides a client id and secret (the message says where to put them).
     """
     try:
-        from airflow.sdk import BaseHook
+        from airflow.sdk import BaseHook  # noqa: PLC0415 - optional: outside a task the environment answers
 
         conn = BaseHook.get_connection(Conn.REDDIT)
         extra = conn.extra_dejson or {}
@@ -98,12 +98,11 @@ class _ObservingSession:
     """
 
     @staticmethod
-    def make() -> Any:
-
+    def make() -> requests.Session:
         session = requests.Session()
         session.madlake_captured_at = None  # type: ignore[attr-defined]
 
-        def remember(response: Any, *args: Any, **kwargs: Any) -> Any:
+        def remember(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
             value = response.headers.get(CAPTURED_HEADER)
             session.madlake_captured_at = value  # type: ignore[attr-defined]
             return response
@@ -126,7 +125,6 @@ def captured_at(reddit: praw.Reddit) -> datetime | None:
 
 def make_reddit(credentials: Credentials, base_url: str | None = None, *, timeout: int = 30) -> praw.Reddit:
     """A read-only ``praw.Reddit``; ``base_url`` points both OAuth and API at a local server (replay)."""
-
     kwargs: dict[str, Any] = {}
     if base_url:
         kwargs = {"oauth_url": base_url, "reddit_url": base_url}
@@ -236,7 +234,6 @@ class RedditFetcher:
     # ------------------------------------------------------------------------------------------------ requests
     def _get(self, part: str, endpoint: str, path: str, params: dict[str, Any]) -> Any:
         """GET ``path`` through praw, land the answer, return the JSON. Raises :class:`SkippedRequestError`."""
-
         last_status, last_reason = 0, ""
         for attempt in range(1, self.max_attempts + 1):
             fetched_at = datetime.now(UTC)
