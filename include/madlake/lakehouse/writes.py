@@ -585,17 +585,18 @@ def write_audit_publish(
     """
     timings: dict[str, float] = {}
 
-    def once() -> PublishResult:
-        return write_audit_publish_once(
-            table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
-        )
-
     def rebase_on(exc: BaseException) -> bool:
         return isinstance(exc, PublishRefusedError) or is_commit_conflict(exc)
 
     retrying = commit_retrying(f"WAP of {partition_key}", table, attempts, retry_on=rebase_on)
-    result = retrying(once)
-    result = PublishResult(**{**result.__dict__, "attempts": retrying.statistics["attempt_number"]})
-    if on_published is not None:
-        on_published(result)
-    return result
+
+    def once() -> PublishResult:
+        result = write_audit_publish_once(
+            table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
+        )
+        result = PublishResult(**{**result.__dict__, "attempts": retrying.statistics["attempt_number"]})
+        if on_published is not None:
+            on_published(result)
+        return result
+
+    return retrying(once)
