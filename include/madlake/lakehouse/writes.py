@@ -163,14 +163,23 @@ def is_commit_conflict(exc: BaseException) -> bool:
 
 
 def commit_retrying(
-    what: str, table: IcebergTable, attempts: int, *, retry_on: Callable[[BaseException], bool] = is_commit_conflict
+    what: str,
+    table: IcebergTable,
+    attempts: int,
+    *,
+    retry_on: Callable[[BaseException], bool] = is_commit_conflict,
+    reload: bool = True,
 ) -> Retrying:
     """The retry policy of every commit: redo on a lost commit race only, up to ``attempts`` attempts in all.
 
     Waits grow exponentially with jitter (50-150 % of ``min(2 s, 0.1 s * 2**(n-1))`` before retry ``n``); each retry
-    logs one warning with its count and reloads ``table`` first. Any other error, and the last conflict, is raised as
-    is (``reraise``).
+    logs one warning with its count and, with ``reload``, reloads ``table`` after the wait, right before the redo.
+    Any other error, and the last conflict, is raised as is (``reraise``).
     """
+
+    def before(state: RetryCallState) -> None:
+        if reload and state.attempt_number > 1:
+            table.refresh()
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome is not None else None
@@ -184,13 +193,13 @@ def commit_retrying(
             attempts - 1,
             delay,
         )
-        table.refresh()
 
     return Retrying(
         stop=stop_after_attempt(attempts),
         retry=retry_if_exception(retry_on),
         # 0.5 x + uniform(0, x) with x = min(2, 0.1 * 2**(n-1)): the same jitter band as 50-150 % of x.
         wait=wait_exponential(multiplier=0.05, max=1.0) + wait_random_exponential(multiplier=0.1, max=2.0),
+        before=before,
         before_sleep=before_sleep,
         reraise=True,
     )
@@ -588,7 +597,8 @@ def write_audit_publish(
     def rebase_on(exc: BaseException) -> bool:
         return isinstance(exc, PublishRefusedError) or is_commit_conflict(exc)
 
-    retrying = commit_retrying(f"WAP of {partition_key}", table, attempts, retry_on=rebase_on)
+    # Each attempt re-reads main itself (it cuts a fresh branch), so no reload between attempts.
+    retrying = commit_retrying(f"WAP of {partition_key}", table, attempts, retry_on=rebase_on, reload=False)
 
     def once() -> PublishResult:
         result = write_audit_publish_once(
