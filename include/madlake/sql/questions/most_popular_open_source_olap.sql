@@ -1,4 +1,5 @@
 -- question: What is the most popular open-source OLAP database?
+-- category: olap_database
 -- method: popularity index v2 (docs/metrics.md), category olap_database, open-source tools, in the newest month with
 -- PyPI downloads (the one signal covering every month since 2018-02; else the newest month). The score is the
 -- weighted mean of the present signals' indexes (leader = 100 on a log scale); basis says when a tool is judged on

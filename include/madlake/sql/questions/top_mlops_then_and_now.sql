@@ -1,4 +1,5 @@
 -- question: What was the top MLOps framework three years ago, and what is it today?
+-- category: mlops
 -- method: rank 1 of category mlops (experiment tracking and model registry frameworks; cloud ML platforms and model
 -- hubs are other categories) in the popularity index v2, in the newest month with PyPI downloads (the one signal
 -- covering every month since 2018-02) and 36 months before it. Each month's row uses only that month's data.
