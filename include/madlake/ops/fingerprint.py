@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from madlake.sql.files import quote_ident as _quote
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyiceberg.table import Table as IcebergTable
@@ -67,10 +69,6 @@ class Fingerprint:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def fingerprint_arrow(
