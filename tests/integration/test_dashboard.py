@@ -740,7 +740,6 @@ def test_real_questions_agree_with_madlake_ask(synth_lakehouse, tmp_path: Path, 
     written for popularity_index v1 over v2 rows; the dashboard creates the views that fit and answers what it can.)"""
     import madlake.metrics.ask as ask
     from madlake.dashboard.site import build_site
-
     from madlake.sql.files import layer_dir
 
     monkeypatch.setattr(ask, "QUERIES_DIR", layer_dir("questions"))

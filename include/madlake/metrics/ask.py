@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from madlake.sql.files import for_engine, layer_dir
+from madlake.sql.files import for_engine, layer_dir, read_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -292,10 +292,7 @@ def demo_report(engine: SqlEngine | None = None) -> list[str]:
             if "popularity_index" not in LocalEngine(settings).available_tables():
                 return []
         engine = default_engine(settings)
-    span = engine.query(
-        "select min(month) as first, max(month) as last, bool_or(is_sample) as sample from popularity_index "
-        "where method_version = 'v2'"
-    ).to_pylist()[0]
+    span = engine.query(for_engine(read_sql("reports", "index_span"), engine.dialect)).to_pylist()[0]
     if span["last"] is None:
         return []
     label = " (includes SAMPLE DATA)" if span["sample"] else ""

@@ -7,6 +7,7 @@ folder         what                                                            r
 ``views``      analyst views over the gold tables (``v_*``)                    :mod:`madlake.metrics.views`
 ``questions``  the MAD questions, with their metadata header                   ``madlake ask`` and the dashboard
 ``dashboard``  the dashboard pages' own queries                                :mod:`madlake.dashboard.queries`
+``reports``    summaries the CLI and ``madlake demo`` print                    their report functions
 ``sources``    extraction queries sent to a source's own engine                the PyPI clients
 =============  ==============================================================  =====================================
 
@@ -21,9 +22,9 @@ import functools
 from pathlib import Path
 
 SQL_DIR = Path(__file__).resolve().parent
-#: The dialect every file of ``models``, ``views``, ``questions`` and ``dashboard`` is written in.
+#: The dialect every file but those of ``sources`` is written in.
 SOURCE_DIALECT = "trino"
-LAYERS = ("models", "views", "questions", "dashboard", "sources")
+LAYERS = ("models", "views", "questions", "dashboard", "reports", "sources")
 
 
 def layer_dir(layer: str) -> Path:
