@@ -38,7 +38,8 @@ class DuckView:
 
 
 def duckdb_views() -> list[DuckView]:
-    """Every view transpiled to DuckDB, in name order (a view reading another sorts after it by name: ``v_*``)."""
+    """Every view transpiled to DuckDB, in creation order: name order (a view reading another is named to sort after it,
+    e.g. ``v_index_growth_yoy`` reads ``v_index_current``)."""
     from madlake.sql.engine import referenced_tables
     from madlake.sql.files import transpile
 
@@ -52,8 +53,11 @@ def duckdb_views() -> list[DuckView]:
 
 
 def view_tables() -> dict[str, frozenset[str]]:
-    """The tables (and views) each view reads, by view name."""
-    return {v.name: v.reads for v in duckdb_views()}
+    """The tables each view reads, directly or through the views it reads, by view name."""
+    out: dict[str, frozenset[str]] = {}
+    for view in duckdb_views():  # a view reads only views before it (name order)
+        out[view.name] = frozenset(t for name in view.reads for t in out.get(name, {name}))
+    return out
 
 
 def athena_view_statement(name: str) -> str:

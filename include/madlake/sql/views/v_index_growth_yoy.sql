@@ -1,13 +1,10 @@
--- v_growth_yoy_latest: each category's year-over-year growth per tool (popularity index, newest method version), in
+-- v_index_growth_yoy: each category's year-over-year growth per tool (v_index_current: newest method version), in
 -- the category's newest month whose growth includes PyPI downloads for some tool (else its newest month with a growth).
 -- growth_yoy is relative to the category (10^(d/25) - 1, d = weighted change of the signals' indexes present in both
 -- months, compared_on); spans_break = a PyPI counting-method change lies between the two months;
 -- downloads_share_yoy_pct = change of the tool's share of the category's downloads, each share within its own snapshot.
 with candidates as (
-    select p.*, t.name as tool_name
-    from popularity_index as p
-    inner join dim_tools as t on t.tool_id = p.tool_id
-    where p.method_version = (select max(method_version) from popularity_index) and p.growth_yoy is not null
+    select * from v_index_current where growth_yoy is not null
 ),
 
 as_of as (
