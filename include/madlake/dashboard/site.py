@@ -396,7 +396,7 @@ class SiteBuilder:
             card["answer"] = " · ".join(f"{r['period']}: {r.get('tool_name') or 'no tool with a signal'}" for r in rows)
             card["answer_tool"] = None
         elif "verdict" in first:
-            best = {}
+            best: dict[str, Any] = {}
             for r in rows:
                 best.setdefault(r["verdict"], r.get("tool_name"))
             card["answer"] = " · ".join(f"{k}: {v}" for k, v in best.items())

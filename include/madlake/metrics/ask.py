@@ -179,6 +179,11 @@ def _basis(row: dict[str, Any]) -> str:
     return f"{n} signals: {row.get('signals') or ''}{cov}".replace(": ,", ":")
 
 
+def _scored(row: dict[str, Any]) -> str:
+    """A tool with its score and what the score rests on."""
+    return f"{row['tool_name']} (score {row['score']:.1f}, {_basis(row)})"
+
+
 def _growth(row: dict[str, Any]) -> str:
     pct = row.get("growth_yoy_pct")
     if pct is None:
@@ -208,7 +213,7 @@ def _answer_olap(rows: list[dict[str, Any]]) -> str:
         return "no open-source OLAP database has a signal yet"
     top = rows[0]
     runner = f"; then {', '.join(r['tool_name'] for r in rows[1:3])}" if len(rows) > 1 else ""
-    return f"as of {_month(top['month'])}: {top['tool_name']} (score {top['score']:.1f}, {_basis(top)}){runner}"
+    return f"as of {_month(top['month'])}: {_scored(top)}{runner}"
 
 
 def _answer_nosql(rows: list[dict[str, Any]]) -> str:
@@ -237,7 +242,7 @@ def _answer_mlops(rows: list[dict[str, Any]]) -> str:
         if r.get("tool_name") is None:
             parts.append(f"{period} ({_month(r['month'])}): no data")
         else:
-            parts.append(f"{period} ({_month(r['month'])}): {r['tool_name']} (score {r['score']:.1f}, {_basis(r)})")
+            parts.append(f"{period} ({_month(r['month'])}): {_scored(r)}")
     return "; ".join(parts) or "no MLOps framework has a signal yet"
 
 
