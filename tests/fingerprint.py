@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 from madlake.config import get_settings
 from madlake.lakehouse.catalog import get_catalog
+from madlake.sql.files import quote_ident as _quote
 from madlake.tables import all_specs
 from pyiceberg.table import Table as IcebergTable
 
@@ -72,10 +73,6 @@ class Fingerprint:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def fingerprint_arrow(

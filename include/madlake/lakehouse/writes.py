@@ -51,6 +51,7 @@ from tenacity import (
 )
 
 from madlake.names import PROP_DAG_ID, PROP_RUN_ID, PROP_SOURCE
+from madlake.sql.files import quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -365,8 +366,7 @@ def merge(
         raise ValueError(f"{table.name()}: merge key columns {missing} are not in the table")
     scope = row_filter if row_filter is not None else touched_partitions_filter(table, df)
 
-    def q(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    q = quote_ident
 
     key_sql = ", ".join(q(k) for k in key)
     join_on = " and ".join(f"n.{q(k)} is not distinct from e.{q(k)}" for k in key)

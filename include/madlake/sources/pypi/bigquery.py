@@ -4,7 +4,7 @@
   service-account key as ``keyfile_dict`` (a JSON object or a JSON string) and optionally ``project`` (the billing
   project). With no key in the connection, Google's application-default credentials are used
   (``GOOGLE_APPLICATION_CREDENTIALS``). Optional extra ``api_endpoint`` points the client elsewhere (tests).
-* One parameterized query per day (``downloads_bigquery.sql``): ``@day`` and ``@projects`` are query parameters.
+* One parameterized query per day (``pypi_downloads_bigquery.sql``): ``@day`` and ``@projects`` are query parameters.
 * Cost guard: a dry run first logs the bytes the query will scan. Above ``MADLAKE_PYPI_MAX_BYTES_BILLED`` the run
   fails with :class:`BytesCapExceededError` *before* anything is billed; the real job also carries
   ``maximum_bytes_billed``, so BigQuery itself refuses a job that would bill more.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from importlib import resources
 from typing import Any
 
 import google.auth
@@ -30,6 +29,7 @@ from madlake.names import Conn
 from madlake.sources.pypi.connection import get_connection
 from madlake.sources.pypi.models import FetchResult
 from madlake.sources.pypi.settings import PypiSettings
+from madlake.sql.files import sql_path
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,11 @@ class BytesCapExceededError(RuntimeError):
 
 
 def load_sql(name: str) -> str:
-    """A packaged SQL file of this source (``downloads_bigquery.sql``, ``downloads_clickpy.sql``)."""
-    return resources.files("madlake.sources.pypi").joinpath(name).read_text(encoding="utf-8")
+    """A query of this source: ``downloads_bigquery.sql`` is ``madlake/sql/sources/pypi_downloads_bigquery.sql``.
+
+    Raises ``FileNotFoundError`` naming the file.
+    """
+    return sql_path("sources", "pypi_" + name.removesuffix(".sql")).read_text(encoding="utf-8")
 
 
 def human_bytes(n: int) -> str:

@@ -3,7 +3,7 @@
 * Endpoint and user: the Airflow connection ``madlake_clickpy`` when defined (``host`` as a URL or a hostname with
   ``schema`` http/https and ``port``, ``login``, optional ``password``), else ``MADLAKE_PYPI_CLICKPY_URL`` /
   ``MADLAKE_PYPI_CLICKPY_USER`` (the public read-only ``https://sql-clickhouse.clickhouse.com``, user ``demo``).
-* The query (``downloads_clickpy.sql``) is POSTed as the body; ``{day:Date}`` and ``{projects:Array(String)}`` are
+* The query (``pypi_downloads_clickpy.sql``) is POSTed as the body; ``{day:Date}`` and ``{projects:Array(String)}`` are
   ClickHouse query parameters sent as ``param_day`` / ``param_projects`` URL parameters, never pasted into the SQL.
 * Output ``JSONEachRow``. ``timeout_overflow_mode=throw``: the public endpoint otherwise answers a query that hits
   its time limit with a *partial* result and HTTP 200; with ``throw`` that is an error instead.
