@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from madlake.redaction import register_secret
+
 
 @dataclass(frozen=True)
 class ConnectionInfo:
@@ -41,7 +43,6 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     extra = conn.extra_dejson if conn.extra else {}
     if isinstance(extra, str):
         extra = json.loads(extra)
-    from madlake.redaction import register_secret
 
     register_secret({"password": conn.password, "extra": extra})
     return ConnectionInfo(

@@ -54,6 +54,7 @@ from madlake.names import Table
 from madlake.orchestration.request import RunRequest
 from madlake.orchestration.schedule import GITHUB_HISTORY_START
 from madlake.redaction import redact
+from madlake.sources.github_history.live import RawFilesClient
 from madlake.sources.github_history.parse import (
     BEST_OF_REPOS,
     RANKING,
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
 
     from madlake.lakehouse.writes import CommitContext
-    from madlake.sources.github_history.live import RawFilesClient
     from madlake.sources.github_history.parse import Names, Parsed, Rejected
 
 log = logging.getLogger(__name__)
@@ -381,8 +381,6 @@ def load_range(
         root = settings.replay_path("github")
         run_chunk(lambda: collect_replay(root, start, end, names, progress=progress))
     else:
-        from madlake.sources.github_history.live import RawFilesClient
-
         own = client is None
         live = client or RawFilesClient()
         try:

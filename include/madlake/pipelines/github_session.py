@@ -1,6 +1,6 @@
 """The GitHub client a GitHub pipeline runs with: replayed (a local server over recorded answers) or live.
 
-Source modes: ``replay`` (local profile default) starts :class:`~madlake.sources.github.replay.ReplayServer` on
+Source modes: ``replay`` (local profile default) starts :class:`~madlake.sources.github.replay.GitHubReplayServer` on
 127.0.0.1 over ``$MADLAKE_REPLAY_DIR/github`` and points the same client at it; ``live`` calls the API root of
 connection ``github_default`` (its ``host``, default ``https://api.github.com``) with its password as token (or
 ``$GITHUB_TOKEN``). Shared by :mod:`madlake.pipelines.github_snapshots` and :mod:`madlake.pipelines.github_stars`.
@@ -18,6 +18,7 @@ from typing import Any
 from madlake.catalog import load_catalog
 from madlake.config import get_settings
 from madlake.sources.github.client import GitHubClient, resolve_api_url, resolve_token
+from madlake.sources.github.replay import GitHubReplayServer
 from madlake.sources.github.state import EtagCache, JsonStore
 
 SOURCE = "github"
@@ -51,8 +52,6 @@ def open_session(source_mode: str | None = None, *, sleep: Callable[[float], Non
     if sleep is not None:
         kwargs["sleep"] = sleep
     if mode == "replay":
-        from madlake.sources.github.replay import ReplayServer
-
         root = settings.replay_path("github")
         meta = _replay_meta(root)
         repos = {
@@ -64,7 +63,7 @@ def open_session(source_mode: str | None = None, *, sleep: Callable[[float], Non
             p.parent.relative_to(root / "graphql" / "Stargazers").as_posix().lower()
             for p in (root / "graphql" / "Stargazers").glob("*/*/first.json")
         }
-        with ReplayServer(root) as server:
+        with GitHubReplayServer(root) as server:
             client = GitHubClient(server.url, None, **kwargs)
             try:
                 labels = {**meta.get("labels", {}), "recorded_on": str(meta.get("recorded_on", ""))}

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, GreaterThan, In
 
 from madlake.config import get_settings
+from madlake.lakehouse.deadletter import write_dead_letters
 from madlake.lakehouse.tables import load_table
 from madlake.lakehouse.writes import CommitContext, replace_partition, rows_to_arrow
 from madlake.mentions import lexicon
@@ -231,8 +232,6 @@ def process(
         log.info("LLM enrichment: %s", stats)
         rejections = enrich.__self__.rejections
         if rejections:
-            from madlake.lakehouse.deadletter import write_dead_letters
-
             write_dead_letters("llm", "mention_enrichment", now.date(), rejections, request.commit("llm"))
     if not items:
         log.info("reddit_mentions: nothing loaded or changed since %s", start_from)

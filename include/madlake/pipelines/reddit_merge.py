@@ -37,6 +37,7 @@ from pyiceberg.expressions import And, In
 from madlake.lakehouse.tables import load_table
 from madlake.lakehouse.writes import conform, merge, touched_partitions_filter
 from madlake.names import Table
+from madlake.sql.files import quote_ident as _q
 
 if TYPE_CHECKING:
     from madlake.lakehouse.writes import CommitContext
@@ -69,10 +70,6 @@ class MergeSummary:
             "changed": self.changed,
             "committed": self.committed,
         }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:

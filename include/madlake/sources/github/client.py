@@ -21,21 +21,21 @@ put in the ``Authorization`` header, never logged.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import httpx
 
 from madlake.names import Conn
+from madlake.orchestration.connections import get_connection
 from madlake.redaction import RedactedError
-
-if TYPE_CHECKING:
-    import httpx
-
-    from madlake.sources.github.state import EtagCache
+from madlake.sources.github.state import EtagCache
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +99,6 @@ class RestAnswer:
 
 def resolve_token() -> str | None:
     """The API token: the password of Airflow connection ``Conn.GITHUB``, else ``$GITHUB_TOKEN``, else ``None``."""
-    import os
-
-    from madlake.orchestration.connections import get_connection
-
     conn = get_connection(Conn.GITHUB, required=False)  # registers its password with the redaction
     if conn is not None and conn.password:
         return str(conn.password)
@@ -112,8 +108,6 @@ def resolve_token() -> str | None:
 
 def resolve_api_url() -> str:
     """The API root: the ``host`` of connection ``Conn.GITHUB`` (GitHub Enterprise), else ``api.github.com``."""
-    from madlake.orchestration.connections import get_connection
-
     conn = get_connection(Conn.GITHUB, required=False)
     if conn is not None and conn.host and conn.host.startswith("http"):
         return str(conn.host).rstrip("/")
@@ -155,8 +149,6 @@ class GitHubClient:
         timeout_s: float = 30.0,
         graphql_url: str | None = None,
     ) -> None:
-        import httpx
-
         self.base_url = base_url.rstrip("/")
         # api.github.com/graphql; GitHub Enterprise: <host>/api/graphql for an <host>/api/v3 REST root.
         if graphql_url is None:
@@ -237,8 +229,6 @@ class GitHubClient:
 
     def _send(self, method: str, url: str, resource: str, **kwargs: Any) -> httpx.Response:  # noqa: PLR0912
         """One request with the retry/wait policy of the module docstring. Returns any non-retryable answer."""
-        import httpx
-
         backoff = 1.0
         secondary_wait = 60.0
         last: str = ""
