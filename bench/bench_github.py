@@ -4,8 +4,7 @@
    warm (the next day: every repository unchanged, so GitHub answers 304): quota spent and wall time. Baseline = cold.
 2. The same repositories' GraphQL metrics in batches of 25 aliases vs one query per repository (baseline).
 3. Star-history backfill of the tests' synthesized stargazer pages (``tests/fixtures/replay_overlay``): merge +
-   checkpoint after every page
-   (baseline) vs after every 10 pages / 31 days (the default): wall time and Iceberg commits.
+   checkpoint after every page (baseline) vs after every 10 pages / 31 days (the default): wall time, Iceberg commits.
 
 The cold snapshot also creates the tables; its time is an upper bound.
 """
