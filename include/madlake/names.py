@@ -31,6 +31,8 @@ class Table:
     POPULARITY_INDEX: Final = "popularity_index"
     TOOL_BREAKOUTS: Final = "tool_breakouts"
     SOURCE_FRESHNESS: Final = "source_freshness"
+    TOOL_EVENTS: Final = "tool_events"
+    WATCHLIST_DELIVERIES: Final = "watchlist_deliveries"
 
 
 def asset_uri(table: str) -> str:
@@ -52,6 +54,8 @@ class Conn:
     REDDIT: Final = "reddit_default"
     GITHUB: Final = "github_default"
     LLM: Final = "madlake_llm"
+    #: the default watchlist's webhook (an HTTP connection; Slack incoming webhooks and plain JSON endpoints alike)
+    WATCH_DEFAULT: Final = "madlake_watch_default"
 
 
 class Pool:

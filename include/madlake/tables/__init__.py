@@ -21,6 +21,7 @@ _MODULES = (
     "madlake.tables.github",
     "madlake.tables.gold",
     "madlake.tables.ops",
+    "madlake.tables.events",
 )
 
 
