@@ -1,4 +1,4 @@
-"""Event tables: what moved in the gold history (``tool_events``) and which watchlist was told (``watchlist_deliveries``).
+"""Event tables: what moved in the gold history (``tool_events``) and who was told (``watchlist_deliveries``).
 
 ``tool_events`` is computed by the ``gold_metrics`` DAG from ``popularity_index`` and ``tool_monthly_metrics``
 (:mod:`madlake.watchlists.events`); a run replaces the months it recomputed, so a rerun yields the same rows (only
