@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -82,19 +82,6 @@ def message(event: Mapping[str, Any], watchlist: Watchlist) -> dict[str, Any]:
     }
 
 
-@contextlib.contextmanager
-def _quiet(*loggers: logging.Logger) -> Iterator[None]:
-    """Hold the HTTP hook's loggers at WARNING: it logs the full URL (a webhook's token) at INFO."""
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
-
-
 def connection_secret_parts(conn_id: str) -> list[str] | None:
     """The URL parts of connection ``conn_id`` that must never be logged (registered for redaction), or None when
     the connection does not exist."""
@@ -106,9 +93,17 @@ def connection_secret_parts(conn_id: str) -> list[str] | None:
         conn = Connection.get(conn_id)
     except Exception:  # AirflowNotFoundException / no backend: not configured
         return None
-    parts = [p for p in (conn.host, conn.password, conn.login, getattr(conn, "schema", None)) if p]
+    from urllib.parse import urlsplit
+
+    parts = [p for p in (conn.host, conn.password, conn.login) if p]
     with contextlib.suppress(Exception):
         parts.append(conn.get_uri())
+    if conn.host and "://" in conn.host:
+        # A webhook's token usually is its path (Slack: /services/T.../B.../<secret>); HTTP client libraries log the
+        # path alone (urllib3 at debug), so the path and each long segment of it are secrets too.
+        split = urlsplit(conn.host)
+        parts += [p for p in (split.path, split.query) if p and p != "/"]
+        parts += [seg for seg in split.path.split("/") if len(seg) >= 8]
     for p in parts:
         if len(p) >= 8 or "/" in p:
             register_secret(p)
@@ -146,8 +141,9 @@ def send(
     delay = t.deliver_backoff_seconds
     for attempt in range(1, t.deliver_attempts + 1):
         try:
-            with _quiet(notifier.log, notifier.hook.log):
-                notifier.notify(dict(context or {}))  # type: ignore[arg-type]
+            # The hook logs the URL at debug only, and an error body at error: both pass the redaction, which knows
+            # the connection's URL parts (connection_secret_parts registered them).
+            notifier.notify(dict(context or {}))  # type: ignore[arg-type]
             return attempt, None
         except Exception as exc:  # HTTP >= 400 (AirflowException), connection errors, timeouts
             text = f"{type(exc).__name__}: {exc}"
