@@ -54,8 +54,6 @@ class Conn:
     REDDIT: Final = "reddit_default"
     GITHUB: Final = "github_default"
     LLM: Final = "madlake_llm"
-    #: the default watchlist's webhook (an HTTP connection; Slack incoming webhooks and plain JSON endpoints alike)
-    WATCH_DEFAULT: Final = "madlake_watch_default"
 
 
 class Pool:
