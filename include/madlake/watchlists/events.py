@@ -238,7 +238,7 @@ def _rank_events(
         "method": row.method,
         "previous_method": prev.method,
     }
-    base = {
+    base: dict[str, Any] = {
         "month": month,
         "tool_id": tool,
         "category": category,
@@ -356,28 +356,41 @@ def _growth_events(
 ) -> None:
     """Breakouts, all-time highs of the watched signals, sustained declines."""
     tool = row.tool_id
-    base = {"month": month, "tool_id": tool, "category": category, "is_sample": row.is_sample, "score": row.score}
+    base: dict[str, Any] = {
+        "month": month,
+        "tool_id": tool,
+        "category": category,
+        "is_sample": row.is_sample,
+        "score": row.score,
+    }
     if prev is not None:
         base |= {"previous_score": prev.score, "rank": row.rank, "previous_rank": prev.rank}
-    comparable = prev is not None and not own and row.growth is not None and not row.spans_break
-    if comparable and row.growth >= t.breakout_min_growth and row.score >= t.breakout_min_score:  # type: ignore[operator]
+    growth = row.growth
+    comparable = prev is not None and not own and growth is not None and not row.spans_break
+    if (
+        prev is not None
+        and growth is not None
+        and comparable
+        and growth >= t.breakout_min_growth
+        and (row.score >= t.breakout_min_score)
+    ):
         add(
             _Event(
                 **base,
                 kind="breakout",
                 is_news=True,
-                headline=f"{nm(tool)} broke out in {label} ({month:%Y-%m}): {_pct(row.growth)} month over month "  # type: ignore[arg-type]
-                f"relative to the category, score {prev.score:.1f} → {row.score:.1f}",  # type: ignore[union-attr]
+                headline=f"{nm(tool)} broke out in {label} ({month:%Y-%m}): {_pct(growth)} month over month "
+                f"relative to the category, score {prev.score:.1f} → {row.score:.1f}",
                 details={
-                    "growth_mom": round(row.growth, 4),  # type: ignore[arg-type]
+                    "growth_mom": round(growth, 4),
                     "signals": row.signals,
                     "score": round(row.score, 2),
-                    "previous_score": round(prev.score, 2),  # type: ignore[union-attr]
+                    "previous_score": round(prev.score, 2),
                     "min_growth": t.breakout_min_growth,
                     "min_score": t.breakout_min_score,
                 },
                 signal="growth_mom",
-                value=row.growth,
+                value=growth,
             )
         )
     # All-time high of the watched signals (downloads_share: comparable across counting methods).
@@ -387,19 +400,19 @@ def _growth_events(
         earlier = [(r.month, r.share) for r in history if r.share is not None] if signal == "downloads_share" else []
         if value is None or len(earlier) < t.ath_min_history or method_break:
             continue
-        high_month, high = max(earlier, key=lambda p: p[1])  # type: ignore[arg-type,return-value]
-        if value >= t.ath_min_value and value >= high * (1 + t.ath_min_gain):  # type: ignore[operator]
+        high_month, high = max(earlier, key=lambda p: p[1])
+        if value >= t.ath_min_value and value >= high * (1 + t.ath_min_gain):
             add(
                 _Event(
                     **base,
                     kind="all_time_high",
                     is_news=True,
                     headline=f"{nm(tool)} reached an all-time high share of {label} PyPI downloads ({month:%Y-%m}): "
-                    f"{value * 100:.1f}% (previous high {high * 100:.1f}% in {high_month:%Y-%m})",  # type: ignore[operator]
+                    f"{value * 100:.1f}% (previous high {high * 100:.1f}% in {high_month:%Y-%m})",
                     details={
                         "signal": signal,
                         "value": round(value, 4),
-                        "previous_high": round(high, 4),  # type: ignore[arg-type]
+                        "previous_high": round(high, 4),
                         "previous_high_month": f"{high_month:%Y-%m}",
                         "months_of_history": len(earlier),
                         "min_gain": t.ath_min_gain,
@@ -422,7 +435,7 @@ def _growth_events(
     if len(streak) == t.decline_months:
         total = 1.0
         for r in streak:
-            total *= 1 + r.growth  # type: ignore[operator]
+            total *= 1 + (r.growth or 0.0)
         total -= 1
         if total <= t.decline_min_total:
             first = streak[-1].month
@@ -436,7 +449,7 @@ def _growth_events(
                     details={
                         "months": t.decline_months,
                         "total_change": round(total, 4),
-                        "growth_mom": {f"{r.month:%Y-%m}": round(r.growth, 4) for r in reversed(streak)},  # type: ignore[arg-type]
+                        "growth_mom": {f"{r.month:%Y-%m}": round(r.growth or 0.0, 4) for r in reversed(streak)},
                         "min_total": t.decline_min_total,
                     },
                     signal="growth_mom",
