@@ -5,7 +5,9 @@ Runs whenever a source table changes (PyPI downloads, Reddit mentions, GitHub sn
 catalog) and recomputes **exactly the days that change affects**: each source's asset event says in its `extra` which
 days or months it changed; the run recomputes the union of those periods over every event that triggered it (several
 upstream runs coalesced into one gold run lose nothing), plus the later days whose trailing windows read them (up to
-the last day gold already holds). Events that name no day (a catalog change) recompute the run's day plus earlier
+the last day gold already holds). Airflow can leave queued events unconsumed (apache/airflow#56050, with
+`max_active_runs=1`), so each event-driven run also reads its sources' events after a watermark (the table property
+`madlake.gold.events-through` of `tool_daily_metrics`) through its inlets, and recomputes those periods too. Events that name no day (a catalog change) recompute the run's day plus earlier
 days whose trailing windows include late-arriving inputs (at most 27 days back). See
 `madlake.orchestration.events`. The SQL models live in `include/madlake/metrics/models`
 (Trino dialect): on the aws profile they run inside Athena as `MERGE INTO` the Iceberg tables; locally the same SQL is
@@ -79,13 +81,14 @@ for _name in SOURCES[1:]:
     doc_md=__doc__,
 )
 def gold_metrics() -> None:
-    @task(outlets=[Asset(asset_uri(t)) for t in GOLD])
+    # inlets: the run also reads source events no gold run covered yet (Airflow can leave queued events unconsumed).
+    @task(outlets=[Asset(asset_uri(t)) for t in GOLD], inlets=[Asset(asset_uri(t)) for t in SOURCES])
     @guarded
     def build_gold_metrics() -> dict:
         """Recompute, audit and publish the affected days (see madlake.orchestration.tasks.gold_metrics)."""
         from madlake.orchestration.tasks import gold_metrics
 
-        return gold_metrics(GOLD)
+        return gold_metrics(GOLD, SOURCES)
 
     @task
     @guarded

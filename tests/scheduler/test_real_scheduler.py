@@ -131,17 +131,16 @@ def test_demo_dags_triggered_by_rest_succeed_and_land_their_tables(stack: Stack)
     assert gold == days  # each snapshot's event named its day; gold followed exactly those
 
 
-def _consumed_pypi_days(stack: Stack) -> set[date]:
-    """Days named by the ``pypi_downloads`` events that finished gold runs consumed."""
+def _recomputed_days(stack: Stack) -> set[date]:
+    """Days the finished gold runs recomputed (each run's ``periods`` XCom)."""
     days: set[date] = set()
-    for r in stack.runs(Dag.GOLD_METRICS):
-        if r["state"] != "success":
+    for run in stack.runs(Dag.GOLD_METRICS):
+        if run["state"] != "success":
             continue
-        events = stack.request("GET", f"/api/v2/dags/{Dag.GOLD_METRICS}/dagRuns/{r['dag_run_id']}/upstreamAssetEvents")
-        for e in events.get("asset_events", []):
-            extra = e.get("extra") or {}
-            if extra.get("table") == Table.PYPI_DOWNLOADS:
-                days |= {date.fromisoformat(d) for d in extra.get("days", [])}
+        out = stack.xcom(Dag.GOLD_METRICS, run["dag_run_id"], "build_gold_metrics")
+        for s, e in (out or {}).get("periods", []):
+            first, last = date.fromisoformat(s), date.fromisoformat(e)
+            days |= {first + timedelta(days=i) for i in range((last - first).days + 1)}
     return days
 
 
@@ -194,22 +193,18 @@ def test_backfill_of_pypi_reaches_gold_for_exactly_those_days(stack: Stack) -> N
     )
     assert [r["d"] for r in per_day] == BACKFILL_DAYS  # each day, and only those
     assert all(r["n"] == r["k"] and r["n"] > 500 for r in per_day), per_day  # each row once
-    # Wait until every backfilled day's asset event was consumed by a finished gold run (the chain, not a timer).
+    # Wait until finished gold runs recomputed every backfilled day (the chain, not a timer). Airflow may leave
+    # some of the backfill's events unconsumed (apache/airflow#56050); gold reads them through its inlets.
     deadline = time.monotonic() + 600
     while True:
         stack.wait_quiet(CHAIN, timeout=420)
-        if set(BACKFILL_DAYS) <= _consumed_pypi_days(stack):
+        if set(BACKFILL_DAYS) <= _recomputed_days(stack):
             break
-        assert time.monotonic() < deadline, f"gold consumed only {sorted(_consumed_pypi_days(stack))}"
+        assert time.monotonic() < deadline, f"gold recomputed only {sorted(_recomputed_days(stack))}"
     gold_runs = [r for r in stack.runs(Dag.GOLD_METRICS) if r["run_type"] == "asset_triggered"]
     assert {r["state"] for r in gold_runs} == {"success"}, gold_runs
     _dump_chain(stack)
-    recomputed: set[date] = set()
-    for run in gold_runs:
-        out = stack.xcom(Dag.GOLD_METRICS, run["dag_run_id"], "build_gold_metrics")
-        for s, e in (out or {}).get("periods", []):
-            first, last = date.fromisoformat(s), date.fromisoformat(e)
-            recomputed |= {first + timedelta(days=i) for i in range((last - first).days + 1)}
+    recomputed = _recomputed_days(stack)
     snapshots = {r["d"] for r in _query(stack, "select distinct snapshot_date as d from github_repo_snapshots")}
     assert recomputed == {*BACKFILL_DAYS, *snapshots}, sorted(recomputed)
     gold = _query(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,11 @@ Period = tuple[date, date]
 
 #: Days after a changed day whose gold rows read it through a trailing window (the 28-day windows).
 GOLD_TRAILING_DAYS = 27
+
+#: Table property of ``tool_daily_metrics``: the newest source event an event-driven gold run covered.
+PROP_EVENTS_THROUGH = "madlake.gold.events-through"
+#: Events up to this much older than the watermark are read again (commits can land out of timestamp order).
+EVENTS_OVERLAP = timedelta(minutes=10)
 
 
 def _iso(d: date | str) -> str:
@@ -187,7 +192,7 @@ def triggering_events(context: Mapping[str, Any]) -> list[Any]:
     events = []
     for asset in list(accessor):
         for ev in accessor[asset]:
-            key = (getattr(ev, "source_run_id", None), getattr(ev, "timestamp", None), str(_extra_of(ev)))
+            key = _event_key(ev)
             if key in seen:
                 continue
             seen.add(key)
@@ -197,17 +202,8 @@ def triggering_events(context: Mapping[str, Any]) -> list[Any]:
 
 def gold_days() -> set[date]:
     """The days ``tool_daily_metrics`` holds (empty: no gold yet). Reads only the ``metric_date`` column."""
-    from pyiceberg.exceptions import NoSuchTableError
-
-    from madlake.lakehouse.catalog import get_catalog
-    from madlake.lakehouse.tables import identifier
-    from madlake.names import Table
-
-    try:
-        table = get_catalog().load_table(identifier(Table.TOOL_DAILY_METRICS))
-    except NoSuchTableError:
-        return set()
-    if table.current_snapshot() is None:
+    table = _gold_table()
+    if table is None or table.current_snapshot() is None:
         return set()
     import pyarrow.compute as pc
 
@@ -215,12 +211,122 @@ def gold_days() -> set[date]:
     return {d for d in pc.unique(col).to_pylist() if d is not None}
 
 
-def gold_periods(context: Mapping[str, Any], *, trailing_days: int = GOLD_TRAILING_DAYS) -> list[Period]:
-    """The periods a gold run recomputes, from its triggering events (empty: the events name no period).
+def _timestamp(event: Any) -> datetime | None:
+    ts = getattr(event, "timestamp", None)
+    if isinstance(ts, str):
+        ts = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    if isinstance(ts, datetime) and ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts if isinstance(ts, datetime) else None
+
+
+def _event_key(event: Any) -> tuple[Any, ...]:
+    return (getattr(event, "source_run_id", None), _timestamp(event), str(_extra_of(event)))
+
+
+def events_through() -> datetime | None:
+    """The newest source event a finished event-driven gold run covered (a property of ``tool_daily_metrics``)."""
+    table = _gold_table()
+    value = table.properties.get(PROP_EVENTS_THROUGH) if table is not None else None
+    return datetime.fromisoformat(value) if value else None
+
+
+def advance_events_through(newest: datetime) -> None:
+    """Record that gold covered every source event up to ``newest`` (never moves back; retried on a conflict)."""
+    from pyiceberg.exceptions import CommitFailedException
+    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+    @retry(
+        retry=retry_if_exception_type(CommitFailedException),
+        stop=stop_after_attempt(8),
+        wait=wait_random_exponential(multiplier=0.1, max=5),
+        reraise=True,
+    )
+    def _set() -> None:
+        table = _gold_table()
+        if table is None:
+            return
+        held = table.properties.get(PROP_EVENTS_THROUGH)
+        if held and datetime.fromisoformat(held) >= newest:
+            return
+        with table.transaction() as tx:
+            tx.set_properties({PROP_EVENTS_THROUGH: newest.isoformat()})
+
+    _set()
+
+
+def _gold_table() -> Any:
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from madlake.lakehouse.catalog import get_catalog
+    from madlake.lakehouse.tables import identifier
+    from madlake.names import Table
+
+    try:
+        return get_catalog().load_table(identifier(Table.TOOL_DAILY_METRICS))
+    except NoSuchTableError:
+        return None
+
+
+def unconsumed_events(
+    context: Mapping[str, Any], sources: Iterable[str], triggering: Sequence[Any], *, limit: int = 500
+) -> list[Any]:
+    """Source events no gold run covered yet: those after the gold watermark (:func:`events_through`).
+
+    Airflow may hand a run fewer events than were queued (apache/airflow#56050: with ``max_active_runs=1``, events
+    that arrive while a run is going can be left unconsumed until the next event). Gold does not rely on it: each
+    event-driven run also reads, through its inlets, the events of every source after the watermark (less
+    :data:`EVENTS_OVERLAP`, for events committed out of order), and recomputes their periods too (recomputing a day
+    twice gives the same rows). With no watermark yet, the lookback starts at the oldest triggering event.
+    """
+    accessors = context.get("inlet_events")
+    through = events_through()
+    if through is None:
+        stamps = [t for t in map(_timestamp, triggering) if t is not None]
+        if not stamps:
+            return []
+        through = min(stamps)
+    after = (through - EVENTS_OVERLAP).isoformat()
+    if accessors is None:
+        return []
+    from airflow.sdk import Asset
+
+    from madlake.names import asset_uri
+
+    seen = {_event_key(ev) for ev in triggering}
+    found = []
+    for name in sources:
+        try:
+            events = list(accessors[Asset(asset_uri(name))].after(after).limit(limit))
+        except Exception as exc:  # no inlet declared, or no execution API (a plain call): nothing more to read
+            log.info("could not read the events of %s after %s: %s", name, after, exc)
+            continue
+        for ev in events:
+            if _event_key(ev) not in seen:
+                seen.add(_event_key(ev))
+                found.append(ev)
+    if found:
+        log.info(
+            "%d source events after %s were not among this run's triggering events: recomputing their periods too",
+            len(found),
+            after,
+        )
+    return found
+
+
+def newest_timestamp(events: Iterable[Any]) -> datetime | None:
+    stamps = [t for t in map(_timestamp, events) if t is not None]
+    return max(stamps) if stamps else None
+
+
+def gold_periods(
+    context: Mapping[str, Any], *, events: Sequence[Any] | None = None, trailing_days: int = GOLD_TRAILING_DAYS
+) -> list[Period]:
+    """The periods a gold run recomputes, from its events (default: the triggering ones; empty: no period named).
 
     An explicit ``date`` or ``start``/``end`` (params or conf) is the caller's business: this reads events only.
     """
-    events = triggering_events(context)
+    events = triggering_events(context) if events is None else list(events)
     periods = affected_periods(events)
     if not periods:
         if events:

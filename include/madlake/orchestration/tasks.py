@@ -167,22 +167,27 @@ def tools_catalog() -> int:
     return n
 
 
-def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
+def gold_metrics(gold_tables: Sequence[str], sources: Sequence[str] = ()) -> dict[str, Any]:
     """``gold_metrics.build_gold_metrics``: recompute the periods the run's asset events name, or its params' days.
 
     In order: ``start``/``end`` or ``date`` (params/conf) recompute those days; else the union of the periods the
     triggering events name (plus trailing windows, :func:`events.gold_periods`), one ``build_gold`` per contiguous
-    period; else the run's day (events that name no day, e.g. a catalog change). Announces each gold table with
-    the days recomputed, so ``dashboard_publish`` republishes.
+    period; else the run's day (events that name no day, e.g. a catalog change). An event-driven run also recomputes
+    the source events no gold run covered yet (:func:`events.unconsumed_events`: Airflow can leave queued events
+    unconsumed) and then advances the watermark. Announces each gold table with the days recomputed, so
+    ``dashboard_publish`` republishes.
     """
     from madlake.names import Table
     from madlake.orchestration.events import (
         _extra_of,
+        advance_events_through,
         affected_periods,
         announce,
         gold_days,
         gold_periods,
+        newest_timestamp,
         triggering_events,
+        unconsumed_events,
     )
     from madlake.orchestration.runtime import _explicit, run_day
     from madlake.pipelines.gold import build_gold, build_gold_months
@@ -193,11 +198,14 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
     monthly_start = _explicit(context, "monthly_start")
     periods: list[tuple[date, date]] = []
     summaries: list[dict[str, Any]] = []
-    events = triggering_events(context)
+    explicit = bool(start or end or _explicit(context, "date"))
+    events = [] if explicit else triggering_events(context)
+    events += unconsumed_events(context, sources, events) if events else []
+    covered = newest_timestamp(events)
     # History sources feed only the monthly tables: rebuild the months they name in one pass, not years of days.
     monthly_tables = {Table.PYPI_DOWNLOADS_MONTHLY, Table.GITHUB_REPO_HISTORY}
     history = [ev for ev in events if str((_extra_of(ev) or {}).get("table")) in monthly_tables]
-    if not (start or end or _explicit(context, "date")) and history:
+    if history:
         spans = affected_periods(history)
         if spans:
             first, last = min(s for s, _ in spans), max(e for _, e in spans)
@@ -205,8 +213,8 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
             summaries.append(build_gold_months(first, last, newest_day=last))
         if len(history) == len(events):
             events = []
-    if not (start or end or _explicit(context, "date")) and events:
-        periods = gold_periods(context)
+    if events:
+        periods = gold_periods(context, events=events)
         if not periods and not summaries:  # only events that name no day (a catalog change): refresh gold's newest day
             held = gold_days()
             if not held:
@@ -229,6 +237,8 @@ def gold_metrics(gold_tables: Sequence[str]) -> dict[str, Any]:
         days += [first + timedelta(days=i) for i in range((last - first).days + 1)]
     for name in gold_tables:
         announce(name, days=days, rows=rows.get(name), context=context)
+    if covered is not None:
+        advance_events_through(covered)
     span = ", ".join(f"{s['start']}..{s['end']}" for s in summaries)
     log.info("gold_metrics recomputed %s: %s", span, rows)
     return {"periods": [[s["start"], s["end"]] for s in summaries], "rows": rows, "days": len(set(days))}
