@@ -142,3 +142,32 @@ def test_the_default_watchlists_feed_of_the_real_events_is_valid_atom(history, t
     ids = validate_atom(data)
     assert len(ids) > 10
     assert b"overtook" in data
+
+
+def test_the_site_shows_what_changed_the_tools_events_and_the_feeds(history, tmp_path: Path) -> None:
+    import re
+
+    from madlake.dashboard.site import build_site
+
+    from tests.unit.test_watchlists import validate_atom
+
+    out = tmp_path / "site"
+    summary = build_site(out)
+    assert "changes.html" in summary.pages
+    page = (out / "changes.html").read_text(encoding="utf-8")
+    months = re.findall(r'data-month="(\d{4}-\d{2})"', page)
+    assert months == sorted(months, reverse=True) and months[0] == "2026-08"  # newest period first
+    section = page.split('data-month="2025-03"', 1)[1].split("<section", 1)[0]
+    assert "DuckDB overtook ClickHouse in OLAP database (2025-03)" in section
+    assert 'href="tool/duckdb.html"' in section
+    november = page.split('data-month="2024-11"', 1)[1].split("<section", 1)[0]
+    assert "artefact(s)" in november and "overtook" not in november.split("<details>")[0]
+    tool = (out / "tool" / "duckdb.html").read_text(encoding="utf-8")
+    spec = re.search(r'<script type="application/json" id="c-events">(.*?)</script>', tool, re.S)
+    assert spec, "the tool page has an events chart"
+    marks = {m["x"]: m["label"] for m in json.loads(spec.group(1))["marks"]}
+    assert "overtake" in marks["2025-03-01"]
+    assert "2024-11-01" not in marks  # the method break is not marked as news
+    assert "DuckDB overtook ClickHouse" in tool
+    for name in ("mad_leaders", "orchestrators"):
+        assert validate_atom((out / "feeds" / f"{name}.atom").read_bytes())
