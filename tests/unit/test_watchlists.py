@@ -48,6 +48,7 @@ watchlists:
     [
         ("watchlists:\n  - name: x\n    title: X\n    categories: [mlops]\n    events: [moonshot]\n", "moonshot"),
         ("watchlists:\n  - name: x\n    title: X\n", "names no tool and no category"),
+        ("watchlists: []\n", "lists no watchlist"),
         ("watchlists:\n  - {name: x, title: X, tools: [duckdb]}\n  - {name: x, title: Y, tools: [duckdb]}\n", "twice"),
         ("watchlists:\n  - name: x\n    name: y\n    title: X\n", "duplicate key"),
         ("default: nope\nwatchlists:\n  - {name: x, title: X, tools: [duckdb]}\n", "default 'nope'"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from madlake.watchlists.rules import EVENT_KINDS, NEWS_KINDS
 
@@ -68,10 +68,12 @@ class Watchlist(_Frozen):
 class WatchlistFile(_Frozen):
     #: the watchlist ``make demo`` prints and the dashboard links first
     default: str | None = None
-    watchlists: tuple[Watchlist, ...] = Field(min_length=1)
+    watchlists: tuple[Watchlist, ...]
 
     @model_validator(mode="after")
     def _check(self) -> WatchlistFile:
+        if not self.watchlists:
+            raise ValueError("lists no watchlist")
         names = [w.name for w in self.watchlists]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
