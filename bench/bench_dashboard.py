@@ -5,8 +5,8 @@ Budget (issue 11): every dashboard query p95 <= 100 ms locally. The site build r
 snapshot of the tables (``madlake.dashboard.engine.DashboardEngine``); the baseline, measured in the same run on the
 same tables and parameters, is the general-purpose ``LocalEngine`` (DuckDB over the Iceberg tables' Parquet files, read
 through pyiceberg per query: what the site would cost without the snapshot). Parameters rotate over tools and
-categories, as the build does. The analyst questions (``madlake/queries``, the answer cards) are timed too when they run
-on these tables. Also prints the snapshot load time and the whole site build time.
+categories, as the build does. The analyst questions (``madlake/sql/questions``, the answer cards) are timed too when
+they run on these tables. Also prints the snapshot load time and the whole site build time.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _run(home: Path) -> None:
     )
     if questions:
         print(
-            f"slowest analyst question (answer cards, madlake/queries) p95: {worst_ask:.1f} ms "
+            f"slowest analyst question (answer cards, madlake/sql/questions) p95: {worst_ask:.1f} ms "
             f"({'within' if worst_ask <= BUDGET_MS else 'OVER'} the budget)"
         )
 

@@ -48,10 +48,10 @@ def main() -> None:
     import madlake.pipelines.github as pipeline
     import madlake.sources.github.client as client_mod
     from madlake.sources.github.client import GitHubClient
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.github.replay import GitHubReplayServer
 
     repos = _recordings(tmp / "replay" / "github")
-    with ReplayServer(tmp / "replay" / "github") as server:
+    with GitHubReplayServer(tmp / "replay" / "github") as server:
         conn = {"conn_type": "generic", "host": server.url, "password": "bench"}
         os.environ["AIRFLOW_CONN_GITHUB_DEFAULT"] = json.dumps(conn)
         runs = []

@@ -36,13 +36,14 @@ def main() -> None:
     os.environ["MADLAKE_HOME"] = tempfile.mkdtemp(prefix="bench-maintenance-")
     import pyarrow as pa
     from madlake.lakehouse.catalog import reset_catalog_cache
-    from madlake.lakehouse.spec import TableSpec
     from madlake.lakehouse.tables import ensure_table
     from madlake.lakehouse.writes import CommitContext, conform
-    from madlake.ops.fingerprint import fingerprint_table
     from madlake.ops.maintenance import MaintenancePolicy, maintain_table
+    from madlake.tables.spec import TableSpec
     from pyiceberg.schema import Schema
     from pyiceberg.types import DateType, LongType, NestedField, StringType
+
+    from tests.fingerprint import fingerprint_table  # test and benchmark machinery lives under tests/
 
     reset_catalog_cache()
     spec = TableSpec(

@@ -7,9 +7,10 @@ days or months it changed; the run recomputes the union of those periods over ev
 upstream runs coalesced into one gold run lose nothing), plus the later days whose trailing windows read them (up to
 the last day gold already holds). Airflow can leave queued events unconsumed (apache/airflow#56050, with
 `max_active_runs=1`), so each event-driven run also reads its sources' events after a watermark (the table property
-`madlake.gold.events-through` of `tool_daily_metrics`) through its inlets, and recomputes those periods too. Events that name no day (a catalog change) recompute the run's day plus earlier
-days whose trailing windows include late-arriving inputs (at most 27 days back). See
-`madlake.orchestration.events`. The SQL models live in `include/madlake/metrics/models`
+`madlake.gold.events-through` of `tool_daily_metrics`) through its inlets, and recomputes those periods too.
+Events that name no day (a catalog change) recompute the run's day plus earlier days whose trailing windows include
+late-arriving inputs (at most 27 days back). See
+`madlake.orchestration.events`. The SQL models live in `include/madlake/sql/models`
 (Trino dialect): on the aws profile they run inside Athena as `MERGE INTO` the Iceberg tables; locally the same SQL is
 transpiled to DuckDB and the result is written with pyiceberg through write-audit-publish (a failed audit publishes
 nothing and keeps the branch; see `audit_results`).

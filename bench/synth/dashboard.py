@@ -31,7 +31,7 @@ from madlake.names import Table
 if TYPE_CHECKING:
     import pyarrow as pa
     from madlake.catalog.models import Tool
-    from madlake.lakehouse.spec import TableSpec
+    from madlake.tables.spec import TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -411,8 +411,8 @@ def hostile_mentions(tool: Any, end: date) -> dict[str, pa.Table]:
 def contract_spec(name: str) -> TableSpec:
     """The registered spec of ``name`` when it has every column of the gold v2 contract (COMMON.md), else one that
     has (until the gold pipeline registers its v2 spec)."""
-    from madlake.lakehouse.spec import TableSpec
     from madlake.tables import all_specs
+    from madlake.tables.spec import TableSpec
     from pyiceberg.schema import Schema
     from pyiceberg.types import BooleanType, DateType, DoubleType, IntegerType, LongType, NestedField, StringType
     from pyiceberg.types import TimestamptzType as Ts

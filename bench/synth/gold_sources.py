@@ -24,7 +24,7 @@ from madlake.names import Table
 if TYPE_CHECKING:
     import pyarrow as pa
     from madlake.catalog.models import ToolCatalog
-    from madlake.lakehouse.spec import TableSpec
+    from madlake.tables.spec import TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ def _base() -> dict[str, Any]:
 
 def contract_spec(name: str) -> TableSpec:
     """The registered spec of ``name``, or (until its pipeline registers it) a spec with the contract columns."""
-    from madlake.lakehouse.spec import TableSpec
     from madlake.tables import all_specs
+    from madlake.tables.spec import TableSpec
     from pyiceberg.schema import Schema
     from pyiceberg.types import (
         BooleanType,

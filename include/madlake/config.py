@@ -9,6 +9,7 @@ variables of each client library (for example ``AWS_ACCESS_KEY_ID``), see ``.env
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -112,7 +113,5 @@ def _cached(env_key: tuple[tuple[str, str], ...]) -> Settings:
 
 def get_settings() -> Settings:
     """The settings for the current environment (cached per distinct set of ``MADLAKE_*`` variables)."""
-    import os
-
     key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MADLAKE_")))
     return _cached(key)

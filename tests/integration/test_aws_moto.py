@@ -38,8 +38,8 @@ def test_lakehouse_init_and_dim_tools_load_on_glue_and_s3(aws_profile: AwsLakeho
 
 def test_write_modes_on_glue_and_s3(aws_profile: AwsLakehouse) -> None:
     from madlake.lakehouse import writes
-    from madlake.lakehouse.spec import TableSpec
     from madlake.lakehouse.tables import ensure_table
+    from madlake.tables.spec import TableSpec
     from pyiceberg.schema import Schema
     from pyiceberg.types import DateType, LongType, NestedField, StringType
 

@@ -4,7 +4,7 @@ The site is built from generated gold v2 (``bench/synth``, every row ``is_sample
 2018-02 → 2026-10 monthly, tools launching mid-history, months below PyPI's list cut-off, PyPI method breaks, Reddit
 coverage in a few periods only, and Reddit rows whose stored permalinks point off Reddit. The answer cards run the
 analyst questions of ``tests/fixtures/dashboard_questions`` (gold v2 SQL) through :mod:`madlake.metrics.ask`, as the
-dashboard runs ``madlake/queries``.
+dashboard runs ``madlake/sql/questions``.
 
 The browser tests drive Debian's ``chromium`` over the DevTools protocol (websockets), load every page (served on
 127.0.0.1, and once from ``file://``), and check: no console error, every chart drew one path per series it was given,
@@ -133,7 +133,7 @@ def _parse(html: str) -> _Links:
 def test_every_query_gives_the_same_rows_on_the_snapshot_engine_and_on_the_parquet_views(synth_lakehouse) -> None:
     import sqlglot
     from madlake.dashboard.engine import DashboardEngine
-    from madlake.dashboard.queries import QUERIES, QueryRunner, load_sql, to_trino
+    from madlake.dashboard.queries import QUERIES, QueryRunner, load_sql
     from madlake.sql.engine import LocalEngine
 
     snap = DashboardEngine()
@@ -148,8 +148,8 @@ def test_every_query_gives_the_same_rows_on_the_snapshot_engine_and_on_the_parqu
         got, want = fast.run(name, params), reference.run(name, params)
         assert got == want, name
         nonempty += bool(got)
-        # the Athena text of every query parses as Trino
-        assert sqlglot.parse_one(to_trino(load_sql(name)), read="trino") is not None
+        # the Athena text of every query (the file as written) parses as Trino
+        assert sqlglot.parse_one(load_sql(name), read="trino") is not None
         assert "?" in load_sql(name) or not q.example_params, f"{name} takes parameters but binds none"
     assert nonempty >= len(QUERIES) - 2  # only the breakouts (none generated) may be empty
 
@@ -737,14 +737,15 @@ def test_answers_agree_with_the_analyst_queries(site, synth_lakehouse) -> None:
 
 
 def test_real_questions_agree_with_madlake_ask(synth_lakehouse, tmp_path: Path, monkeypatch) -> None:
-    """With the real ``madlake/queries``: a card per question, and where ``madlake ask`` answers, the same answer.
+    """With the real ``madlake/sql/questions``: a card per question, and where ``madlake ask`` answers, the same answer.
 
     (``madlake ask`` creates every analyst view first and fails whole when one does not fit the tables, e.g. views
     written for popularity_index v1 over v2 rows; the dashboard creates the views that fit and answers what it can.)"""
     import madlake.metrics.ask as ask
     from madlake.dashboard.site import build_site
+    from madlake.sql.files import layer_dir
 
-    monkeypatch.setattr(ask, "QUERIES_DIR", Path(ask.__file__).resolve().parents[1] / "queries")
+    monkeypatch.setattr(ask, "QUERIES_DIR", layer_dir("questions"))
     manifest = build_site(tmp_path / "site")
     cards = {a["key"]: a for a in manifest.answers}
     assert set(cards) == {q.name for q in ask.list_queries()}

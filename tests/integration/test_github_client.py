@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 from madlake.sources.github.client import GitHubApiError, GitHubClient, QuotaExhaustedError
-from madlake.sources.github.replay import ReplayServer, page_file_name
+from madlake.sources.github.replay import page_file_name
 from madlake.sources.github.state import EtagCache, JsonStore
+
+from tests.replay_faults import FaultyGitHubReplayServer
 
 pytestmark = pytest.mark.integration
 
@@ -120,16 +122,16 @@ def make_recordings(root: Path) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path):
-    with ReplayServer(make_recordings(tmp_path / "github")) as srv:
+    with FaultyGitHubReplayServer(make_recordings(tmp_path / "github")) as srv:
         yield srv
 
 
-def client_for(server: ReplayServer, tmp_path: Path, **kwargs: Any) -> GitHubClient:
+def client_for(server: FaultyGitHubReplayServer, tmp_path: Path, **kwargs: Any) -> GitHubClient:
     cache = EtagCache(JsonStore((tmp_path / "state").as_uri()))
     return GitHubClient(server.url, "test-token", etag_cache=cache, **kwargs)
 
 
-def test_conditional_request_answers_304_and_costs_no_quota(server: ReplayServer, tmp_path: Path) -> None:
+def test_conditional_request_answers_304_and_costs_no_quota(server: FaultyGitHubReplayServer, tmp_path: Path) -> None:
     with client_for(server, tmp_path) as client:
         first = client.repo("duckdb/duckdb")
         remaining_after_first = client.stats.remaining["core"]
@@ -141,20 +143,23 @@ def test_conditional_request_answers_304_and_costs_no_quota(server: ReplayServer
     assert (first.status, first.not_modified) == (200, False)
     assert (second.status, second.not_modified) == (304, True)
     assert second.body == first.body and second.body["stargazers_count"] == 40521
-    assert server.requests[-1] == ("GET", "/repos/duckdb/duckdb", 304)
+    last = server.requests[-1]
+    assert (last.method, last.path, last.status) == ("GET", "/repos/duckdb/duckdb", 304)
     assert client.stats.rest_not_modified == 1
 
 
-def test_a_changed_resource_is_fetched_again(server: ReplayServer, tmp_path: Path) -> None:
+def test_a_changed_resource_is_fetched_again(server: FaultyGitHubReplayServer, tmp_path: Path) -> None:
     with client_for(server, tmp_path) as client:
         client.repo("duckdb/duckdb")
         write(server.root, "repos/duckdb/duckdb.json", repo_body("duckdb/duckdb", 40600))
-        server._index = {p.relative_to(server.root).as_posix().lower(): p for p in server.root.rglob("*")}
+        server.reindex()
         again = client.repo("duckdb/duckdb")
     assert (again.status, again.body["stargazers_count"]) == (200, 40600)
 
 
-def test_secondary_rate_limit_403_waits_for_retry_after_then_succeeds(server: ReplayServer, tmp_path: Path) -> None:
+def test_secondary_rate_limit_403_waits_for_retry_after_then_succeeds(
+    server: FaultyGitHubReplayServer, tmp_path: Path
+) -> None:
     server.inject("/repos/duckdb/duckdb", status=403, headers={"Retry-After": "1"})
     with client_for(server, tmp_path) as client:
         started = time.monotonic()
@@ -162,11 +167,13 @@ def test_secondary_rate_limit_403_waits_for_retry_after_then_succeeds(server: Re
         elapsed = time.monotonic() - started
     assert answer.status == 200 and answer.body["full_name"] == "duckdb/duckdb"
     assert elapsed >= 1.0  # really waited the Retry-After
-    assert [s for _, p, s in server.requests if p == "/repos/duckdb/duckdb"] == [403, 200]
+    assert [r.status for r in server.requests if r.path == "/repos/duckdb/duckdb"] == [403, 200]
     assert (client.stats.waits, client.stats.retries) == (1, 1)
 
 
-def test_429_and_secondary_limit_without_header_wait_as_documented(server: ReplayServer, tmp_path: Path) -> None:
+def test_429_and_secondary_limit_without_header_wait_as_documented(
+    server: FaultyGitHubReplayServer, tmp_path: Path
+) -> None:
     waits: list[float] = []
     server.inject("/repos/pola-rs/polars", status=429, headers={"Retry-After": "7"})
     server.inject("/graphql", status=403, body={"message": "You have exceeded a secondary rate limit."})
@@ -177,7 +184,9 @@ def test_429_and_secondary_limit_without_header_wait_as_documented(server: Repla
     assert metrics["duckdb/duckdb"]["pullRequests"]["totalCount"] == 120
 
 
-def test_exhausted_primary_quota_waits_for_reset_or_fails_clearly(server: ReplayServer, tmp_path: Path) -> None:
+def test_exhausted_primary_quota_waits_for_reset_or_fails_clearly(
+    server: FaultyGitHubReplayServer, tmp_path: Path
+) -> None:
     waits: list[float] = []
     reset = int(time.time()) + 30
     exhausted = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset), "X-RateLimit-Resource": "core"}
@@ -204,7 +213,9 @@ def test_exhausted_primary_quota_waits_for_reset_or_fails_clearly(server: Replay
         client.repo("duckdb/duckdb")
 
 
-def test_graphql_rate_limited_error_waits_for_the_graphql_reset(server: ReplayServer, tmp_path: Path) -> None:
+def test_graphql_rate_limited_error_waits_for_the_graphql_reset(
+    server: FaultyGitHubReplayServer, tmp_path: Path
+) -> None:
     waits: list[float] = []
     reset = int(time.time()) + 20
     limited = {"data": None, "errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded for user ID 1."}]}
@@ -218,11 +229,11 @@ def test_graphql_rate_limited_error_waits_for_the_graphql_reset(server: ReplaySe
         page = client.stargazer_page("duckdb/duckdb", None)
     assert page is not None and page["stargazerCount"] == 40521
     assert len(waits) == 1 and 15 <= waits[0] <= 22
-    assert [s for m, _, s in server.requests if m == "POST"] == [200, 200]
+    assert [r.status for r in server.requests if r.method == "POST"] == [200, 200]
 
 
 def test_a_spent_budget_announced_by_a_success_is_waited_out_before_the_next_call(
-    server: ReplayServer, tmp_path: Path
+    server: FaultyGitHubReplayServer, tmp_path: Path
 ) -> None:
     waits: list[float] = []
     reset = int(time.time()) + 12
@@ -237,10 +248,10 @@ def test_a_spent_budget_announced_by_a_success_is_waited_out_before_the_next_cal
         assert waits == []
         assert client.repo("pola-rs/polars").status == 200  # waits for the reset first, then calls once
     assert len(waits) == 1 and 8 <= waits[0] <= 14
-    assert [p for _, p, _ in server.requests] == ["/repos/duckdb/duckdb", "/repos/pola-rs/polars"]
+    assert [r.path for r in server.requests] == ["/repos/duckdb/duckdb", "/repos/pola-rs/polars"]
 
 
-def test_server_errors_are_retried_then_reported(server: ReplayServer, tmp_path: Path) -> None:
+def test_server_errors_are_retried_then_reported(server: FaultyGitHubReplayServer, tmp_path: Path) -> None:
     waits: list[float] = []
     server.inject("/repos/duckdb/duckdb", status=502, body={"message": "Server Error"}, times=2)
     with client_for(server, tmp_path, sleep=waits.append) as client:
@@ -254,7 +265,7 @@ def test_server_errors_are_retried_then_reported(server: ReplayServer, tmp_path:
         client.repo("duckdb/duckdb")
 
 
-def test_renamed_repository_is_followed_and_reported(server: ReplayServer, tmp_path: Path) -> None:
+def test_renamed_repository_is_followed_and_reported(server: FaultyGitHubReplayServer, tmp_path: Path) -> None:
     with client_for(server, tmp_path) as client:
         answer = client.repo("hwchase17/langchain")
         missing = client.repo("nobody/nothing")
@@ -264,16 +275,18 @@ def test_renamed_repository_is_followed_and_reported(server: ReplayServer, tmp_p
     assert missing.status == 404
 
 
-def test_contributors_count_reads_the_last_page_link(server: ReplayServer, tmp_path: Path) -> None:
+def test_contributors_count_reads_the_last_page_link(server: FaultyGitHubReplayServer, tmp_path: Path) -> None:
     with client_for(server, tmp_path) as client:
         assert client.contributors_count("duckdb/duckdb") == 647
         assert client.contributors_count("pola-rs/polars") is None  # not recorded: 404
         # Again: a bare 304 (no Link header) still gives the count, from the headers cached with the body.
         assert client.contributors_count("duckdb/duckdb") == 647
-    assert [s for _, p, s in server.requests if p.endswith("/duckdb/contributors")] == [200, 304]
+    assert [r.status for r in server.requests if r.path.endswith("/duckdb/contributors")] == [200, 304]
 
 
-def test_graphql_batches_repositories_and_reports_unknown_ones(server: ReplayServer, tmp_path: Path) -> None:
+def test_graphql_batches_repositories_and_reports_unknown_ones(
+    server: FaultyGitHubReplayServer, tmp_path: Path
+) -> None:
     names = ["duckdb/duckdb", "langchain-ai/langchain"] + [f"ghost/repo{i}" for i in range(30)]
     with client_for(server, tmp_path) as client:
         out = client.repo_metrics(names, datetime(2026, 7, 25, tzinfo=UTC))
@@ -283,7 +296,7 @@ def test_graphql_batches_repositories_and_reports_unknown_ones(server: ReplaySer
     assert out["ghost/repo7"] is None
 
 
-def test_stargazer_pages_follow_cursors_and_renames(server: ReplayServer, tmp_path: Path) -> None:
+def test_stargazer_pages_follow_cursors_and_renames(server: FaultyGitHubReplayServer, tmp_path: Path) -> None:
     with client_for(server, tmp_path) as client:
         first = client.stargazer_page("duckdb/duckdb", None)
         second = client.stargazer_page("duckdb/duckdb", first["stargazers"]["pageInfo"]["endCursor"])

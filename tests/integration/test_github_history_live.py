@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 from madlake.config import BUNDLED_REPLAY_DIR
-from madlake.sources.replay_server import Fault, ReplayServer
+
+from tests.replay_faults import Fault, FaultyReplayServer
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +28,7 @@ DAYS = [date(2021, 1, 10), date(2021, 1, 11), date(2021, 1, 12), date(2021, 1, 1
 
 @dataclass
 class StandIn:
-    server: ReplayServer
+    server: FaultyReplayServer
     root: Path
 
     @property
@@ -71,7 +72,7 @@ def standin(tmp_path: Path) -> Iterator[StandIn]:
     root = tmp_path / "raw"
     _daily_ranking_files(root, DAYS)
     _best_of_files(root, DAYS)
-    with ReplayServer(root, token_path=None) as server:
+    with FaultyReplayServer(root, token_path=None) as server:
         yield StandIn(server, root)
 
 

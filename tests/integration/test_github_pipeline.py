@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from madlake.lakehouse.writes import AuditFailedError
-from madlake.sources.github.replay import ReplayServer
 
 from tests.integration._reliability import record
 from tests.integration.test_github_client import make_recordings, repo_body, star_pages, write, write_star_pages
+from tests.replay_faults import FaultyGitHubReplayServer
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ SINCE = date(2026, 8, 1)
 @pytest.fixture
 def github(lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     root = make_recordings(tmp_path / "replay" / "github")
-    with ReplayServer(root) as server:
+    with FaultyGitHubReplayServer(root) as server:
         conn = {"conn_type": "generic", "host": server.url, "password": "test-github-token"}
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
         yield server
@@ -49,7 +49,7 @@ def snapshot(day: date):
     )
 
 
-def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> None:
+def test_snapshot_day_rerun_renames_and_dead_letters(github: FaultyGitHubReplayServer) -> None:
     from madlake.config import get_settings
     from madlake.pipelines.github import snapshot_repos
     from madlake.sql.engine import get_engine
@@ -99,7 +99,7 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
     assert [r["repo"] for r in rerun] == [r["repo"] for r in rows]
     assert all(r["not_modified"] for r in rerun)
     assert again["not_modified"] == 3 and again["calls"]["rest_not_modified"] >= 3
-    assert [s for _, p, s in github.requests if p == "/repos/duckdb/duckdb"] == [200, 304]
+    assert [r.status for r in github.requests if r.path == "/repos/duckdb/duckdb"] == [200, 304]
 
     # The next day lands beside it; the dead letters of day 1 are not duplicated by its rerun.
     snapshot_repos(DAY2, repos=repos, source_mode="live")
@@ -114,12 +114,12 @@ def test_snapshot_day_rerun_renames_and_dead_letters(github: ReplayServer) -> No
     ).to_pylist() == [{"n": 1}]
 
 
-def test_an_invalid_answer_is_dead_lettered_and_the_rest_of_the_day_loads(github: ReplayServer) -> None:
+def test_an_invalid_answer_is_dead_lettered_and_the_rest_of_the_day_loads(github: FaultyGitHubReplayServer) -> None:
     from madlake.pipelines.github import snapshot_repos
     from madlake.sql.engine import get_engine
 
     write(github.root, "repos/pola-rs/polars.json", {"full_name": "pola-rs/polars", "stargazers_count": "many"})
-    github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
+    github.reindex()
     summary = snapshot_repos(DAY1, repos={"duckdb/duckdb": "duckdb", "pola-rs/polars": "polars"}, source_mode="live")
     assert (summary["rows"], summary["rejected"]) == (1, 1)
     dead = get_engine().query("select record_id, reason, raw_payload from rejected_records").to_pylist()
@@ -128,7 +128,7 @@ def test_an_invalid_answer_is_dead_lettered_and_the_rest_of_the_day_loads(github
     assert '"many"' in dead[0]["raw_payload"]
 
 
-def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: ReplayServer) -> None:
+def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: FaultyGitHubReplayServer) -> None:
     from madlake.pipelines.github import snapshot_repos
 
     snapshot_repos(
@@ -140,12 +140,12 @@ def test_a_repo_listed_under_old_and_new_name_is_stored_once(github: ReplayServe
     ]
 
 
-def test_implausible_star_drop_fails_the_audit_and_publishes_nothing(github: ReplayServer) -> None:
+def test_implausible_star_drop_fails_the_audit_and_publishes_nothing(github: FaultyGitHubReplayServer) -> None:
     from madlake.pipelines.github import snapshot_repos
 
     snapshot_repos(DAY1, repos={"duckdb/duckdb": "duckdb"}, source_mode="live")
     write(github.root, "repos/duckdb/duckdb.json", repo_body("duckdb/duckdb", 12))  # a broken answer
-    github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
+    github.reindex()
     with pytest.raises(AuditFailedError, match="loses more than 50%"):
         snapshot_repos(DAY2, repos={"duckdb/duckdb": "duckdb"}, source_mode="live")
     assert snapshot(DAY2) == []
@@ -185,7 +185,7 @@ def duckdb_pages(root: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in folder.glob("*.json")]
 
 
-def test_star_backfill_rerun_restart_and_old_names(github: ReplayServer) -> None:
+def test_star_backfill_rerun_restart_and_old_names(github: FaultyGitHubReplayServer) -> None:
     from madlake.lakehouse.tables import load_table
     from madlake.names import Table
     from madlake.pipelines.github import backfill_star_history
@@ -193,7 +193,7 @@ def test_star_backfill_rerun_restart_and_old_names(github: ReplayServer) -> None
     start = datetime(2026, 8, 20, 12, tzinfo=UTC)
     lang = star_pages("langchain-ai/langchain", [start - timedelta(hours=5 * i) for i in range(120)], 144741, page=50)
     write_star_pages(github.root, "langchain-ai/langchain", lang)
-    github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
+    github.reindex()
 
     summary = backfill_star_history(
         ["duckdb/duckdb", "hwchase17/langchain", "nobody/nothing"], SINCE, DAY2, source_mode="live"
@@ -227,7 +227,7 @@ backfill_star_history(["duckdb/duckdb"], date.fromisoformat(sys.argv[1]), date.f
 """
 
 
-def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lakehouse: Path) -> None:
+def test_a_killed_backfill_resumes_from_its_checkpoint(github: FaultyGitHubReplayServer, lakehouse: Path) -> None:
     # 45 pages of 10 stars: checkpoints after pages 10, 20, ...; from page 13 on, every page is slow.
     import shutil
 
@@ -238,7 +238,7 @@ def test_a_killed_backfill_resumes_from_its_checkpoint(github: ReplayServer, lak
     start = datetime(2026, 8, 22, 23, tzinfo=UTC)
     pages = star_pages("duckdb/duckdb", [start - timedelta(minutes=97 * i) for i in range(450)], 40521, page=10)
     write_star_pages(github.root, "duckdb/duckdb", pages)
-    github._index = {p.relative_to(github.root).as_posix().lower(): p for p in github.root.rglob("*")}
+    github.reindex()
     since = date(2026, 7, 20)
     github.inject("/graphql", delay_s=1.5, times=100, after=12)
     env = {**os.environ, "MADLAKE_HOME": str(lakehouse), "MADLAKE_PROFILE": "local"}
@@ -297,7 +297,9 @@ def test_replay_mode_serves_the_recordings_and_reuses_etags_across_runs(
     assert [r["origin"] for r in snapshot(DAY1)] == ["replay", "replay"]
 
 
-def test_cli_snapshot_and_stars_without_airflow(github: ReplayServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_snapshot_and_stars_without_airflow(
+    github: FaultyGitHubReplayServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     from madlake.cli import main
 
     assert (

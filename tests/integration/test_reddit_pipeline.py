@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from madlake.names import Table
 from madlake.pipelines import reddit as pipeline
-from madlake.sources.replay_server import Fault, ReplayServer
+from madlake.sources.replay_server import ReplayServer
+
+from tests.replay_faults import Fault, FaultyReplayServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "include" / "madlake" / "replay" / "reddit"
@@ -156,7 +158,7 @@ def test_rate_limits_server_errors_and_truncation_are_retried_or_skipped(lakehou
         Fault("/comments/pfwuyg*", status=None, truncate=1000, times=1),
     ]
     writer = LandingWriter(get_settings().raw_uri, DAY, datetime.now(UTC))
-    with ReplayServer(SAMPLE, faults=faults) as server:
+    with FaultyReplayServer(SAMPLE, faults=faults) as server:
         reddit = make_reddit(Credentials("id", "secret", "madlake-tests"), server.url)
         fetcher = RedditFetcher(reddit, writer, max_attempts=3, sleep=sleeps.append)
         ids = fetcher.fetch_new("dataengineering")
@@ -341,7 +343,7 @@ def test_praws_rate_limiter_paces_requests_on_reddits_headers(lakehouse: Path) -
 
     exhausted = {"x-ratelimit-remaining": "0", "x-ratelimit-used": "100", "x-ratelimit-reset": "1"}
     writer = LandingWriter(get_settings().raw_uri, DAY, datetime.now(UTC))
-    with ReplayServer(SAMPLE, faults=[Fault("/r/*", status=None, headers=exhausted)]) as server:
+    with FaultyReplayServer(SAMPLE, faults=[Fault("/r/*", status=None, headers=exhausted)]) as server:
         fetcher = RedditFetcher(make_reddit(Credentials("i", "s", "t"), server.url), writer)
         fetcher.fetch_new("dataengineering")
         start = time.perf_counter()
@@ -370,7 +372,7 @@ def test_client_errors_are_skipped_without_retrying(lakehouse: Path) -> None:
     sleeps: list[float] = []
     writer = LandingWriter(get_settings().raw_uri, DAY, datetime.now(UTC))
     faults = [Fault("/comments/npxcqc*", status=400, times=None), Fault("/comments/pfwuyg*", status=502, times=1)]
-    with ReplayServer(SAMPLE, faults=faults) as server:
+    with FaultyReplayServer(SAMPLE, faults=faults) as server:
         fetcher = RedditFetcher(make_reddit(Credentials("i", "s", "t"), server.url), writer, sleep=sleeps.append)
         counts = [fetcher.fetch_thread(i, "threads") for i in ("npxcqc", "pfwuyg")]
         requested = [r.path for r in server.requests if r.method == "GET"]

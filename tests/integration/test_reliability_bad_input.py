@@ -176,7 +176,7 @@ def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_one
     lakehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from madlake.pipelines.github import snapshot_repos
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.github.replay import GitHubReplayServer
 
     from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
@@ -204,7 +204,7 @@ def test_github_malformed_repository_answers_go_to_dead_letters_and_the_good_one
         (root / "repos" / "badowner" / f"bad{i}.json").write_text(json.dumps(m.record))
     repos = {name: "duckdb" for name in recorded} | {f"badowner/bad{i}": "duckdb" for i in range(N_BAD)}
 
-    with ReplayServer(root) as server:
+    with GitHubReplayServer(root) as server:
         conn = {"conn_type": "generic", "host": server.url, "password": "test-token"}
         monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
         # The recordings alone first (they include renames and a removed repository): the baseline.

@@ -75,8 +75,8 @@ def expected_rows(mode: str) -> set[tuple]:
 @pytest.mark.parametrize("mode", ["replace", "merge", "wap", "compaction"])
 def test_two_processes_committing_at_once_both_land(lakehouse: Path, mode: str) -> None:
     from madlake.lakehouse.tables import ensure_table
-    from madlake.ops.fingerprint import fingerprint_table
 
+    from tests.fingerprint import fingerprint_table
     from tests.unit.test_maintenance import SPEC
 
     table = ensure_table(SPEC)

@@ -33,7 +33,7 @@ WRITER = textwrap.dedent(
     from pyiceberg.table import Transaction
 
     from madlake.lakehouse import writes
-    from madlake.lakehouse.spec import TableSpec
+    from madlake.tables.spec import TableSpec
     from madlake.lakehouse.tables import ensure_table
     from tests.unit.test_maintenance import SPEC
 
@@ -71,9 +71,9 @@ def test_killed_writer_leaves_no_visible_change_and_maintenance_removes_its_file
     from madlake.lakehouse import writes
     from madlake.lakehouse.tables import ensure_table
     from madlake.ops import maintenance as m
-    from madlake.ops.fingerprint import fingerprint_table
     from madlake.sql.engine import LocalEngine
 
+    from tests.fingerprint import fingerprint_table
     from tests.unit.test_maintenance import SPEC
 
     table = ensure_table(SPEC)

@@ -102,7 +102,7 @@ def test_read_only_sql_reads_tables_but_refuses_writes_and_outside_files(lakehou
 def test_a_bad_github_replay_file_is_answered_with_an_error_naming_it(tmp_path: Path) -> None:
     import httpx
     from madlake.sources.github.client import GitHubClient
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.github.replay import GitHubReplayServer
 
     from tests.conftest import REPLAY_DIR as BUNDLED_REPLAY_DIR
 
@@ -111,7 +111,7 @@ def test_a_bad_github_replay_file_is_answered_with_an_error_naming_it(tmp_path: 
     broken = sorted((root / "repos").glob("*/*.json"))[0]
     rel = broken.relative_to(root).as_posix()
     broken.write_text('{"full_name": "cut off', encoding="utf-8")
-    with ReplayServer(root) as server:
+    with GitHubReplayServer(root) as server:
         started = time.monotonic()
         answer = httpx.get(f"{server.url}/{rel.removesuffix('.json')}", timeout=10)
         client = GitHubClient(server.url, None, sleep=lambda s: None)

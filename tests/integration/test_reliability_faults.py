@@ -190,7 +190,8 @@ def fingerprints(names: list[str]) -> dict[str, Any]:
     """Fingerprints comparable across two independent runs: also without fetch/load times of the upstream rows."""
     from madlake.config import get_settings
     from madlake.lakehouse.catalog import get_catalog
-    from madlake.ops.fingerprint import VOLATILE_COLUMNS, fingerprint_table
+
+    from tests.fingerprint import VOLATILE_COLUMNS, fingerprint_table
 
     catalog = get_catalog()
     ns = get_settings().namespace
@@ -199,7 +200,7 @@ def fingerprints(names: list[str]) -> dict[str, Any]:
 
 
 def compare(clean: dict[str, Any], faulty: dict[str, Any]) -> list[str]:
-    from madlake.ops.fingerprint import diff
+    from tests.fingerprint import diff
 
     return diff(clean, faulty)
 
@@ -361,7 +362,7 @@ def test_github_faults_are_retried_and_every_repository_is_snapshotted(
     from madlake.config import get_settings
     from madlake.names import Table
     from madlake.pipelines.github import snapshot_repos
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.github.replay import GitHubReplayServer
 
     monkeypatch.setenv("MADLAKE_PROFILE", "local")
     root = get_settings().replay_path("github")
@@ -380,7 +381,7 @@ def test_github_faults_are_retried_and_every_repository_is_snapshotted(
             if with_faults
             else []
         )
-        with ReplayServer(root) as server, FaultProxy(server.url, faults) as proxy:
+        with GitHubReplayServer(root) as server, FaultProxy(server.url, faults) as proxy:
             proxies.append(proxy)
             conn = {"conn_type": "generic", "host": proxy.url, "password": "test-token"}
             monkeypatch.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps(conn))
@@ -431,7 +432,7 @@ def test_pypi_faults_fail_the_attempt_clearly_and_the_retry_loads_everything(
     unchanged_after_failure: list[bool] = []
 
     def run(label: str, with_faults: bool) -> dict[str, Any]:
-        from madlake.ops.fingerprint import fingerprint_lakehouse
+        from tests.fingerprint import fingerprint_lakehouse
 
         kinds = ["429", "500", "stall", "truncate"] if with_faults else []
         faults = [ProxyFault("/*", kind, after=i, stall_s=5.0) for i, kind in enumerate(kinds)]

@@ -119,7 +119,7 @@ def fuzz_pypi_daily(case: FuzzCase) -> FuzzOutcome:
 )  # fmt: skip
 def fuzz_github_snapshots(case: FuzzCase) -> FuzzOutcome:
     from madlake.pipelines.github import snapshot_repos
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.github.replay import GitHubReplayServer
 
     day = date(2026, 8, 22)
     root = case.tmp / "replay" / "github"
@@ -137,7 +137,7 @@ def fuzz_github_snapshots(case: FuzzCase) -> FuzzOutcome:
         # every 50th is a broken recording (cut JSON): the stand-in answers 422 naming the file
         (root / "repos" / "badowner" / f"bad{i}.json").write_text(text[: len(text) // 2] if i % 50 == 7 else text)
     genuine = {name: "duckdb" for name in recorded}
-    with ReplayServer(root) as server, pytest.MonkeyPatch.context() as mp:
+    with GitHubReplayServer(root) as server, pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIRFLOW_CONN_GITHUB_DEFAULT", json.dumps({"conn_type": "generic", "host": server.url}))
         clean = snapshot_repos(day, repos=genuine, source_mode="live")
         snapshot_repos(day, repos=genuine | {f"badowner/bad{i}": "duckdb" for i in range(len(bad))}, source_mode="live")

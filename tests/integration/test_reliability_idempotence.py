@@ -8,7 +8,7 @@ Excluded from the comparison, on purpose:
 
 * ``audit_results``: an append-only log with one row per audit *attempt*; a rerun audits again and must add rows.
 * Load-time bookkeeping columns (``loaded_at``, ``processed_at``, a dead letter's ``run_id``, freshness's
-  ``checked_at``...): see :data:`madlake.ops.fingerprint.VOLATILE_COLUMNS`; each fingerprint names what it left out.
+  ``checked_at``...): see :data:`tests.fingerprint.VOLATILE_COLUMNS`; each fingerprint names what it left out.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_every_dag_is_covered() -> None:
 
 @pytest.mark.parametrize("run", RUNS, ids=lambda r: r.dag_id)
 def test_dag_run_twice_for_the_same_date_changes_nothing(shared_lakehouse: dict[str, Any], run: Run) -> None:
-    from madlake.ops.fingerprint import diff, fingerprint_lakehouse
+    from tests.fingerprint import diff, fingerprint_lakehouse
 
     # Upstream DAGs first (also when this test is run on its own).
     for earlier in RUNS[: RUNS.index(run)]:

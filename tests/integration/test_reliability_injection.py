@@ -52,8 +52,9 @@ def query(sql: str, params: list | None = None) -> list[dict]:
 def test_hostile_names_are_data_in_sql(lakehouse: Path) -> None:
     from madlake.lakehouse.deadletter import Rejection, write_dead_letters
     from madlake.lakehouse.writes import CommitContext
-    from madlake.ops.fingerprint import fingerprint_lakehouse
     from madlake.pipelines.tools import init_lakehouse, load_dim_tools
+
+    from tests.fingerprint import fingerprint_lakehouse
 
     init_lakehouse()
     load_dim_tools()

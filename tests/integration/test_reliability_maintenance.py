@@ -27,9 +27,10 @@ def test_maintenance_dag_compacts_expires_and_cleans_without_changing_rows(lakeh
     from madlake.lakehouse.tables import ensure_tables, load_table
     from madlake.lakehouse.writes import CommitContext
     from madlake.names import Dag, Table
-    from madlake.ops.fingerprint import fingerprint_lakehouse
     from madlake.ops.maintenance import list_table_files
     from madlake.orchestration.runner import run_dag
+
+    from tests.fingerprint import fingerprint_lakehouse
 
     ensure_tables()
     ctx = CommitContext("test", "seed", "test")

@@ -60,23 +60,24 @@ def test_a_key_echoed_in_an_error_body_reaches_no_log_no_traceback_and_no_alert(
     from madlake.config import get_settings
     from madlake.names import Dag
     from madlake.orchestration.runner import DagRunFailedError, run_dag
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.replay_server import Request, Response
+
+    from tests.replay_faults import FaultyGitHubReplayServer
 
     url, received = webhook
     monkeypatch.setenv("AIRFLOW_VAR_MADLAKE_ALERT_WEBHOOK", url)
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
     monkeypatch.setenv("MADLAKE_SOURCE_MODE", "live")
     run_dag(Dag.TOOLS_CATALOG)
-    server = ReplayServer(get_settings().replay_path("github"))
     seen: list[str] = []
-    base = server._server.RequestHandlerClass
-    original = base.do_GET
 
-    def recording_get(handler) -> None:  # type: ignore[no-untyped-def]
-        seen.append(handler.headers.get("Authorization", ""))
-        original(handler)
+    class Recording(FaultyGitHubReplayServer):
+        def answer(self, request: Request) -> Response:
+            if request.method == "GET":
+                seen.append(request.headers.get("Authorization", ""))
+            return super().answer(request)
 
-    base.do_GET = recording_get  # type: ignore[method-assign]
+    server = Recording(get_settings().replay_path("github"))
     echo = {
         "message": f"Forbidden: token {TOKEN} may not read this",
         "documentation_url": f"https://api.github.com/rest?access_token={TOKEN}&page=1",

@@ -55,25 +55,16 @@ class RecordingOpenAI(FakeOpenAI):
 
 
 def _recording_github_server(root: Path) -> Any:
-    from madlake.sources.github.replay import ReplayServer
+    from madlake.sources.replay_server import Request, Response
 
-    class Recording(ReplayServer):
+    from tests.replay_faults import FaultyGitHubReplayServer
+
+    class Recording(FaultyGitHubReplayServer):
         seen_auth: ClassVar[list[str]] = []
 
-        def _handler(self) -> Any:
-            base = super()._handler()
-            server = self
-
-            class Handler(base):  # type: ignore[misc, valid-type]
-                def do_GET(self) -> None:
-                    server.seen_auth.append(self.headers.get("Authorization", ""))
-                    super().do_GET()
-
-                def do_POST(self) -> None:
-                    server.seen_auth.append(self.headers.get("Authorization", ""))
-                    super().do_POST()
-
-            return Handler
+        def answer(self, request: Request) -> Response:
+            self.seen_auth.append(request.headers.get("Authorization", ""))
+            return super().answer(request)
 
     Recording.seen_auth = []
     return Recording(root)

@@ -84,7 +84,8 @@ def _fingerprints(stack: Stack, tables: list[str]) -> dict:
     import os
 
     from madlake.lakehouse.catalog import reset_catalog_cache
-    from madlake.ops.fingerprint import fingerprint_lakehouse
+
+    from tests.fingerprint import fingerprint_lakehouse
 
     old = os.environ.get("MADLAKE_HOME")
     os.environ["MADLAKE_HOME"] = str(stack.madlake_home)
@@ -242,7 +243,7 @@ def test_clearing_a_task_instance_reruns_it_and_leaves_the_tables_unchanged(stac
     assert ti["state"] == "success", ti
     stack.wait_quiet(CHAIN, timeout=300)
     after = _fingerprints(stack, tables)
-    from madlake.ops.fingerprint import diff
+    from tests.fingerprint import diff
 
     assert not diff(before, after), diff(before, after)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from madlake.lakehouse import writes
-from madlake.lakehouse.spec import TableSpec
 from madlake.lakehouse.tables import ensure_table, ensure_tables
 from madlake.names import PROP_DAG_ID, PROP_RUN_ID, PROP_SOURCE
+from madlake.tables.spec import TableSpec
 from pyiceberg.expressions import AlwaysTrue, EqualTo
 from pyiceberg.schema import Schema
 from pyiceberg.types import DateType, LongType, NestedField, StringType, TimestamptzType

@@ -10,13 +10,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from madlake.lakehouse import writes
-from madlake.lakehouse.spec import TableSpec
 from madlake.lakehouse.tables import ensure_table
 from madlake.ops import maintenance as m
-from madlake.ops.fingerprint import fingerprint_table
+from madlake.tables.spec import TableSpec
 from pyiceberg.expressions import EqualTo
 from pyiceberg.schema import Schema
 from pyiceberg.types import DateType, LongType, NestedField, StringType, TimestamptzType
+
+from tests.fingerprint import fingerprint_table
 
 SPEC = TableSpec(
     name="events",

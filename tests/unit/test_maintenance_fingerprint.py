@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from madlake.ops.fingerprint import diff, fingerprint_arrow, fingerprint_lakehouse
+
+from tests.fingerprint import diff, fingerprint_arrow, fingerprint_lakehouse
 
 ROWS = pa.table(
     {

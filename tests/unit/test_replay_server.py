@@ -10,7 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from madlake.sources.replay_server import Fault, ReplayServer
+from madlake.sources.replay_server import ReplayServer
+
+from tests.replay_faults import Fault, FaultyReplayServer
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ def test_token_endpoint_answers_a_bearer_token(root: Path) -> None:
 
 
 def test_fault_429_with_retry_after_fires_the_given_times_then_recovers(root: Path) -> None:
-    with ReplayServer(root, faults=[Fault("/r/*/new*", status=429, retry_after=3, times=2)]) as server:
+    with FaultyReplayServer(root, faults=[Fault("/r/*/new*", status=429, retry_after=3, times=2)]) as server:
         answers = [get(server.url + "/r/python/new") for _ in range(3)]
         other = get(server.url + "/comments/xyz")
     assert [a[0] for a in answers] == [429, 429, 200]
@@ -93,7 +95,7 @@ def test_fault_429_with_retry_after_fires_the_given_times_then_recovers(root: Pa
 
 
 def test_fault_for_ever_and_added_while_running(root: Path) -> None:
-    with ReplayServer(root) as server:
+    with FaultyReplayServer(root) as server:
         assert get(server.url + "/comments/xyz")[0] == 200
         fault = server.add_fault(Fault("/comments/*", status=500, times=None))
         assert [get(server.url + "/comments/xyz")[0] for _ in range(3)] == [500, 500, 500]
@@ -103,14 +105,14 @@ def test_fault_for_ever_and_added_while_running(root: Path) -> None:
 
 
 def test_fault_delay_slows_the_answer(root: Path) -> None:
-    with ReplayServer(root, faults=[Fault("/comments/*", status=None, delay=0.3)]) as server:
+    with FaultyReplayServer(root, faults=[Fault("/comments/*", status=None, delay=0.3)]) as server:
         start = time.perf_counter()
         status = get(server.url + "/comments/xyz")[0]
     assert status == 200 and time.perf_counter() - start >= 0.3
 
 
 def test_truncated_body_is_an_incomplete_read(root: Path) -> None:
-    with ReplayServer(root, faults=[Fault("/r/python/new", status=None, truncate=5)]) as server:
+    with FaultyReplayServer(root, faults=[Fault("/r/python/new", status=None, truncate=5)]) as server:
         with pytest.raises(http.client.IncompleteRead):
             get(server.url + "/r/python/new")
         assert get(server.url + "/r/python/new")[0] == 200  # one-shot fault: the retry gets the whole body

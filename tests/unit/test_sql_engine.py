@@ -7,9 +7,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from madlake.lakehouse import writes
-from madlake.lakehouse.spec import TableSpec
 from madlake.lakehouse.tables import ensure_table
 from madlake.sql.engine import LocalEngine, QueryError, format_result, referenced_tables
+from madlake.tables.spec import TableSpec
 from pyiceberg.expressions import EqualTo
 from pyiceberg.schema import Schema
 from pyiceberg.types import DateType, LongType, NestedField, StringType

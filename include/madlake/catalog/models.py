@@ -30,6 +30,7 @@ Alias matching contract (implemented by the mention extractor, stated here becau
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Annotated, Literal
 
@@ -48,8 +49,6 @@ MAX_NAME_CHARS = 200
 def text_errors(value: str, what: str, limit: int) -> list[str]:
     """Why ``value`` cannot be a catalog text (alias term, phrase, name): too long, no letter or digit, control or
     invisible format characters (zero-width space, BOM, bidi overrides), or surrounding whitespace. Linear time."""
-    import unicodedata
-
     shown = repr(value) if len(value) <= 60 else repr(value[:40]) + f"... ({len(value):,} characters)"
     if len(value) > limit:
         return [f"{what} {shown} is longer than {limit} characters"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from madlake.names import Table
+from madlake.sql.files import quote_ident
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,7 +47,7 @@ MAX_KEYS = 50_000
 
 
 #: The tables the dashboard reads. Only the columns it uses are copied (Reddit's raw JSON stays behind). The tables the
-#: analyst questions (``madlake/queries``, through the ``madlake/sql/views``) read are added by :func:`answer_tables`.
+#: analyst questions (``madlake/sql/questions``, through ``madlake/sql/views``) read are added by :func:`answer_tables`.
 DASHBOARD_TABLES: tuple[TableLoad, ...] = (
     TableLoad(Table.DIM_TOOLS, order_by=("tool_id",)),
     TableLoad(Table.TOOL_MONTHLY_METRICS, order_by=("tool_id", "month")),
@@ -86,11 +87,11 @@ DASHBOARD_TABLES: tuple[TableLoad, ...] = (
 def answer_tables() -> set[str]:
     """Tables the analyst questions read, directly or through the analyst views they select from."""
     from madlake.metrics.ask import list_queries
-    from madlake.metrics.runner import transpile
-    from madlake.metrics.views import view_sql
+    from madlake.metrics.views import view_tables
     from madlake.sql.engine import referenced_tables
+    from madlake.sql.files import transpile
 
-    views = {name: referenced_tables(transpile(sql)) for name, sql in view_sql().items()}
+    views = view_tables()
     out: set[str] = set()
     for q in list_queries():
         for name in referenced_tables(transpile(q.sql)):
@@ -148,7 +149,8 @@ class DashboardEngine:
                 kwargs["row_filter"] = load.row_filter
             if load.keys_from and load.keys_from[0] in self.rows:
                 source, column, own = load.keys_from
-                keys = [r[0] for r in self.con.execute(f'select distinct "{column}" from "{source}"').fetchall()]
+                distinct = f"select distinct {quote_ident(column)} from {quote_ident(source)}"
+                keys = [r[0] for r in self.con.execute(distinct).fetchall()]
                 if len(keys) <= MAX_KEYS:
                     from pyiceberg.expressions import AlwaysFalse, In
 
@@ -171,32 +173,29 @@ class DashboardEngine:
         )
 
     def _create(self, load: TableLoad, data: pa.Table) -> None:
-        quoted = '"' + load.name.replace('"', '""') + '"'
+        quoted = quote_ident(load.name)
         self.con.register("__incoming", data)
         order = f" order by {', '.join(load.order_by)}" if load.order_by else ""
         self.con.execute(f"create or replace table {quoted} as select * from __incoming{order}")
         self.con.unregister("__incoming")
 
     def _create_views(self) -> list[str]:
-        """The analyst views (``madlake/sql/views``) over the copies, for the questions of ``madlake/queries``."""
-        from madlake.metrics.runner import transpile
-        from madlake.metrics.views import view_sql
-        from madlake.sql.engine import referenced_tables
+        """The analyst views (``madlake/sql/views``) over the copies, for the questions of ``madlake/sql/questions``."""
+        from madlake.metrics.views import duckdb_views
 
         self.con.execute("set timezone = 'UTC'")
-        created = []
-        for name, sql in view_sql().items():
-            duck = transpile(sql)
-            missing = referenced_tables(duck) - set(self.rows) - set(created)
+        created: list[str] = []
+        for view in duckdb_views():
+            missing = view.reads - set(self.rows) - set(created)
             if missing:
-                log.info("Dashboard engine: view %s not created (no table %s)", name, ", ".join(sorted(missing)))
+                log.info("Dashboard engine: view %s not created (no table %s)", view.name, ", ".join(sorted(missing)))
                 continue
             try:
-                self.con.execute(f'create or replace view "{name}" as {duck}')
+                self.con.execute(view.create)
             except Exception as exc:  # a view over an older table layout: the questions that need it say so
-                log.warning("Dashboard engine: view %s does not run on these tables: %s", name, exc)
+                log.warning("Dashboard engine: view %s does not run on these tables: %s", view.name, exc)
                 continue
-            created.append(name)
+            created.append(view.name)
         return created
 
     def available_tables(self) -> list[str]:

@@ -172,17 +172,27 @@ def _previous_build(folder: Path, target: str) -> list[str]:
     present = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir() or p.is_symlink())
     if not present:
         return []
-    manifest = _read_marker((folder / MARKER).read_bytes() if (folder / MARKER).is_file() else None)
+    marker = (folder / MARKER).read_bytes() if (folder / MARKER).is_file() else None
+    return _check_previous(present, marker, target, place="folder", item="file(s)", advice="; move them away first")
+
+
+def _check_previous(
+    present: list[str], marker: bytes | None, target: str, *, place: str, item: str, advice: str = ""
+) -> list[str]:
+    """The files a previous build's ``marker`` lists; refuses a non-empty ``place`` that is not one, or that holds
+    ``present`` files (``item``: "file(s)", "object(s)") the marker does not list."""
+    manifest = _read_marker(marker)
     if manifest is None:
         raise UnsafeTargetError(
-            f"refusing to publish the dashboard to {target}: the folder is not empty and is not a previous dashboard "
+            f"refusing to publish the dashboard to {target}: the {place} is not empty and is not a previous dashboard "
             f"build (no valid {MARKER}); it holds e.g. {present[:_SHOWN]}"
         )
-    unknown = [f for f in present if f != MARKER and f not in set(manifest)]
+    listed = set(manifest)
+    unknown = [f for f in present if f != MARKER and f not in listed]
     if unknown:
         raise UnsafeTargetError(
-            f"refusing to publish the dashboard to {target}: it holds {len(unknown)} file(s) the publisher did not "
-            f"write, e.g. {unknown[:_SHOWN]}; move them away first"
+            f"refusing to publish the dashboard to {target}: it holds {len(unknown)} {item} the publisher did not "
+            f"write, e.g. {unknown[:_SHOWN]}{advice}"
         )
     return manifest
 
@@ -295,21 +305,6 @@ def _publish_local(build_dir: Path, target: Path) -> PublishedSite:
     return PublishedSite(str(target), len(files), size)
 
 
-def _s3_filesystem(settings: Settings | None):  # type: ignore[no-untyped-def]
-    from pyarrow import fs
-
-    from madlake.config import get_settings
-
-    settings = settings or get_settings()
-    kwargs: dict[str, object] = {"region": settings.aws_region}
-    if settings.s3_endpoint:
-        endpoint = settings.s3_endpoint
-        kwargs["scheme"] = "http" if endpoint.startswith("http://") else "https"
-        kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
-        kwargs["force_virtual_addressing"] = False
-    return fs.S3FileSystem(**kwargs)  # credentials: the standard AWS chain (env, role), never settings
-
-
 def _s3_inside(uri: str, root: str) -> bool:
     root = root.rstrip("/")
     return uri.startswith(root + "/") and uri != root
@@ -345,23 +340,13 @@ def _s3_previous_build(s3: Any, root: str, target: str) -> list[str]:
     if MARKER in present:
         with s3.open_input_stream(f"{root}/{MARKER}") as f:
             data = f.read()
-    manifest = _read_marker(data)
-    if manifest is None:
-        raise UnsafeTargetError(
-            f"refusing to publish the dashboard to {target}: the prefix is not empty and is not a previous dashboard "
-            f"build (no valid {MARKER}); it holds e.g. {present[:_SHOWN]}"
-        )
-    unknown = [f for f in present if f != MARKER and f not in set(manifest)]
-    if unknown:
-        raise UnsafeTargetError(
-            f"refusing to publish the dashboard to {target}: it holds {len(unknown)} object(s) the publisher did not "
-            f"write, e.g. {unknown[:_SHOWN]}"
-        )
-    return manifest
+    return _check_previous(present, data, target, place="prefix", item="object(s)")
 
 
 def _publish_s3(build_dir: Path, target: str, settings: Settings | None) -> PublishedSite:
-    s3 = _s3_filesystem(settings)
+    from madlake.lakehouse.catalog import filesystem
+
+    s3 = filesystem(target, settings)[0]
     root = target.removeprefix("s3://").rstrip("/")
     files = _files(build_dir)
     names = [p.relative_to(build_dir).as_posix() for p in files]

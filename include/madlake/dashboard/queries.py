@@ -1,8 +1,9 @@
-"""The dashboard's queries: one ``.sql`` file each in ``queries/``, DuckDB dialect, values bound as ``?`` parameters.
+"""The dashboard's queries: one ``.sql`` file each in ``madlake/sql/dashboard``, values bound as ``?`` parameters.
 
-On the aws profile the same text is transpiled to Trino (Athena) with sqlglot before it runs, so there is one source
-of truth per query. :data:`QUERIES` lists every query with the parameters a typical page passes; the benchmark and the
-tests run exactly that list, so a query the site uses cannot escape them.
+They are written in Trino, like every other read-side query (:mod:`madlake.sql.files`): Athena runs them as they are,
+DuckDB (the dashboard's in-memory copies) runs them transpiled with sqlglot, once per text. :data:`QUERIES` lists
+every query with the parameters a typical page passes; the benchmark and the tests run exactly that list, so a query
+the site uses cannot escape them.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from madlake.sql.files import for_engine, layer_dir, read_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUERY_DIR = Path(__file__).with_name("queries")
+QUERY_DIR = layer_dir("dashboard")
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class DashboardQuery:
 
 
 #: Every query the site runs. ``tables``: when one of them is missing the page section says "no data yet". The
-#: answers to the MAD questions are not here: they are the analyst questions of ``madlake/queries`` (see
+#: answers to the MAD questions are not here: they are the analyst questions of ``madlake/sql/questions`` (see
 #: :meth:`QueryRunner.ask`), so the dashboard and ``madlake ask`` give the same answer from the same SQL.
 QUERIES: dict[str, DashboardQuery] = {
     q.name: q
@@ -71,17 +73,8 @@ QUERIES: dict[str, DashboardQuery] = {
 
 @functools.cache
 def load_sql(name: str) -> str:
-    """The text of ``queries/<name>.sql``; ``FileNotFoundError`` names the file."""
-    path = QUERY_DIR / f"{name}.sql"
-    return path.read_text(encoding="utf-8")
-
-
-@functools.cache
-def to_trino(sql: str) -> str:
-    """The Athena (Trino) text of a DuckDB query."""
-    import sqlglot
-
-    return ";\n".join(sqlglot.transpile(sql, read="duckdb", write="trino"))
+    """The Trino text of ``madlake/sql/dashboard/<name>.sql``; ``FileNotFoundError`` names the file."""
+    return read_sql("dashboard", name)
 
 
 class QueryRunner:
@@ -105,23 +98,22 @@ class QueryRunner:
             return []
         if hasattr(self.engine, "records") and not QUERIES[name].bulk:  # snapshot engine: rows without Arrow
             start = time.perf_counter()
-            rows: list[dict[str, Any]] = self.engine.records(load_sql(name), list(params) or None)
+            sql = for_engine(load_sql(name), self.engine.dialect)
+            rows: list[dict[str, Any]] = self.engine.records(sql, list(params) or None)
             self.timings.setdefault(name, []).append(time.perf_counter() - start)
             return rows
         return self.run_arrow(name, params).to_pylist()
 
     def run_arrow(self, name: str, params: Sequence[Any] = ()) -> pa.Table:
-        sql = load_sql(name)
-        if self.engine.dialect != "duckdb":
-            sql = to_trino(sql)
+        sql = for_engine(load_sql(name), self.engine.dialect)
         start = time.perf_counter()
         result = self.engine.query(sql, list(params) or None)
         self.timings.setdefault(name, []).append(time.perf_counter() - start)
         return result
 
     def ask(self, name: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """Rows of the analyst question ``name`` (``madlake/queries/<name>.sql``, run by :mod:`madlake.metrics.ask`
-        on this engine), timed as ``ask:<name>``.
+        """Rows of the analyst question ``name`` (``madlake/sql/questions/<name>.sql``, run by
+        :mod:`madlake.metrics.ask` on this engine), timed as ``ask:<name>``.
 
         Raises:
             KeyError: unknown question or parameter.

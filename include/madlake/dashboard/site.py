@@ -4,7 +4,7 @@ The site works from ``file://`` and offline: no CDN, no fetch; every chart's dat
 (``static/madchart.js``, hand-written SVG) ships in ``assets/``. It reads gold v2 (``tool_monthly_metrics`` and
 ``popularity_index`` v2) and shows every tool and category month by month over the whole history (2018 → now):
 
-* ``index.html`` — the answers to the MAD questions (the analyst questions of ``madlake/queries``, run through
+* ``index.html`` — the answers to the MAD questions (the analyst questions of ``madlake/sql/questions``, run through
   :mod:`madlake.metrics.ask`: the same SQL as ``madlake ask``), each with the month it is as of and what it is based
   on; recent breakouts, categories, all tools;
 * ``category/<id>.html`` — rank, score and share of the category's downloads by month, the newest month with the
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,7 +66,6 @@ COMPARE_SIGNALS = {
 _ACRONYMS = {"olap": "OLAP", "oltp": "OLTP", "nosql": "NoSQL", "ml": "ML", "mlops": "MLOps", "llm": "LLM", "bi": "BI"}
 #: What ``site.json`` keeps of each answer card (the demo prints them).
 ANSWER_FIELDS = ("key", "question", "answer", "summary", "detail", "as_of", "basis")
-_CATEGORY_IN_SQL = re.compile(r"category\s*=\s*'([a-z0-9_]+)'")
 
 
 class NoGoldDataError(RuntimeError):
@@ -349,13 +347,13 @@ class SiteBuilder:
 
     # ------------------------------------------------------------------------------------------------------- answers
     def answers(self, names: dict[str, str]) -> list[dict[str, Any]]:
-        """One card per analyst question of ``madlake/queries`` (same SQL as ``madlake ask``)."""
+        """One card per analyst question of ``madlake/sql/questions`` (same SQL as ``madlake ask``)."""
         from madlake.metrics.ask import list_queries
 
         ids = {v: k for k, v in names.items()}
         out = []
         for query in list_queries():
-            category = query.params.get("category") or next(iter(_CATEGORY_IN_SQL.findall(query.sql)), None)
+            category = query.category
             card: dict[str, Any] = {
                 "key": query.name,
                 "question": query.question,
@@ -390,15 +388,9 @@ class SiteBuilder:
     @staticmethod
     def _summary(name: str, rows: list[dict[str, Any]]) -> str | None:
         """The question's one-sentence answer from :mod:`madlake.metrics.ask`, for the questions that have one."""
-        from madlake.metrics import ask
+        from madlake.metrics.ask import DEMO_QUESTIONS, short_answer
 
-        short = getattr(ask, "short_answer", None)
-        if short is None:
-            return None
-        try:
-            return str(short(name, rows))
-        except KeyError:  # a question without a one-sentence form
-            return None
+        return short_answer(name, rows) if name in DEMO_QUESTIONS else None
 
     def _fill_answer(self, card: dict[str, Any], rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
         first = rows[0]
@@ -407,7 +399,7 @@ class SiteBuilder:
             card["answer"] = " · ".join(f"{r['period']}: {r.get('tool_name') or 'no tool with a signal'}" for r in rows)
             card["answer_tool"] = None
         elif "verdict" in first:
-            best = {}
+            best: dict[str, Any] = {}
             for r in rows:
                 best.setdefault(r["verdict"], r.get("tool_name"))
             card["answer"] = " · ".join(f"{k}: {v}" for k, v in best.items())

@@ -11,17 +11,27 @@
 from __future__ import annotations
 
 import logging
-import time
-from typing import TYPE_CHECKING
+
+from pyarrow.fs import FileSystem
+from pyiceberg.catalog import Catalog, load_catalog
+from pyiceberg.io.pyarrow import PyArrowFileIO
+from tenacity import retry as retrying
+from tenacity import retry_if_exception, stop_after_attempt, wait_incrementing
 
 from madlake.config import Settings, get_settings
-
-if TYPE_CHECKING:
-    from pyiceberg.catalog import Catalog
 
 log = logging.getLogger(__name__)
 
 _CACHE: dict[Settings, Catalog] = {}
+_FILE_IO: dict[Settings, PyArrowFileIO] = {}
+
+
+def s3_properties(settings: Settings) -> dict[str, str]:
+    """The FileIO properties of S3 storage for ``settings``: region, and the endpoint of a local stand-in if any."""
+    props = {"s3.region": settings.aws_region}
+    if settings.s3_endpoint:
+        props |= {"s3.endpoint": settings.s3_endpoint, "s3.path-style-access": "true"}
+    return props
 
 
 def catalog_properties(settings: Settings) -> dict[str, str]:
@@ -31,9 +41,7 @@ def catalog_properties(settings: Settings) -> dict[str, str]:
         home = settings.home_dir
         home.mkdir(parents=True, exist_ok=True)
         return {"type": "sql", "uri": f"sqlite:///{home / 'catalog.db'}", "warehouse": settings.warehouse_uri}
-    props: dict[str, str] = {"warehouse": settings.warehouse_uri, "s3.region": settings.aws_region}
-    if settings.s3_endpoint:
-        props |= {"s3.endpoint": settings.s3_endpoint, "s3.path-style-access": "true"}
+    props: dict[str, str] = {"warehouse": settings.warehouse_uri, **s3_properties(settings)}
     if kind == "glue":
         props |= {"type": "glue", "glue.region": settings.aws_region}
         if settings.glue_endpoint:
@@ -43,27 +51,57 @@ def catalog_properties(settings: Settings) -> dict[str, str]:
     return props
 
 
+def _lost_sqlite_bootstrap_race(exc: BaseException) -> bool:
+    # Two processes opening a brand-new SQLite catalog race to create its bookkeeping tables; the loser sees
+    # "table ... already exists" and simply opens it again.
+    return "already exists" in str(exc)
+
+
+@retrying(
+    retry=retry_if_exception(_lost_sqlite_bootstrap_race),
+    stop=stop_after_attempt(5),
+    wait=wait_incrementing(start=0.1, increment=0.1),
+    reraise=True,
+)
+def _open_sql_catalog(props: dict[str, str]) -> Catalog:
+    return load_catalog("madlake", **props)
+
+
 def get_catalog(settings: Settings | None = None) -> Catalog:
     """Load (once per settings) the catalog of the active profile."""
-    from pyiceberg.catalog import load_catalog
-
     settings = settings or get_settings()
     if settings not in _CACHE:
         props = catalog_properties(settings)
         log.info("Opening %s catalog (warehouse %s)", props["type"], props.get("warehouse"))
-        for attempt in range(5):
-            try:
-                _CACHE[settings] = load_catalog("madlake", **props)
-                break
-            except Exception as exc:
-                # Two processes opening a brand-new SQLite catalog race to create its bookkeeping tables; the loser
-                # sees "table ... already exists" and simply opens it again.
-                if props["type"] != "sql" or "already exists" not in str(exc) or attempt == 4:
-                    raise
-                time.sleep(0.1 * (attempt + 1))
+        opener = _open_sql_catalog if props["type"] == "sql" else lambda p: load_catalog("madlake", **p)
+        _CACHE[settings] = opener(props)
     return _CACHE[settings]
 
 
+def file_io(settings: Settings | None = None) -> PyArrowFileIO:
+    """The FileIO of the active profile's storage: the catalog's properties plus S3's (once per settings).
+
+    Everything madlake reads or writes outside Iceberg tables (Reddit landings, GitHub state documents, orphan-file
+    listings) goes through it, so an ``s3.endpoint`` (moto, MinIO) is honoured the way pyiceberg honours it for the
+    tables. Credentials come from the standard AWS chain, never from settings.
+    """
+    settings = settings or get_settings()
+    if settings not in _FILE_IO:
+        _FILE_IO[settings] = PyArrowFileIO({**s3_properties(settings), **catalog_properties(settings)})
+    return _FILE_IO[settings]
+
+
+def filesystem(uri: str, settings: Settings | None = None) -> tuple[FileSystem, str]:
+    """``(pyarrow filesystem, path inside it)`` for a ``file://``, ``s3://`` or plain path (``s3://b/k`` -> ``b/k``).
+
+    Raises:
+        ValueError: a scheme pyiceberg's FileIO does not know.
+    """
+    scheme, netloc, path = PyArrowFileIO.parse_location(uri)
+    return file_io(settings).fs_by_scheme(scheme, netloc), path
+
+
 def reset_catalog_cache() -> None:
-    """Forget opened catalogs (tests switch ``MADLAKE_HOME`` between cases)."""
+    """Forget opened catalogs and FileIOs (tests switch ``MADLAKE_HOME`` between cases)."""
     _CACHE.clear()
+    _FILE_IO.clear()

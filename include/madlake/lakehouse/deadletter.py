@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from madlake.lakehouse.writes import CommitContext, WriteResult
+from pyiceberg.expressions import And, EqualTo
+
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import CommitContext, WriteResult, replace_partition, rows_to_arrow
 from madlake.names import Table
+from madlake.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +86,6 @@ def write_dead_letters(
     source: str, entity: str, run_day: date, rejections: Sequence[Rejection], ctx: CommitContext
 ) -> WriteResult:
     """Replace the dead letters of (``source``, ``entity``, ``run_day``) with ``rejections`` (may be empty)."""
-    from pyiceberg.expressions import And, EqualTo
-
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import replace_partition, rows_to_arrow
-    from madlake.redaction import redact
-
     table = load_table(Table.REJECTED_RECORDS)
     now = datetime.now(UTC)
     rows = [

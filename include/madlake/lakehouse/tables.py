@@ -1,19 +1,20 @@
-"""Create and open the registered tables (idempotently, on either profile)."""
+"""Create and open the registered tables (idempotently, on either profile).
+
+This module depends on the registry (:mod:`madlake.tables`), never the other way round.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.table import Table as IcebergTable
 
 from madlake.config import get_settings
 from madlake.lakehouse.catalog import get_catalog
-
-if TYPE_CHECKING:
-    from pyiceberg.catalog import Catalog
-    from pyiceberg.table import Table as IcebergTable
-
-    from madlake.lakehouse.spec import TableSpec
+from madlake.tables import all_specs, get_spec
+from madlake.tables.spec import TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ def ensure_table(spec: TableSpec, catalog: Catalog | None = None) -> IcebergTabl
 
 def ensure_tables(names: Iterable[str] | None = None) -> list[str]:
     """Create every registered table (or just ``names``); returns the identifiers. Safe to run any number of times."""
-    from madlake.tables import all_specs
-
     specs = all_specs()
     wanted = list(names) if names is not None else list(specs)
     unknown = [n for n in wanted if n not in specs]
@@ -62,8 +61,6 @@ def ensure_tables(names: Iterable[str] | None = None) -> list[str]:
 
 def load_table(name: str) -> IcebergTable:
     """Open a registered table, creating it first if this lakehouse has never seen it."""
-    from madlake.tables import get_spec
-
     catalog = get_catalog()
     ident = identifier(name)
     if catalog.table_exists(ident):

@@ -17,19 +17,41 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.exceptions import CommitFailedException, ValidationException
+from pyiceberg.expressions import (
+    AlwaysFalse,
+    AlwaysTrue,
+    And,
+    BooleanExpression,
+    GreaterThanOrEqual,
+    In,
+    IsNull,
+    LessThan,
+    Or,
+)
+from pyiceberg.expressions.visitors import bind
+from pyiceberg.io.pyarrow import expression_to_pyarrow
+from pyiceberg.table import Table as IcebergTable
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
 
 from madlake.names import PROP_DAG_ID, PROP_RUN_ID, PROP_SOURCE
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-    from pyiceberg.expressions import BooleanExpression
-    from pyiceberg.table import Table as IcebergTable
+from madlake.sql.files import quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +78,7 @@ class CommitContext:
     def current(cls, source: str, *, default_dag_id: str = "cli") -> CommitContext:
         """The context of the running Airflow task, or a ``cli`` context (with a unique run id) outside Airflow."""
         try:
-            from airflow.sdk import get_current_context
+            from airflow.sdk import get_current_context  # noqa: PLC0415 - optional: outside a task a cli context
 
             ctx = get_current_context()
             return cls(dag_id=ctx["dag"].dag_id, run_id=str(ctx["run_id"]), source=source)
@@ -104,8 +126,6 @@ def conform(table: IcebergTable, df: pa.Table) -> pa.Table:
     Raises:
         ValueError: naming the table and the missing column, or a null in a required column.
     """
-    import pyarrow as pa
-
     target = table.schema().as_arrow()
     columns = []
     for f in target:
@@ -123,8 +143,6 @@ def conform(table: IcebergTable, df: pa.Table) -> pa.Table:
 
 def rows_to_arrow(table: IcebergTable, rows: Sequence[dict[str, Any]]) -> pa.Table:
     """Build an Arrow table in ``table``'s exact schema from plain dicts (unknown keys are ignored)."""
-    import pyarrow as pa
-
     target = table.schema().as_arrow()
     return pa.Table.from_pylist([{f.name: r.get(f.name) for f in target} for r in rows], schema=target)
 
@@ -140,32 +158,61 @@ def is_commit_conflict(exc: BaseException) -> bool:
     (its own rebase found the other commit touched the same rows), and a plain ``ValueError`` when the catalog
     re-applies a snapshot whose sequence number a concurrent commit (e.g. to another branch) has already used.
     """
-    from pyiceberg.exceptions import CommitFailedException, ValidationException
-
     if isinstance(exc, CommitFailedException | ValidationException):
         return True
     return isinstance(exc, ValueError) and "older than last sequence number" in str(exc)
 
 
-def _retry_commits(operation: Callable[[], T], table: IcebergTable, what: str, attempts: int = 8) -> T:
-    for attempt in range(1, attempts + 1):
-        try:
-            return operation()
-        except Exception as exc:
-            if not is_commit_conflict(exc) or attempt == attempts:
-                raise
-            delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
-            log.warning("%s on %s lost a commit race (%s); retrying in %.2fs", what, table.name(), exc, delay)
-            time.sleep(delay)
+def commit_retrying(
+    what: str,
+    table: IcebergTable,
+    attempts: int,
+    *,
+    retry_on: Callable[[BaseException], bool] = is_commit_conflict,
+    reload: bool = True,
+) -> Retrying:
+    """The retry policy of every commit: redo on a lost commit race only, up to ``attempts`` attempts in all.
+
+    Waits grow exponentially with jitter (50-150 % of ``min(2 s, 0.1 s * 2**(n-1))`` before retry ``n``); each retry
+    logs one warning with its count and, with ``reload``, reloads ``table`` after the wait, right before the redo.
+    Any other error, and the last conflict, is raised as is (``reraise``).
+    """
+
+    def before(state: RetryCallState) -> None:
+        if reload and state.attempt_number > 1:
             table.refresh()
-    raise AssertionError("unreachable")
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning(
+            "%s on %s lost a commit race (%s); retry %d of %d in %.2fs",
+            what,
+            _name(table),
+            exc,
+            state.attempt_number,
+            attempts - 1,
+            delay,
+        )
+
+    return Retrying(
+        stop=stop_after_attempt(attempts),
+        retry=retry_if_exception(retry_on),
+        # 0.5 x + uniform(0, x) with x = min(2, 0.1 * 2**(n-1)): the same jitter band as 50-150 % of x.
+        wait=wait_exponential(multiplier=0.05, max=1.0) + wait_random_exponential(multiplier=0.1, max=2.0),
+        before=before,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+
+
+def retry_commits(operation: Callable[[], T], table: IcebergTable, what: str, attempts: int = 8) -> T:
+    """Run ``operation`` under :func:`commit_retrying`: redone (after a table reload) when it loses a commit race."""
+    return commit_retrying(what, table, attempts)(operation)
 
 
 def check_rows_in_filter(table: IcebergTable, df: pa.Table, row_filter: BooleanExpression) -> None:
     """Raise :class:`RowsOutsideFilterError` if any row of ``df`` does not satisfy ``row_filter``."""
-    from pyiceberg.expressions.visitors import bind
-    from pyiceberg.io.pyarrow import expression_to_pyarrow
-
     bound = bind(table.schema(), row_filter, case_sensitive=True)
     inside = df.filter(expression_to_pyarrow(bound, table.schema())).num_rows
     if inside != df.num_rows:
@@ -205,19 +252,6 @@ def touched_partitions_filter(table: IcebergTable, df: pa.Table) -> BooleanExpre
     fields the result is the AND of each field's selection: a superset of the touched partitions, which is still
     correct for a merge (every row read is rewritten).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyiceberg.expressions import (
-        AlwaysFalse,
-        AlwaysTrue,
-        And,
-        GreaterThanOrEqual,
-        In,
-        IsNull,
-        LessThan,
-        Or,
-    )
-
     spec = table.spec()
     schema = table.schema()
     if not spec.fields:
@@ -290,7 +324,7 @@ def replace_partition(
         snap = table.current_snapshot()
         return WriteResult(_name(table), df.num_rows, snap.snapshot_id if snap else None, inserted=df.num_rows)
 
-    result = _retry_commits(op, table, "replace_partition", attempts)
+    result = retry_commits(op, table, "replace_partition", attempts)
     log.info("Replaced %s where %s with %d rows", table.name(), row_filter, df.num_rows)
     return result
 
@@ -323,8 +357,6 @@ def merge(
     This replaces pyiceberg's ``upsert`` (correct but ~100 s per 1,000 rows here): read the partitions, anti-join and
     union in DuckDB, ``overwrite`` with the partitions' filter.
     """
-    import duckdb
-
     if df.num_rows == 0:
         return WriteResult(_name(table), 0, None, skipped=True)
     df = conform(table, df)
@@ -334,8 +366,7 @@ def merge(
         raise ValueError(f"{table.name()}: merge key columns {missing} are not in the table")
     scope = row_filter if row_filter is not None else touched_partitions_filter(table, df)
 
-    def q(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    q = quote_ident
 
     key_sql = ", ".join(q(k) for k in key)
     join_on = " and ".join(f"n.{q(k)} is not distinct from e.{q(k)}" for k in key)
@@ -386,7 +417,7 @@ def merge(
             updated=n_matched,
         )
 
-    result = _retry_commits(op, table, "merge", attempts)
+    result = retry_commits(op, table, "merge", attempts)
     log.info(
         "Merged %d rows into %s: %d inserted, %d updated (partitions: %s)",
         df.num_rows,
@@ -562,21 +593,20 @@ def write_audit_publish(
     rows again and then writes the dead letters.
     """
     timings: dict[str, float] = {}
-    for attempt in range(1, attempts + 1):
-        try:
-            result = write_audit_publish_once(
-                table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
-            )
-            result = PublishResult(**{**result.__dict__, "attempts": attempt})
-            if on_published is not None:
-                on_published(result)
-            return result
-        except Exception as exc:
-            if not (isinstance(exc, PublishRefusedError) or is_commit_conflict(exc)) or attempt == attempts:
-                raise
-            delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter
-            log.warning(
-                "WAP of %s %s: %s; rebasing (attempt %d) in %.2fs", table.name(), partition_key, exc, attempt + 1, delay
-            )
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+
+    def rebase_on(exc: BaseException) -> bool:
+        return isinstance(exc, PublishRefusedError) or is_commit_conflict(exc)
+
+    # Each attempt re-reads main itself (it cuts a fresh branch), so no reload between attempts.
+    retrying = commit_retrying(f"WAP of {partition_key}", table, attempts, retry_on=rebase_on, reload=False)
+
+    def once() -> PublishResult:
+        result = write_audit_publish_once(
+            table, df, row_filter, partition_key, audit, ctx, recorder=recorder, timings=timings
+        )
+        result = PublishResult(**{**result.__dict__, "attempts": retrying.statistics["attempt_number"]})
+        if on_published is not None:
+            on_published(result)
+        return result
+
+    return retrying(once)

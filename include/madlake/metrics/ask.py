@@ -1,9 +1,11 @@
-"""``madlake ask``: the MAD questions as SQL files (``madlake/queries``), listed and answered from the gold tables.
+"""``madlake ask``: the MAD questions (``madlake/sql/questions``), listed and answered from the gold tables.
 
-Each query is one Trino ``select`` with a header::
+Each question is one file: a Trino ``select`` with a metadata header, the one definition ``madlake ask``, the demo and
+the dashboard's answer cards all use::
 
     -- question: What is the most popular open-source OLAP database?
-    -- method: how the answer is computed
+    -- category: olap_database                (optional: the category the answer is about; its card's chart)
+    -- method: how the answer is computed, and what it is based on
     -- params: category=orchestration        (optional: values bound to the ``?`` placeholders, in order)
 
 On the local profile it is transpiled to DuckDB and run over the analyst views; on aws it runs in Athena as is.
@@ -19,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from madlake.sql.files import for_engine, layer_dir, read_sql
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -27,7 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-QUERIES_DIR = Path(__file__).resolve().parents[1] / "queries"
+QUERIES_DIR: Path = layer_dir("questions")
+#: The header keys of a question file (see the module docstring).
+_HEADER_KEYS = ("question", "category", "method", "params")
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Query:
     method: str
     sql: str
     params: dict[str, str] = field(default_factory=dict)
+    #: the category the answer is about (header ``category``, else the default of a ``category`` parameter)
+    category: str | None = None
 
 
 def _parse(path: Path) -> Query:
@@ -48,7 +56,7 @@ def _parse(path: Path) -> Query:
             break
         body = line[2:].strip()
         head, sep, rest = body.partition(":")
-        if sep and head in ("question", "method", "params"):
+        if sep and head in _HEADER_KEYS:
             key = head
             header[key] = [rest.strip()]
         elif key:
@@ -60,7 +68,12 @@ def _parse(path: Path) -> Query:
         k, _, v = item.partition("=")
         params[k] = v
     return Query(
-        path.stem, " ".join(header["question"]), " ".join(header.get("method", [])), text.strip().rstrip(";"), params
+        path.stem,
+        " ".join(header["question"]),
+        " ".join(header.get("method", [])),
+        text.strip().rstrip(";"),
+        params,
+        " ".join(header.get("category", [])) or params.get("category"),
     )
 
 
@@ -75,6 +88,24 @@ def get_query(name: str) -> Query:
     if name not in queries:
         raise KeyError(f"unknown query {name!r}; known: {', '.join(sorted(queries))}")
     return queries[name]
+
+
+def default_engine(settings: Settings, *, as_of: str | None = None) -> SqlEngine:
+    """The engine the questions run on: Athena on aws; else DuckDB with the analyst views (at tag ``as_of``).
+
+    Raises:
+        KeyError: an unknown ``as_of`` tag. ValueError: ``as_of`` on the aws profile (not supported there yet).
+    """
+    if settings.profile == "aws":
+        if as_of:
+            raise ValueError("--as-of reads Iceberg tags through the local engine; on Athena use FOR VERSION AS OF")
+        from madlake.sql.engine import AthenaEngine
+
+        return AthenaEngine(settings)
+    from madlake.metrics.views import local_engine
+    from madlake.pipelines.gold import snapshot_ids_at
+
+    return local_engine(settings, snapshot_ids=snapshot_ids_at(as_of) if as_of else None)
 
 
 def run_query(
@@ -93,52 +124,15 @@ def run_query(
         madlake.sql.engine.QueryError: the engine failed (its reason is in the message).
     """
     from madlake.config import get_settings
-    from madlake.metrics.runner import transpile
 
     query = get_query(name)
     unknown = set(params or {}) - set(query.params)
     if unknown:
         raise KeyError(f"query {name} has no parameter(s) {sorted(unknown)}; it takes {sorted(query.params)}")
     values: list[Any] = [{**query.params, **(params or {})}[k] for k in query.params]
-    settings = settings or get_settings()
     if engine is None:
-        if settings.profile == "aws":
-            if as_of:
-                raise ValueError("--as-of reads Iceberg tags through the local engine; on Athena use FOR VERSION AS OF")
-            from madlake.sql.engine import AthenaEngine
-
-            engine = AthenaEngine(settings)
-        else:
-            from madlake.metrics.views import local_engine
-            from madlake.pipelines.gold import snapshot_ids_at
-
-            engine = local_engine(settings, snapshot_ids=snapshot_ids_at(as_of) if as_of else None)
-    sql = query.sql if engine.dialect == "trino" else transpile(query.sql, engine.dialect)
-    return engine.query(sql, values or None)
-
-
-def answers_text(engine: SqlEngine | None = None, params: dict[str, dict[str, str]] | None = None) -> str:
-    """Every question with its answer table (used at the end of ``madlake demo``); ``params`` by query name."""
-    from madlake.sql.engine import format_result
-
-    if engine is None:
-        from madlake.config import get_settings
-
-        if get_settings().profile != "aws":
-            from madlake.metrics.views import local_engine
-
-            engine = local_engine()
-    blocks = []
-    for q in list_queries():
-        try:
-            result = format_result(run_query(q.name, (params or {}).get(q.name), engine=engine), "table")
-        except Exception as exc:
-            log.exception("query %s failed", q.name)
-            result = f"(failed: {exc})"
-        shown = {**q.params, **(params or {}).get(q.name, {})}
-        suffix = f"  [{', '.join(f'{k}={v}' for k, v in shown.items())}]" if shown else ""
-        blocks.append(f"{q.question}{suffix}\n{result}")
-    return "\n\n".join(blocks)
+        engine = default_engine(settings or get_settings(), as_of=as_of)
+    return engine.query(for_engine(query.sql, engine.dialect), values or None)
 
 
 def _cmd(args: argparse.Namespace) -> int:
@@ -171,15 +165,6 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_cmd)
 
 
-#: The four MAD questions the demo answers in one sentence each (query name -> short-answer builder).
-DEMO_QUESTIONS = (
-    "most_popular_open_source_olap",
-    "fastest_growing_nosql",
-    "file_formats_rising_falling",
-    "top_mlops_then_and_now",
-)
-
-
 def _month(value: Any) -> str:
     return f"{value:%Y-%m}" if value is not None else "?"
 
@@ -192,6 +177,11 @@ def _basis(row: dict[str, Any]) -> str:
     coverage = row.get("coverage")
     cov = f", coverage {coverage:.2f}" if coverage is not None else ""
     return f"{n} signals: {row.get('signals') or ''}{cov}".replace(": ,", ":")
+
+
+def _scored(row: dict[str, Any]) -> str:
+    """A tool with its score and what the score rests on."""
+    return f"{row['tool_name']} (score {row['score']:.1f}, {_basis(row)})"
 
 
 def _growth(row: dict[str, Any]) -> str:
@@ -213,12 +203,17 @@ def _growth(row: dict[str, Any]) -> str:
     return f"{text} ({detail})"
 
 
+def _yoy_span(row: dict[str, Any]) -> str:
+    """The two months a year-over-year answer compares (its first row's)."""
+    return f"{_month(row['compared_with'])} -> {_month(row['month'])}, relative to the category"
+
+
 def _answer_olap(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no open-source OLAP database has a signal yet"
     top = rows[0]
     runner = f"; then {', '.join(r['tool_name'] for r in rows[1:3])}" if len(rows) > 1 else ""
-    return f"as of {_month(top['month'])}: {top['tool_name']} (score {top['score']:.1f}, {_basis(top)}){runner}"
+    return f"as of {_month(top['month'])}: {_scored(top)}{runner}"
 
 
 def _answer_nosql(rows: list[dict[str, Any]]) -> str:
@@ -226,19 +221,15 @@ def _answer_nosql(rows: list[dict[str, Any]]) -> str:
         return "no NoSQL database has 12 months of history yet"
     top = rows[0]
     nxt = f"; next {_growth(rows[1])}" if len(rows) > 1 else ""
-    return f"{_month(top['compared_with'])} -> {_month(top['month'])}, relative to the category: {_growth(top)}{nxt}"
+    return f"{_yoy_span(top)}: {_growth(top)}{nxt}"
 
 
 def _answer_formats(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no file format has 12 months of history yet"
-    first = rows[0]
     rising = [_growth(r) for r in rows if r["trend"] == "rising"] or ["none"]
     falling = [_growth(r) for r in rows if r["trend"] == "falling"] or ["none"]
-    return (
-        f"{_month(first['compared_with'])} -> {_month(first['month'])}, relative to the category: rising "
-        f"{'; '.join(rising)} | falling {'; '.join(falling)}"
-    )
+    return f"{_yoy_span(rows[0])}: rising {'; '.join(rising)} | falling {'; '.join(falling)}"
 
 
 def _answer_mlops(rows: list[dict[str, Any]]) -> str:
@@ -251,7 +242,7 @@ def _answer_mlops(rows: list[dict[str, Any]]) -> str:
         if r.get("tool_name") is None:
             parts.append(f"{period} ({_month(r['month'])}): no data")
         else:
-            parts.append(f"{period} ({_month(r['month'])}): {r['tool_name']} (score {r['score']:.1f}, {_basis(r)})")
+            parts.append(f"{period} ({_month(r['month'])}): {_scored(r)}")
     return "; ".join(parts) or "no MLOps framework has a signal yet"
 
 
@@ -261,6 +252,8 @@ _SHORT_ANSWERS = {
     "file_formats_rising_falling": _answer_formats,
     "top_mlops_then_and_now": _answer_mlops,
 }
+#: The four MAD questions the demo answers in one sentence each, in the demo's order.
+DEMO_QUESTIONS = tuple(_SHORT_ANSWERS)
 
 
 def short_answer(name: str, rows: list[dict[str, Any]]) -> str:
@@ -294,23 +287,17 @@ def demo_report(engine: SqlEngine | None = None) -> list[str]:
 
     Empty when the lakehouse has no popularity index yet. Labels sample data when any row used is sample.
     """
-    from madlake.sql.engine import LocalEngine
-
     if engine is None:
         from madlake.config import get_settings
 
-        if get_settings().profile != "aws":
-            if "popularity_index" not in LocalEngine().available_tables():
-                return []
-            engine = LocalEngine()
-    if engine is None:
-        from madlake.sql.engine import AthenaEngine
+        settings = get_settings()
+        if settings.profile != "aws":
+            from madlake.sql.engine import LocalEngine
 
-        engine = AthenaEngine()
-    span = engine.query(
-        "select min(month) as first, max(month) as last, bool_or(is_sample) as sample from popularity_index "
-        "where method_version = 'v2'"
-    ).to_pylist()[0]
+            if "popularity_index" not in LocalEngine(settings).available_tables():
+                return []
+        engine = default_engine(settings)
+    span = engine.query(for_engine(read_sql("reports", "index_span"), engine.dialect)).to_pylist()[0]
     if span["last"] is None:
         return []
     label = " (includes SAMPLE DATA)" if span["sample"] else ""

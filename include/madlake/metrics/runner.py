@@ -1,8 +1,9 @@
 """The gold model runner: SQL models in one dialect (Trino/Athena), executed by DuckDB locally or by Athena in AWS.
 
-A model is one ``models/<name>.sql`` file holding one lowercase ``select``. It names its inputs by bare name: source
-tables (``pypi_downloads``), other models (``stg_pypi__downloads``) and ``run_params``, a one-row relation with the
-``start_date`` and ``end_date`` of the days being recomputed. Dependencies are read from the SQL itself (sqlglot).
+A model is one ``madlake/sql/models/<name>.sql`` file holding one lowercase ``select``. It names its inputs by bare
+name: source tables (``pypi_downloads``), other models (``stg_pypi__downloads``) and ``run_params``, a one-row relation
+with the ``start_date`` and ``end_date`` of the days being recomputed. Dependencies are read from the SQL
+itself (sqlglot).
 
 * Local: each model is transpiled with ``sqlglot.transpile(read="trino", write="duckdb")`` and materialized as a DuckDB
   temp table, upstream first. Source tables are registered from pyiceberg scans *filtered to the rows the run reads*
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from madlake.names import Table
+from madlake.sql.files import SOURCE_DIALECT, layer_dir, quote_ident, read_layer, transpile
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,8 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODELS_DIR = Path(__file__).with_name("models")
-SOURCE_DIALECT = "trino"
+MODELS_DIR = layer_dir("models")
 
 #: Mart model -> the gold table it fills.
 MARTS: dict[str, str] = {
@@ -181,7 +182,7 @@ def load_models() -> dict[str, Model]:
     import sqlglot
     from sqlglot import exp
 
-    texts = {p.stem: p.read_text(encoding="utf-8") for p in sorted(MODELS_DIR.glob("*.sql"))}
+    texts = read_layer("models")
     models: dict[str, Model] = {}
     for name, sql in texts.items():
         try:
@@ -192,7 +193,7 @@ def load_models() -> dict[str, Model]:
         refs = {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
         models[name] = Model(
             name=name,
-            sql=sql.strip().rstrip(";"),
+            sql=sql,
             models=tuple(sorted(r for r in refs if r in texts)),
             tables=tuple(sorted(r for r in refs if r not in texts and r != RUN_PARAMS)),
         )
@@ -220,13 +221,6 @@ def upstream(name: str, models: Mapping[str, Model] | None = None) -> list[str]:
 
     visit(name)
     return order
-
-
-def transpile(sql: str, write: str = "duckdb") -> str:
-    """Trino (the source dialect) to ``write``."""
-    import sqlglot
-
-    return ";\n".join(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=write))
 
 
 def _date_literal(value: date) -> str:
@@ -385,8 +379,12 @@ class LocalSession:
         except NoSuchTableError:
             if name not in SOURCE_CONTRACTS:
                 raise ModelError(f"table {name} does not exist; run tools_catalog (lakehouse init) first") from None
-            cols = ", ".join(f'cast(null as {typ}) as "{col}"' for col, typ in SOURCE_CONTRACTS[name].items())
-            self.con.execute(f'create or replace temp view "{name}" as ' + transpile(f"select {cols} limit 0"))
+            cols = ", ".join(
+                f"cast(null as {typ}) as {quote_ident(col)}" for col, typ in SOURCE_CONTRACTS[name].items()
+            )
+            self.con.execute(
+                f"create or replace temp view {quote_ident(name)} as " + transpile(f"select {cols} limit 0")
+            )
             log.warning("Source table %s does not exist yet: read as empty", name)
             self.rows_read[name] = 0
             self._tables.add(name)
@@ -402,7 +400,9 @@ class LocalSession:
         data = scan.to_arrow()
         data = self._with_contract_columns(name, data)
         self.con.register(f"__arrow_{name}", data)
-        self.con.execute(f'create or replace temp view "{name}" as select * from "__arrow_{name}"')
+        self.con.execute(
+            f"create or replace temp view {quote_ident(name)} as select * from {quote_ident('__arrow_' + name)}"
+        )
         self.rows_read[name] = data.num_rows
         self._tables.add(name)
         self.seconds["read"] += time.perf_counter() - started
@@ -444,7 +444,7 @@ class LocalSession:
             sql = transpile(model.sql)
             started = time.perf_counter()
             try:
-                self.con.execute(f'create or replace temp table "{model_name}" as {sql}')
+                self.con.execute(f"create or replace temp table {quote_ident(model_name)} as {sql}")
             except Exception as exc:
                 raise ModelError(f"model {model_name} failed in DuckDB: {exc}") from exc
             self.seconds["compute"] += time.perf_counter() - started
@@ -454,7 +454,7 @@ class LocalSession:
     def run(self, mart: str) -> pa.Table:
         """Compute model ``mart`` (and whatever it needs) and return its rows as Arrow."""
         self._ensure(mart)
-        return self.con.sql(f'select * from "{mart}"').to_arrow_table()
+        return self.con.sql(f"select * from {quote_ident(mart)}").to_arrow_table()
 
     def invalidate(self, names: Iterable[str]) -> None:
         """Forget the given tables and every model built on them, so the next :meth:`run` re-reads them."""

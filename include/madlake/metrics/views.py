@@ -2,14 +2,17 @@
 
 * aws: ``create or replace view <name> as <select>`` in the Glue database, run by Athena (the view text is Trino).
 * local: the same text transpiled to DuckDB and created in a :class:`~madlake.sql.engine.LocalEngine` session, over
-  the registered Iceberg tables (optionally pinned to old snapshots, for "as of" answers).
+  the registered Iceberg tables (optionally pinned to old snapshots, for "as of" answers), or in the dashboard's
+  in-memory copies (:class:`~madlake.dashboard.engine.DashboardEngine`).
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from madlake.sql.files import layer_dir, quote_ident, read_layer
 
 if TYPE_CHECKING:
     from madlake.config import Settings
@@ -17,12 +20,44 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VIEWS_DIR = Path(__file__).resolve().parents[1] / "sql" / "views"
+VIEWS_DIR = layer_dir("views")
 
 
 def view_sql() -> dict[str, str]:
     """Every view's Trino ``select`` by view name (file stem), in name order."""
-    return {p.stem: p.read_text(encoding="utf-8").strip().rstrip(";") for p in sorted(VIEWS_DIR.glob("*.sql"))}
+    return read_layer("views")
+
+
+@dataclass(frozen=True)
+class DuckView:
+    """A view in DuckDB's dialect: its ``create`` statement and the tables and views it reads."""
+
+    name: str
+    create: str
+    reads: frozenset[str]
+
+
+def duckdb_views() -> list[DuckView]:
+    """Every view transpiled to DuckDB, in creation order: name order (a view reading another is named to sort after it,
+    e.g. ``v_index_growth_yoy`` reads ``v_index_current``)."""
+    from madlake.sql.engine import referenced_tables
+    from madlake.sql.files import transpile
+
+    out = []
+    for name, sql in view_sql().items():
+        duck = transpile(sql)
+        out.append(
+            DuckView(name, f"create or replace view {quote_ident(name)} as {duck}", frozenset(referenced_tables(duck)))
+        )
+    return out
+
+
+def view_tables() -> dict[str, frozenset[str]]:
+    """The tables each view reads, directly or through the views it reads, by view name."""
+    out: dict[str, frozenset[str]] = {}
+    for view in duckdb_views():  # a view reads only views before it (name order)
+        out[view.name] = frozenset(t for name in view.reads for t in out.get(name, {name}))
+    return out
 
 
 def athena_view_statement(name: str) -> str:
@@ -35,18 +70,16 @@ def local_engine(settings: Settings | None = None, snapshot_ids: dict[str, int] 
 
     ``snapshot_ids`` pins tables (by name) to old snapshots, e.g. the gold tables at a ``monthly-YYYY-MM`` tag.
     """
-    from madlake.metrics.runner import transpile
-    from madlake.sql.engine import LocalEngine, referenced_tables
+    from madlake.sql.engine import LocalEngine
 
     engine = LocalEngine(settings, snapshot_ids=snapshot_ids)
     engine.con.execute("set timezone = 'UTC'")
     known = set(engine.available_tables())
-    for name, sql in view_sql().items():
-        duck = transpile(sql)
-        for table in referenced_tables(duck) & known:
+    for view in duckdb_views():
+        for table in view.reads & known:
             if table not in engine._registered:
                 engine.register(table, snapshot_id=(snapshot_ids or {}).get(table))
-        engine.con.execute(f'create or replace view "{name}" as {duck}')
+        engine.con.execute(view.create)
     return engine
 
 
@@ -70,7 +103,7 @@ def create_views(settings: Settings | None = None) -> list[str]:
     engine = local_engine(settings)
     for name in names:
         try:
-            rows = engine.con.execute(f'select count(*) from "{name}"').fetchone()
+            rows = engine.con.execute(f"select count(*) from {quote_ident(name)}").fetchone()
         except Exception as exc:
             raise QueryError(f"view {name} does not run on DuckDB: {exc}") from exc
         log.info("view %s: %s rows", name, rows[0] if rows else 0)

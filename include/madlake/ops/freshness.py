@@ -18,14 +18,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.conversions import from_bytes
+from pyiceberg.expressions import EqualTo
+from pyiceberg.table import Table as IcebergTable
+from pyiceberg.table.snapshots import Snapshot, ancestors_of
+from pyiceberg.types import DateType, IcebergType, TimestampType, TimestamptzType
+
+from madlake.lakehouse import writes
+from madlake.lakehouse.catalog import get_catalog
+from madlake.lakehouse.tables import identifier, load_table
 from madlake.names import PROP_DAG_ID, PROP_RUN_ID, PROP_SOURCE, Table
-
-if TYPE_CHECKING:
-    from pyiceberg.table import Table as IcebergTable
-
-    from madlake.lakehouse.spec import TableSpec
+from madlake.tables import all_specs
+from madlake.tables.spec import TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +68,7 @@ def data_column(spec: TableSpec) -> str | None:
     return None
 
 
-def _summary_props(snapshot: Any) -> dict[str, str]:
+def _summary_props(snapshot: Snapshot) -> dict[str, str]:
     summary = snapshot.summary
     if summary is None:
         return {}
@@ -68,9 +76,7 @@ def _summary_props(snapshot: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in props.items()}
 
 
-def _to_date(field_type: Any, value: int) -> date | None:
-    from pyiceberg.types import DateType, TimestampType, TimestamptzType
-
+def _to_date(field_type: IcebergType, value: int) -> date | None:
     if isinstance(field_type, DateType):
         return _EPOCH + timedelta(days=value)
     if isinstance(field_type, TimestampType | TimestamptzType):
@@ -80,8 +86,6 @@ def _to_date(field_type: Any, value: int) -> date | None:
 
 def value_date_bounds(table: IcebergTable, column: str) -> tuple[date | None, date | None]:
     """The oldest and newest value of a date/timestamp ``column`` from the data files' bounds (metadata only)."""
-    from pyiceberg.conversions import from_bytes
-
     field = table.schema().find_field(column)
     oldest: int | None = None
     newest: int | None = None
@@ -109,9 +113,6 @@ def newest_value_date(table: IcebergTable, column: str) -> date | None:
 
 def data_periods(table: IcebergTable, spec: TableSpec, column: str) -> int | None:
     """Distinct dates of ``column`` with data: partition values when partitioned by day of it, else the column read."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if (column, "day") in tuple(spec.partition):
         position = [c for c, _ in spec.partition].index(column)
         return len({task.file.partition[position] for task in table.scan(selected_fields=(column,)).plan_files()})
@@ -123,8 +124,6 @@ def data_periods(table: IcebergTable, spec: TableSpec, column: str) -> int | Non
 
 def measure_table(table: IcebergTable, spec: TableSpec, check_date: date, now: datetime) -> list[FreshnessRow]:
     """One row per source that has committed to ``table``'s main branch (none for a table never loaded)."""
-    from pyiceberg.table.snapshots import ancestors_of
-
     current = table.current_snapshot()
     if current is None:
         return []
@@ -174,10 +173,6 @@ def measure_table(table: IcebergTable, spec: TableSpec, check_date: date, now: d
 
 def measure_freshness(check_date: date, *, now: datetime | None = None) -> list[FreshnessRow]:
     """Measure every registered table that exists in the catalog (``source_freshness`` itself excluded)."""
-    from madlake.lakehouse.catalog import get_catalog
-    from madlake.lakehouse.tables import identifier
-    from madlake.tables import all_specs
-
     now = now or datetime.now(UTC)
     catalog = get_catalog()
     rows: list[FreshnessRow] = []
@@ -198,11 +193,6 @@ def measure_freshness(check_date: date, *, now: datetime | None = None) -> list[
 
 def refresh_source_freshness(check_date: date, *, now: datetime | None = None) -> dict[str, int]:
     """Measure and write ``source_freshness`` for ``check_date`` (replacing that day's rows). Returns counts."""
-    from pyiceberg.expressions import EqualTo
-
-    from madlake.lakehouse import writes
-    from madlake.lakehouse.tables import load_table
-
     rows = measure_freshness(check_date, now=now)
     table = load_table(Table.SOURCE_FRESHNESS)
     ctx = writes.CommitContext.current(source="ops")

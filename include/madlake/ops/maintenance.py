@@ -33,22 +33,27 @@ table state re-read after it. A reader holding a snapshot that is still retained
 from __future__ import annotations
 
 import logging
+import os.path
 import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from madlake.lakehouse.writes import CommitContext
+import pyarrow.compute as pc
+from pyarrow import fs
+from pyiceberg.expressions import AlwaysTrue, And, BooleanExpression, EqualTo, GreaterThanOrEqual, IsNull, LessThan
+from pyiceberg.table import Table as IcebergTable
+from pyiceberg.types import TimestampType, TimestamptzType
 
-if TYPE_CHECKING:
-    from pyarrow.fs import FileSystem
-    from pyiceberg.expressions import BooleanExpression
-    from pyiceberg.table import Table as IcebergTable
-
-    from madlake.sql.engine import AthenaEngine
+from madlake.config import get_settings
+from madlake.lakehouse.catalog import filesystem, get_catalog
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import CommitContext, conform, retry_commits
+from madlake.sql.engine import AthenaEngine
+from madlake.tables import all_specs
 
 log = logging.getLogger(__name__)
 
@@ -125,28 +130,6 @@ class TableReport:
 # --------------------------------------------------------------------------------------------------------------------
 
 
-def _filesystem(location: str) -> tuple[FileSystem, str]:
-    """A pyarrow filesystem for a table location and the location's path inside it."""
-    from pyarrow import fs
-
-    if location.startswith("file://") or location.startswith("/"):
-        return fs.LocalFileSystem(), _fs_path(location)
-    if location.startswith(("s3://", "s3a://")):
-        from madlake.config import get_settings
-
-        settings = get_settings()
-        kwargs: dict[str, Any] = {"region": settings.aws_region}
-        if settings.s3_endpoint:
-            endpoint = settings.s3_endpoint
-            scheme = "https"
-            if "://" in endpoint:
-                scheme, endpoint = endpoint.split("://", 1)
-            kwargs |= {"endpoint_override": endpoint, "scheme": scheme}
-        # Credentials: the standard AWS chain (environment / instance role), never settings.
-        return fs.S3FileSystem(**kwargs), _fs_path(location)
-    raise ValueError(f"unsupported table location {location!r} (expected file:// or s3://)")
-
-
 def _fs_path(uri: str) -> str:
     """The filesystem path of a file URI as pyarrow lists it (``file://`` stripped; ``s3://`` -> ``bucket/key``)."""
     for prefix in ("file://", "s3://", "s3a://"):
@@ -164,11 +147,9 @@ class _FileInfo:
 
 def list_table_files(table: IcebergTable) -> list[_FileInfo]:
     """Every file under the table's location, with size and modification time."""
-    from pyarrow import fs
-
-    filesystem, root = _filesystem(table.location())
+    storage, root = filesystem(table.location())
     try:
-        infos = filesystem.get_file_info(fs.FileSelector(root, recursive=True, allow_not_found=True))
+        infos = storage.get_file_info(fs.FileSelector(root, recursive=True, allow_not_found=True))
     except FileNotFoundError:
         return []
     out = []
@@ -236,9 +217,6 @@ def partition_filter(table: IcebergTable, partition: Sequence[Any]) -> BooleanEx
     Supports identity, day, month and year transforms (what madlake's tables use). Partition values are as stored in
     manifests: days/months/years since 1970 for the time transforms.
     """
-    from pyiceberg.expressions import AlwaysTrue, And, EqualTo, GreaterThanOrEqual, IsNull, LessThan
-    from pyiceberg.types import TimestampType, TimestamptzType
-
     schema = table.schema()
     result: BooleanExpression = AlwaysTrue()
     for pf, value in zip(table.spec().fields, partition, strict=True):
@@ -276,8 +254,6 @@ def partition_filter(table: IcebergTable, partition: Sequence[Any]) -> BooleanEx
 
 def _sort_columns(table: IcebergTable) -> list[str]:
     try:
-        from madlake.tables import all_specs
-
         spec = all_specs().get(table.name()[-1])
     except Exception:
         spec = None
@@ -321,10 +297,6 @@ def compact_partition(
     Returns ``(files before, files after, rows)``. The rows are re-read on every attempt, so a pipeline commit that
     lands in between is kept, not overwritten. Raises ``ValueError`` for a partition it cannot express as a filter.
     """
-    import pyarrow.compute as pc
-
-    from madlake.lakehouse.writes import _retry_commits, conform
-
     row_filter = partition_filter(table, partition)
     if row_filter is None:
         raise ValueError(f"{table.name()}: cannot express partition {partition} as a row filter")
@@ -350,7 +322,7 @@ def compact_partition(
         ]
         return len(tasks), len(after), rows.num_rows
 
-    return _retry_commits(op, table, "compaction", attempts)
+    return retry_commits(op, table, "compaction", attempts)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -377,7 +349,6 @@ def snapshots_to_expire(table: IcebergTable, policy: MaintenancePolicy, now: dat
 
 def expire_snapshots(table: IcebergTable, policy: MaintenancePolicy, *, attempts: int = 8) -> int:
     """Expire what :func:`snapshots_to_expire` selects (recomputed after a lost race); returns how many."""
-    from madlake.lakehouse.writes import _retry_commits
 
     def op() -> int:
         ids = snapshots_to_expire(table, policy)
@@ -386,7 +357,7 @@ def expire_snapshots(table: IcebergTable, policy: MaintenancePolicy, *, attempts
             table.refresh()
         return len(ids)
 
-    return _retry_commits(op, table, "expire_snapshots", attempts)
+    return retry_commits(op, table, "expire_snapshots", attempts)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -423,7 +394,6 @@ def check_own_location(table: IcebergTable, others: Sequence[str] | None = None)
     name = ".".join(table.name())
     if not root or root.count("/") < (1 if table.location().startswith("s3") else 2):
         raise UnsafeLocationError(f"{name}: location {table.location()!r} is a root folder; not deleting anything")
-    from madlake.config import get_settings
 
     warehouse = _fs_path(get_settings().warehouse_uri).rstrip("/")
     if warehouse == root or warehouse.startswith(root + "/"):
@@ -444,8 +414,6 @@ def deletable(path: str, root: str, keep: set[str], local: bool) -> bool:
     if ".." in path.split("/"):
         return False
     if local:
-        import os.path
-
         if os.path.islink(path):
             return False
         real_root = os.path.realpath(root)
@@ -470,7 +438,7 @@ def remove_unreferenced_files(
     Raises:
         UnsafeLocationError: the location is not the table's own, or the paths do not line up; nothing was deleted.
     """
-    filesystem, _root = _filesystem(table.location())
+    storage, _root = filesystem(table.location())
     others = _other_table_locations(table)
     root = check_own_location(table, others)
     local = not table.location().startswith(("s3://", "s3a://"))
@@ -494,7 +462,7 @@ def remove_unreferenced_files(
             continue
         if not policy.dry_run:
             try:
-                filesystem.delete_file(info.path)
+                storage.delete_file(info.path)
             except FileNotFoundError:
                 continue
         deleted.append(info.path)
@@ -571,10 +539,6 @@ def maintain_table(
 
 def maintainable_tables() -> list[str]:
     """Registered tables that exist in the active lakehouse, in registry order."""
-    from madlake.config import get_settings
-    from madlake.lakehouse.catalog import get_catalog
-    from madlake.tables import all_specs
-
     catalog = get_catalog()
     ns = get_settings().namespace
     if ns not in {n[0] for n in catalog.list_namespaces()}:
@@ -592,8 +556,6 @@ def maintain(
     pyiceberg steps above. A table that fails is logged and the others still run; the first error is then re-raised
     (naming every failed table) so the task fails and is retried. ``ctx`` defaults to the running task's context.
     """
-    from madlake.config import get_settings
-
     policy = policy or MaintenancePolicy()
     ctx = ctx or CommitContext.current(source="maintenance", default_dag_id="maintain")
     settings = get_settings()
@@ -607,8 +569,6 @@ def maintain(
             if settings.profile == "aws" and settings.effective_catalog == "glue":
                 reports.append(athena_maintenance(name, policy))
             else:
-                from madlake.lakehouse.tables import load_table
-
                 reports.append(maintain_table(load_table(name), policy, ctx))
         except Exception as exc:
             log.exception("Maintenance of %s failed", name)
@@ -652,10 +612,6 @@ def athena_maintenance(name: str, policy: MaintenancePolicy, engine: AthenaEngin
     Each statement waits for Athena and raises ``QueryError`` with Athena's reason on failure (the task then retries;
     both statements are safe to repeat). ``dry_run`` only lists the statements.
     """
-    from madlake.config import get_settings
-    from madlake.lakehouse.tables import load_table
-    from madlake.sql.engine import AthenaEngine
-
     settings = get_settings()
     started = time.perf_counter()
     statements = athena_statements(settings.namespace, name, policy)

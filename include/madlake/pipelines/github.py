@@ -17,7 +17,7 @@ Contracts:
   one page, whose merge changes nothing. A completed window is skipped on rerun (delete the checkpoint or pass
   ``restart=True`` to redo it).
 
-Source modes: ``replay`` (local profile default) starts :class:`~madlake.sources.github.replay.ReplayServer` on
+Source modes: ``replay`` (local profile default) starts :class:`~madlake.sources.github.replay.GitHubReplayServer` on
 127.0.0.1 over ``$MADLAKE_REPLAY_DIR/github`` and points the same client at it; ``live`` calls the API root of
 connection ``github_default`` (its ``host``, default ``https://api.github.com``) with its password as token (or
 ``$GITHUB_TOKEN``).
@@ -90,7 +90,7 @@ def open_session(source_mode: str | None = None, *, sleep: Any = None) -> Iterat
     if sleep is not None:
         kwargs["sleep"] = sleep
     if mode == "replay":
-        from madlake.sources.github.replay import ReplayServer
+        from madlake.sources.github.replay import GitHubReplayServer
 
         root = settings.replay_path("github")
         meta = _replay_meta(root)
@@ -103,7 +103,7 @@ def open_session(source_mode: str | None = None, *, sleep: Any = None) -> Iterat
             p.parent.relative_to(root / "graphql" / "Stargazers").as_posix().lower()
             for p in (root / "graphql" / "Stargazers").glob("*/*/first.json")
         }
-        with ReplayServer(root) as server:
+        with GitHubReplayServer(root) as server:
             client = GitHubClient(server.url, None, **kwargs)
             try:
                 labels = {**meta.get("labels", {}), "recorded_on": str(meta.get("recorded_on", ""))}

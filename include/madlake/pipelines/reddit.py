@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from madlake.names import Table
+from madlake.sql.files import quote_ident as _q
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -71,10 +72,6 @@ class MergeSummary:
             "changed": self.changed,
             "committed": self.committed,
         }
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def reconcile_sql(columns: Sequence[str], text_columns: Sequence[str]) -> str:

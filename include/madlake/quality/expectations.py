@@ -17,11 +17,13 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+import pyarrow as pa
+
 from madlake.lakehouse.writes import AuditReport, ExpectationResult
 
-if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
+if TYPE_CHECKING:  # great_expectations is imported when an audit runs (see _context)
+    from great_expectations.data_context import AbstractDataContext
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +37,13 @@ def expectation(type_: str, label: str | None = None, **kwargs: Any) -> dict[str
     return {"type": type_, "kwargs": kwargs, "label": label or (f"{type_}({column})" if column else type_)}
 
 
-def _context() -> Any:
+def _context() -> AbstractDataContext:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     # GE logs a line per registered expectation/metric at import and per validation at INFO: silence it *before*
     # the import so task logs stay about our data.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    import great_expectations as gx  # noqa: PLC0415 - costs 4-7 s: only when an audit runs
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -85,9 +87,10 @@ def run_expectations(
     Raises:
         ValueError: an expectation config is invalid (names it).
     """
-    import great_expectations as gx
-    import pandas as pd
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    import great_expectations as gx  # noqa: PLC0415 - costs 4-7 s: only when an audit runs
+    from great_expectations.expectations.expectation_configuration import (  # noqa: PLC0415
+        ExpectationConfiguration,
+    )
 
     frame = data if isinstance(data, pd.DataFrame) else data.to_pandas()
     context = _context()
@@ -111,6 +114,8 @@ def run_expectations(
     validation = batch.validate(suite, result_format="SUMMARY")
     by_index: dict[int, ExpectationResult] = {}
     for r in validation.results:
+        if r.expectation_config is None:  # GE always returns the configuration it validated
+            raise ValueError("great-expectations returned a result without its expectation configuration")
         i = int(r.expectation_config.meta["madlake_i"])
         error = _exception_message(r.exception_info)
         if error:

@@ -10,7 +10,8 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from madlake.lakehouse.writes import AuditReport, CommitContext
+from madlake.lakehouse.tables import load_table
+from madlake.lakehouse.writes import AuditReport, CommitContext, retry_commits, rows_to_arrow
 from madlake.names import Table
 
 log = logging.getLogger(__name__)
@@ -22,9 +23,6 @@ AuditEntry = tuple[str, str, str, int, AuditReport, bool]
 
 def record_audits(ctx: CommitContext, entries: Sequence[AuditEntry]) -> int:
     """Append one ``audit_results`` row per expectation of every entry, in a single commit. Returns the rows added."""
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import _retry_commits, rows_to_arrow
-
     now = datetime.now(UTC)
     rows = [
         {
@@ -47,7 +45,7 @@ def record_audits(ctx: CommitContext, entries: Sequence[AuditEntry]) -> int:
         return 0
     table = load_table(Table.AUDIT_RESULTS)
     data = rows_to_arrow(table, rows)
-    _retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")
+    retry_commits(lambda: table.append(data, snapshot_properties=ctx.properties()), table, "audit log")
     return len(rows)
 
 

@@ -21,17 +21,17 @@ import logging
 import statistics
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from madlake.lakehouse.writes import AuditReport, ExpectationResult
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
+from pyiceberg.table import Table as IcebergTable
+
+from madlake.lakehouse.writes import Audit, AuditReport, ExpectationResult
+from madlake.quality.expectations import expectation, run_expectations
 from madlake.sources.pypi.settings import PypiSettings
 from madlake.tables.pypi import GRAIN, SOURCES
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-    from pyiceberg.table import Table as IcebergTable
-
-    from madlake.lakehouse.writes import Audit
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,6 @@ _NULL = "\u2205"  # marks a null inside the grain key
 
 def grain_key(staged: pa.Table) -> pa.Array:
     """One string per row identifying its grain (nulls become a marker so they compare equal)."""
-    import pyarrow.compute as pc
-
     parts = [pc.fill_null(pc.cast(staged.column(c), "string"), _NULL) for c in GRAIN]
     return pc.binary_join_element_wise(*parts, "\x1f")
 
@@ -61,9 +59,6 @@ def audit_frame(staged: pa.Table, grain: pa.Array) -> pa.Table:
     integer. Dictionary columns become pandas categoricals; both keep GE's per-batch fingerprint (a hash of every
     value) cheap: on 300k rows the audit drops from ~3 s to ~0.3 s against plain string columns.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     columns = {}
     for name in AUDITED_COLUMNS:
         col = staged.column(name)
@@ -77,8 +72,6 @@ def audit_frame(staged: pa.Table, grain: pa.Array) -> pa.Table:
 
 def duplicate_grains(grain: pa.Array, limit: int = 3) -> list[str]:
     """Up to ``limit`` grain keys that occur more than once (readable, for the audit log)."""
-    import pyarrow as pa
-
     counts = pa.table({"g": grain}).group_by("g").aggregate([("g", "count")])
     dupes = counts.filter(pa.compute.greater(counts.column("g_count"), 1)).column("g").to_pylist()
     return [d.replace("\x1f", " | ") for d in dupes[:limit]]
@@ -86,9 +79,6 @@ def duplicate_grains(grain: pa.Array, limit: int = 3) -> list[str]:
 
 def trailing_totals(table: IcebergTable, snapshot_id: int | None, day: date, days: int = 7) -> dict[date, int]:
     """Total downloads of each of the ``days`` days before ``day`` as of ``snapshot_id`` (a branch cut from main)."""
-    import pyarrow.compute as pc
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThan
-
     scan = table.scan(
         row_filter=And(
             GreaterThanOrEqual("download_date", (day - timedelta(days=days)).isoformat()),
@@ -114,8 +104,6 @@ def expectations_for(
     day: date, tracked: Sequence[str], settings: PypiSettings, history: dict[date, int]
 ) -> tuple[list[dict[str, Any]], ExpectationResult | None]:
     """The GE expectation configs for ``day``; plus the band's "skipped" result when history is too short."""
-    from madlake.quality.expectations import expectation
-
     configs = [expectation("expect_column_values_to_not_be_null", column=c) for c in NOT_NULL]
     configs += [
         expectation("expect_column_values_to_be_unique", label=GRAIN_LABEL, column="_grain_id"),
@@ -159,8 +147,6 @@ def expectations_for(
 
 def coverage(staged: pa.Table, tracked: Sequence[str], settings: PypiSettings) -> tuple[ExpectationResult, list[str]]:
     """Which tracked packages have rows; fails when the absent share exceeds ``max_absent_share``."""
-    import pyarrow.compute as pc
-
     present = set(pc.unique(staged.column("project")).to_pylist()) if staged.num_rows else set()
     absent = sorted(set(tracked) - present)
     share = len(absent) / len(tracked) if tracked else 0.0
@@ -175,7 +161,6 @@ def build_audit(day: date, tracked: Sequence[str], settings: PypiSettings) -> Au
     """The audit callable for :func:`madlake.lakehouse.writes.write_audit_publish` of ``day``."""
 
     def audit(staged: pa.Table, table: IcebergTable, snapshot_id: int) -> AuditReport:
-        from madlake.quality.expectations import run_expectations
 
         # The branch was cut from main, so its other days are main's: the trailing week as published.
         history = trailing_totals(table, snapshot_id, day)

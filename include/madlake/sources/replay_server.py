@@ -1,8 +1,11 @@
-"""A local HTTP stand-in for a JSON API: serves recorded responses from a folder, with fault injection.
+"""The local HTTP stand-in for a JSON API: serves recorded responses from a folder, on 127.0.0.1.
 
-Replay mode, tests and the demo point the *real* client library (praw, httpx, ...) at this server on 127.0.0.1, so
-the code under test speaks the same protocol it speaks in production. Responses are files laid out by the URL path
-they answer::
+Replay mode, tests and the demo point the *real* client library (praw, httpx, ...) at this server, so the code under
+test speaks the same protocol it speaks in production. This is the one replay server of the package: the Reddit
+replay uses it as is, the GitHub replay (:class:`madlake.sources.github.replay.GitHubReplayServer`) subclasses it to
+answer GitHub's REST and GraphQL protocol from its recordings folder.
+
+Responses are files laid out by the URL path they answer (the layout of ``MADLAKE_REPLAY_DIR/<source>/``)::
 
     root/r/LocalLLaMA/new.json      answers  GET /r/LocalLLaMA/new, /r/LocalLLaMA/new/, /r/LocalLLaMA/new.json
     root/comments/1mkowrw.json      answers  GET /comments/1mkowrw/?limit=500&raw_json=1
@@ -15,69 +18,62 @@ Resolution of a request path (query string ignored, except ``query_keys``):
 
 A ``responder`` (e.g. :class:`madlake.sources.reddit.history.RedditHistory`, which serves one recorded day) is
 asked first and may answer a path itself; otherwise the files answer. A path with no file answers ``404`` with a
-JSON error body, as the real APIs do for removed items. Paths never escape ``root``. ``POST`` to ``token_path``
-(default Reddit's ``/api/v1/access_token``) answers a dummy bearer token; any other POST is resolved like a GET.
-Every request is recorded in :attr:`ReplayServer.requests`.
+JSON error body, as the real APIs do for removed items; a file that cannot be read answers ``500`` naming it. Paths
+never escape ``root``. ``POST`` to ``token_path`` (default Reddit's ``/api/v1/access_token``) answers a dummy bearer
+token; any other POST is resolved like a GET. Every request is recorded in :attr:`ReplayServer.requests`.
 
-Faults (:class:`Fault`) are matched by ``fnmatch`` pattern against the path (without query) and can answer a status
-(e.g. 429 with ``Retry-After``, 500), delay the answer, or send a truncated body (the connection closes early, as a
-dropped download does). A fault fires ``times`` times (``None``: for ever), then the path is served normally.
+Three methods shape an answer, and subclasses override them: :meth:`ReplayServer.answer` (what a request is answered
+with), :meth:`ReplayServer.finish` (protocol headers added to every answer) and :meth:`ReplayServer.write` (putting
+it on the wire). The tests' fault injection (``tests/replay_faults.py``) is such a subclass.
 
 Example::
 
-    with ReplayServer(root, faults=[Fault("/r/*/new*", status=429, retry_after=1)]) as server:
+    with ReplayServer(root, query_keys=("after",)) as server:
         client = praw.Reddit(..., oauth_url=server.url, reddit_url=server.url)
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import logging
 import re
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
 REDDIT_TOKEN_PATH = "/api/v1/access_token"  # noqa: S105 - a URL path, not a secret
+JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
+
+#: ``responder(path, query)`` → ``(status, body, headers)`` to answer, or ``None`` to let the files answer.
+Responder = Callable[[str, dict[str, str]], tuple[int, bytes, Mapping[str, str]] | None]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request as the replay sees it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Message  # the request headers (case-insensitive ``get``)
+    body: bytes = b""
 
 
 @dataclass
-class Fault:
-    """An injected failure for requests whose path matches ``pattern`` (``fnmatch`` syntax, e.g. ``/comments/*``).
+class Response:
+    """An answer: status, body bytes and headers (``Content-Length`` is added when it is written)."""
 
-    Attributes:
-        pattern: glob matched against the URL path without the query string.
-        status: HTTP status to answer instead of the file (``None``: serve the file, e.g. with only a delay or a
-            truncation).
-        times: how many matching requests fail before the path recovers; ``None`` = every request.
-        retry_after: seconds for a ``Retry-After`` header (sent with any status).
-        delay: seconds to wait before answering.
-        truncate: send only the first ``truncate`` bytes of the body while announcing the full length, then close the
-            connection (the client sees an incomplete read).
-        body: the error body (default: a JSON object naming the status).
-        headers: extra response headers.
-    """
-
-    pattern: str
-    status: int | None = 500
-    times: int | None = 1
-    retry_after: float | None = None
-    delay: float = 0.0
-    truncate: int | None = None
-    body: bytes | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    fired: int = 0
-
-    def matches(self, path: str) -> bool:
-        return fnmatch.fnmatchcase(path, self.pattern) and (self.times is None or self.fired < self.times)
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,37 +84,40 @@ class RecordedRequest:
     status: int
 
 
+def json_response(status: int, payload: object, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(status, json.dumps(payload).encode(), {"Content-Type": JSON_CONTENT_TYPE, **(headers or {})})
+
+
 class ReplayServer:
     """A threaded HTTP server on 127.0.0.1 serving ``root`` by URL path. Use as a context manager.
 
     Args:
         root: folder of recorded responses.
-        faults: initial faults; more can be added while running with :meth:`add_fault`.
         rewrites: ``(regex, replacement)`` pairs applied to the path before lookup.
         query_keys: query parameters that select a distinct file (``<path>@key=value.json``), e.g. ``("after",)``.
         token_path: the OAuth token endpoint answered with a dummy token (``None`` to disable).
         headers: headers added to every successful response (e.g. rate-limit headers).
         port: 0 picks a free port.
-        responder: consulted before the files (after faults and the token endpoint): ``responder(path, query)``
-            returns ``(status, body, headers)`` to answer, or ``None`` to fall through to the files (e.g. the Reddit
-            history replay, :class:`madlake.sources.reddit.history.RedditHistory`).
+        responder: consulted before the files (after the token endpoint): returns ``(status, body, headers)`` to
+            answer, or ``None`` to fall through to the files (e.g. the Reddit history replay,
+            :class:`madlake.sources.reddit.history.RedditHistory`).
     """
+
+    thread_name = "replay-server"
 
     def __init__(
         self,
         root: Path | str,
         *,
-        faults: Iterable[Fault] = (),
         rewrites: Sequence[tuple[str, str]] = (),
         query_keys: Sequence[str] = (),
         token_path: str | None = REDDIT_TOKEN_PATH,
         headers: Mapping[str, str] | None = None,
         port: int = 0,
-        responder: Callable[[str, dict[str, str]], tuple[int, bytes, Mapping[str, str]] | None] | None = None,
+        responder: Responder | None = None,
     ) -> None:
         self.responder = responder
         self.root = Path(root).resolve()
-        self.faults: list[Fault] = list(faults)
         self.rewrites = [(re.compile(p), r) for p, r in rewrites]
         self.query_keys = tuple(query_keys)
         self.token_path = token_path
@@ -137,12 +136,11 @@ class ReplayServer:
             raise RuntimeError("replay server is not running")
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def start(self) -> ReplayServer:
-        handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+    def start(self) -> Self:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="replay-server", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name=self.thread_name, daemon=True
         )
         self._thread.start()
         log.info("Replay server for %s listening on %s", self.root, self.url)
@@ -157,7 +155,7 @@ class ReplayServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -165,15 +163,44 @@ class ReplayServer:
     ) -> None:
         self.stop()
 
-    # ------------------------------------------------------------------------------------------------ behaviour
-    def add_fault(self, fault: Fault) -> Fault:
-        with self._lock:
-            self.faults.append(fault)
-        return fault
+    # ------------------------------------------------------------------------------------------------ answers
+    def answer(self, request: Request) -> Response:
+        """What ``request`` is answered with: the token endpoint, then the responder, then the files."""
+        if request.method == "POST" and self.token_path is not None and request.path.rstrip("/") == self.token_path:
+            token = {"access_token": "replay-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+            return json_response(200, token)
+        if self.responder is not None:
+            answered = self.responder(request.path, request.query)
+            if answered is not None:
+                status, body, extra = answered
+                return Response(status, body, {"Content-Type": JSON_CONTENT_TYPE, **extra})
+        file = self.resolve(request.path, request.query)
+        if file is None:
+            return json_response(404, {"message": "Not Found", "error": 404})
+        try:
+            return Response(200, file.read_bytes(), {"Content-Type": JSON_CONTENT_TYPE})
+        except OSError as exc:
+            rel = file.relative_to(self.root).as_posix()
+            message = f"replay server: recorded file {rel} cannot be read ({exc.strerror or exc})"
+            log.error("%s", message)
+            return json_response(500, {"message": message, "replay_file": rel})
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self.faults.clear()
+    def finish(self, request: Request, response: Response) -> Response:
+        """Headers every answer of this protocol carries: here, ``headers`` on successful answers."""
+        if response.status == 200:
+            response.headers = {**self.headers, **response.headers}
+        return response
+
+    def write(self, handler: BaseHTTPRequestHandler, response: Response) -> None:
+        """Send ``response`` on ``handler``'s connection (keep-alive: the length is always announced)."""
+        handler.send_response(response.status)
+        for key, value in response.headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(response.body)))
+        handler.end_headers()
+        if response.body:
+            handler.wfile.write(response.body)
+        handler.wfile.flush()
 
     def resolve(self, path: str, query: Mapping[str, str] | None = None) -> Path | None:
         """The file answering ``path`` (URL path, no query), or ``None``. Never returns a file outside ``root``."""
@@ -196,21 +223,19 @@ class ReplayServer:
                 return file
         return None
 
-    def _take_fault(self, path: str) -> Fault | None:
+    # ------------------------------------------------------------------------------------------------ the log
+    def record(self, request: Request, status: int) -> None:
         with self._lock:
-            for fault in self.faults:
-                if fault.matches(path):
-                    fault.fired += 1
-                    return fault
-        return None
-
-    def _record(self, method: str, path: str, query: dict[str, str], status: int) -> None:
-        with self._lock:
-            self.requests.append(RecordedRequest(method, path, query, status))
+            self.requests.append(RecordedRequest(request.method, request.path, request.query, status))
 
     def paths_requested(self, method: str = "GET") -> list[str]:
         with self._lock:
             return [r.path for r in self.requests if r.method == method]
+
+    def count(self, prefix: str, status: int | None = None) -> int:
+        """How many requests had a path starting with ``prefix`` (and were answered ``status``, if given)."""
+        with self._lock:
+            return sum(1 for r in self.requests if r.path.startswith(prefix) and status in (None, r.status))
 
 
 def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
@@ -222,70 +247,19 @@ def _make_handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             log.debug("replay %s %s", self.address_string(), format % args)
 
-        def _send(self, status: int, body: bytes, headers: Mapping[str, str], truncate: int | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(body)))
-            for k, v in headers.items():
-                self.send_header(k, v)
-            if truncate is not None:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(body if truncate is None else body[:truncate])
-            self.wfile.flush()
-
         def _handle(self, method: str) -> None:
             parts = urlsplit(self.path)
-            path = parts.path or "/"
-            query = dict(parse_qsl(parts.query, keep_blank_values=True))
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)  # drain the request body (form data, JSON)
-            fault = server._take_fault(path)
-            headers: dict[str, str] = {}
-            if fault is not None:
-                if fault.delay:
-                    time.sleep(fault.delay)
-                headers.update(fault.headers)
-                if fault.retry_after is not None:
-                    headers["Retry-After"] = f"{fault.retry_after:g}"
-                if fault.status is not None:
-                    body = fault.body or json.dumps({"error": fault.status, "message": "injected fault"}).encode()
-                    server._record(method, path, query, fault.status)
-                    self._send(fault.status, body, headers, fault.truncate)
-                    return
-            if method == "POST" and server.token_path is not None and path.rstrip("/") == server.token_path:
-                body = json.dumps(
-                    {"access_token": "replay-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
-                ).encode()
-                server._record(method, path, query, 200)
-                self._send(200, body, headers)
-                return
-            if server.responder is not None:
-                answer = server.responder(path, query)
-                if answer is not None:
-                    status, body, extra = answer
-                    server._record(method, path, query, status)
-                    ok = {**server.headers, **extra} if status == 200 else dict(extra)
-                    self._send(status, body, {**ok, **headers}, fault.truncate if fault else None)
-                    return
-            file = server.resolve(path, query)
-            if file is None:
-                server._record(method, path, query, 404)
-                self._send(404, json.dumps({"message": "Not Found", "error": 404}).encode(), headers)
-                return
-            try:
-                body = file.read_bytes()
-            except OSError as exc:
-                rel = file.relative_to(server.root).as_posix()
-                message = f"replay server: recorded file {rel} cannot be read ({exc.strerror or exc})"
-                log.error("%s", message)
-                server._record(method, path, query, 500)
-                self._send(500, json.dumps({"message": message, "replay_file": rel}).encode(), headers)
-                return
-            server._record(method, path, query, 200)
-            self._send(200, body, {**server.headers, **headers}, fault.truncate if fault else None)
+            request = Request(
+                method=method,
+                path=parts.path or "/",
+                query=dict(parse_qsl(parts.query, keep_blank_values=True)),
+                headers=self.headers,
+                body=self.rfile.read(length) if length else b"",
+            )
+            response = server.finish(request, server.answer(request))
+            server.record(request, response.status)
+            server.write(self, response)
 
         def do_GET(self) -> None:
             self._handle("GET")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from madlake.config import Settings, get_settings
 from madlake.redaction import RedactedError
+from madlake.sql.files import quote_ident, quote_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -155,16 +156,16 @@ class LocalEngine:
         scan = table.scan(snapshot_id=snapshot_id) if snapshot_id else table.scan()
         tasks = list(scan.plan_files())
         files = [t.file.file_path for t in tasks]
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = quote_ident(name)
         paths = [f.removeprefix("file://") for f in files]
         cols = [f.name for f in table.schema().fields]
         local_files = all(f.startswith(("file://", "/")) for f in files)
         if self.read_only:  # a table stored outside the warehouse is read through pyiceberg instead
             local_files = local_files and all(p.startswith(tuple(self._allowed)) and ".." not in p for p in paths)
         if tasks and local_files and not any(t.delete_files for t in tasks) and self._has_columns(paths, cols):
-            select = ", ".join('"' + c.replace('"', '""') + '"' for c in cols)
+            select = ", ".join(quote_ident(c) for c in cols)
             # DDL cannot take bound parameters; the paths come from table metadata and are quoted as literals.
-            files_sql = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+            files_sql = "[" + ", ".join(quote_literal(p) for p in paths) + "]"
             # hive_partitioning off: DuckDB would otherwise take identity-partition columns from the (URL-encoded)
             # directory names instead of the files, turning a value's spaces into '+'.
             self.con.execute(
@@ -176,7 +177,7 @@ class LocalEngine:
             # written: let pyiceberg assemble the rows.
             data: pa.Table = scan.to_arrow() if tasks else table.schema().as_arrow().empty_table()
             self.con.register(f"__arrow_{name}", data)
-            self.con.execute(f'create or replace view {quoted} as select * from "__arrow_{name}"')
+            self.con.execute(f"create or replace view {quoted} as select * from {quote_ident('__arrow_' + name)}")
         self._registered.add(name)
 
     def _has_columns(self, paths: list[str], cols: list[str]) -> bool:
@@ -292,7 +293,7 @@ def _athena_literal(value: Any) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_literal(str(value))
 
 
 def _arrow_type(athena_type: str) -> pa.DataType:

@@ -1,38 +1,31 @@
 """The registry of every Iceberg table madlake owns: one module per domain, each exposing ``TABLES``.
 
-To add a table: define its :class:`~madlake.lakehouse.spec.TableSpec` in the domain module, add its name to
-:class:`madlake.names.Table`, and (for a new module) list the module in ``_MODULES``. ``madlake lakehouse init``
-creates whatever is missing.
+To add a table: define its :class:`~madlake.tables.spec.TableSpec` in the domain module, add its name to
+:class:`madlake.names.Table`, and (for a new module) import the module here and list it in ``DOMAINS``.
+``madlake lakehouse init`` creates whatever is missing.
+
+Dependencies go one way: :mod:`madlake.lakehouse` (catalogs, creating and opening tables, writes) imports this
+registry; the registry imports nothing from the lakehouse layer.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
+from types import ModuleType
 
-if TYPE_CHECKING:
-    from madlake.lakehouse.spec import TableSpec
+from madlake.tables import core, events, github, gold, mentions, ops, pypi, reddit
+from madlake.tables.spec import TableSpec
 
-_MODULES = (
-    "madlake.tables.core",
-    "madlake.tables.pypi",
-    "madlake.tables.reddit",
-    "madlake.tables.mentions",
-    "madlake.tables.github",
-    "madlake.tables.gold",
-    "madlake.tables.ops",
-    "madlake.tables.events",
-)
+#: The domain modules, in registry order (the order ``madlake lakehouse init`` creates tables in).
+DOMAINS: tuple[ModuleType, ...] = (core, pypi, reddit, mentions, github, gold, ops, events)
 
 
 def all_specs() -> dict[str, TableSpec]:
     """Every table spec by name, in registry order."""
     specs: dict[str, TableSpec] = {}
-    for module_name in _MODULES:
-        module = importlib.import_module(module_name)
+    for module in DOMAINS:
         for spec in module.TABLES:
             if spec.name in specs:
-                raise ValueError(f"table {spec.name!r} is defined twice (again in {module_name})")
+                raise ValueError(f"table {spec.name!r} is defined twice (again in {module.__name__})")
             specs[spec.name] = spec
     return specs
 

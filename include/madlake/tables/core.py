@@ -12,20 +12,17 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from madlake.lakehouse.spec import TableSpec
+from madlake.catalog.io import dim_tools_schema
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
-
-def _dim_tools() -> TableSpec:
-    from madlake.catalog.io import DIM_TOOLS_SCHEMA
-
-    return TableSpec(
-        name=Table.DIM_TOOLS,
-        schema=DIM_TOOLS_SCHEMA,
-        sort=("tool_id",),
-        key=("tool_id",),
-        doc="One row per tracked tool, loaded from the YAML catalog in the package (replaced whole on each load).",
-    )
+DIM_TOOLS = TableSpec(
+    name=Table.DIM_TOOLS,
+    schema=dim_tools_schema(),
+    sort=("tool_id",),
+    key=("tool_id",),
+    doc="One row per tracked tool, loaded from the YAML catalog in the package (replaced whole on each load).",
+)
 
 
 REJECTED_RECORDS = TableSpec(
@@ -64,9 +61,4 @@ AUDIT_RESULTS = TableSpec(
     doc="One row per expectation per write-audit-publish attempt; failures point at the kept branch.",
 )
 
-
-def __getattr__(name: str) -> object:
-    # dim_tools' schema lives with the catalog; build lazily so this module imports without a circular import.
-    if name == "TABLES":
-        return [_dim_tools(), REJECTED_RECORDS, AUDIT_RESULTS]
-    raise AttributeError(name)
+TABLES = [DIM_TOOLS, REJECTED_RECORDS, AUDIT_RESULTS]

@@ -14,8 +14,8 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
 GITHUB_REPO_SNAPSHOTS = TableSpec(
     name=Table.GITHUB_REPO_SNAPSHOTS,

@@ -21,8 +21,8 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
 #: The signals ranked per category and used by the popularity index (column names of ``tool_daily_metrics``).
 RANKED_SIGNALS = ("downloads_28d", "mentions_28d", "stars", "new_stars_28d")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pyiceberg.schema import Schema
 from pyiceberg.types import DoubleType, LongType, NestedField, StringType, TimestamptzType
 
-from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
 REDDIT_MENTIONS = TableSpec(
     name=Table.REDDIT_MENTIONS,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pyiceberg.schema import Schema
 from pyiceberg.types import DateType, DoubleType, IntegerType, LongType, NestedField, StringType, TimestamptzType
 
-from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
 SOURCE_FRESHNESS = TableSpec(
     name=Table.SOURCE_FRESHNESS,

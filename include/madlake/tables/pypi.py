@@ -5,8 +5,8 @@ from __future__ import annotations
 from pyiceberg.schema import Schema
 from pyiceberg.types import BooleanType, DateType, IntegerType, LongType, NestedField, StringType, TimestamptzType
 
-from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
 #: The grain of ``pypi_downloads``: one row per combination of these (nulls compare equal).
 GRAIN = ("download_date", "project", "version", "installer", "python_version", "system", "country_code", "ci")

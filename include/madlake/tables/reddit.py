@@ -19,8 +19,8 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from madlake.lakehouse.spec import TableSpec
 from madlake.names import Table
+from madlake.tables.spec import TableSpec
 
 REDDIT_SUBMISSIONS = TableSpec(
     name=Table.REDDIT_SUBMISSIONS,

@@ -31,8 +31,15 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+from airflow.providers.http.notifications.http import HttpNotifier
+from airflow.sdk import Connection
+
+from madlake.lakehouse.tables import ensure_tables, load_table
+from madlake.lakehouse.writes import CommitContext, merge, rows_to_arrow
 from madlake.names import Table
+from madlake.redaction import redact, register_secret
 from madlake.watchlists.models import Destination, Watchlist, WatchlistFile
 from madlake.watchlists.rules import THRESHOLDS, Thresholds
 
@@ -85,16 +92,10 @@ def message(event: Mapping[str, Any], watchlist: Watchlist) -> dict[str, Any]:
 def connection_secret_parts(conn_id: str) -> list[str] | None:
     """The URL parts of connection ``conn_id`` that must never be logged (registered for redaction), or None when
     the connection does not exist."""
-    from airflow.sdk import Connection
-
-    from madlake.redaction import register_secret
-
     try:
         conn = Connection.get(conn_id)
     except Exception:  # AirflowNotFoundException / no backend: not configured
         return None
-    from urllib.parse import urlsplit
-
     parts = [p for p in (conn.host, conn.password, conn.login) if p]
     with contextlib.suppress(Exception):
         parts.append(conn.get_uri())
@@ -126,10 +127,6 @@ def send(
         ``(attempts, error)``: ``error`` is None when the endpoint accepted it (2xx), else the last failure, redacted
         (``hide``: the connection's URL parts, replaced before the generic redaction).
     """
-    from airflow.providers.http.notifications.http import HttpNotifier
-
-    from madlake.redaction import redact
-
     notifier = HttpNotifier(
         http_conn_id=destination.conn_id,
         endpoint=destination.endpoint,
@@ -166,15 +163,11 @@ def send(
 
 
 def read_events() -> list[dict[str, Any]]:
-    from madlake.lakehouse.tables import ensure_tables, load_table
-
     ensure_tables([Table.TOOL_EVENTS])
     return load_table(Table.TOOL_EVENTS).scan().to_arrow().to_pylist()
 
 
 def read_deliveries() -> dict[tuple[str, str, str], dict[str, Any]]:
-    from madlake.lakehouse.tables import ensure_tables, load_table
-
     ensure_tables([Table.WATCHLIST_DELIVERIES])
     rows = load_table(Table.WATCHLIST_DELIVERIES).scan().to_arrow().to_pylist()
     return {(r["watchlist"], r["event_id"], r["destination"]): r for r in rows}
@@ -192,9 +185,6 @@ def deliver(
     Returns:
         Counts for XCom: ``{"sent": n, "failed": n, "already_sent": n, "skipped_destinations": [...]}``.
     """
-    from madlake.lakehouse.tables import load_table
-    from madlake.lakehouse.writes import CommitContext, merge, rows_to_arrow
-
     events = read_events()
     log_rows = read_deliveries()
     ctx = CommitContext.current(source="watchlists")

@@ -15,12 +15,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pyarrow as pa
+from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual, LessThanOrEqual
+
+from madlake.catalog import load_catalog
+from madlake.lakehouse.tables import ensure_tables, load_table
+from madlake.lakehouse.writes import CommitContext, replace_partition
 from madlake.names import Table
 from madlake.watchlists.rules import THRESHOLDS, Thresholds
 
@@ -486,11 +493,6 @@ def _first_mentions(add: Any, monthly_rows: Iterable[Mapping[str, Any]], nm: Any
 # ---------------------------------------------------------------------------------------------------- the gold step
 def read_inputs() -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
     """The v2 ``popularity_index`` rows, ``tool_monthly_metrics`` rows and tool names, read with pyiceberg."""
-    from pyiceberg.expressions import EqualTo
-
-    from madlake.catalog import load_catalog
-    from madlake.lakehouse.tables import ensure_tables, load_table
-
     ensure_tables([Table.POPULARITY_INDEX, Table.TOOL_MONTHLY_METRICS])
     index = (
         load_table(Table.POPULARITY_INDEX)
@@ -512,14 +514,6 @@ def build_events(t: Thresholds = THRESHOLDS) -> dict[str, Any]:
     Returns:
         ``{"events": n, "news": n, "months": [first, last], "by_kind": {...}, "seconds": s}`` for XCom.
     """
-    import time
-
-    import pyarrow as pa
-    from pyiceberg.expressions import And, GreaterThanOrEqual, LessThanOrEqual
-
-    from madlake.lakehouse.tables import ensure_tables, load_table
-    from madlake.lakehouse.writes import CommitContext, replace_partition
-
     started = time.perf_counter()
     index, monthly, names = read_inputs()
     rows = compute_events(index, monthly, names, t)

@@ -9,13 +9,14 @@ task fails at once on it (bad configuration: a retry cannot fix it).
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from madlake.catalog.io import CatalogError, _UniqueKeyLoader
+from madlake.catalog.io import CatalogError, _UniqueKeyLoader, load_catalog
 from madlake.catalog.models import ToolCatalog
 from madlake.watchlists.models import WatchlistFile, catalog_errors
 
@@ -37,8 +38,6 @@ def parse_watchlists(text: str, origin: str, catalog: ToolCatalog | None = None)
     Raises:
         WatchlistError: invalid YAML, a key repeated in one mapping, a schema error, or an unknown tool/category.
     """
-    from madlake.catalog import load_catalog
-
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - the catalog's safe loader subclass
     except yaml.YAMLError as exc:
@@ -76,13 +75,11 @@ def current_watchlists(catalog: ToolCatalog | None = None) -> WatchlistFile:
 
 
 def _variable() -> str | None:
-    import os
-
     env = os.environ.get(f"AIRFLOW_VAR_{VARIABLE.upper()}")
     if env:
         return env
     try:
-        from airflow.sdk import Variable
+        from airflow.sdk import Variable  # noqa: PLC0415 - only when no env override: `madlake watchlists` stays light
 
         value = Variable.get(VARIABLE, default=None)
     except Exception:  # no Variable backend reachable (outside a task): the bundled file

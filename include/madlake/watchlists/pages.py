@@ -13,6 +13,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
+from madlake.watchlists.feed import render_feed
+from madlake.watchlists.io import current_watchlists
+
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -41,11 +46,6 @@ def periods(events: Sequence[Mapping[str, Any]], limit: int = MAX_PERIODS) -> tu
 
 def render_watch_pages(builder: Any, ctx: Mapping[str, Any]) -> dict[str, int]:
     """Render ``changes.html`` and the watchlists' feeds into the build folder of ``builder`` (a SiteBuilder)."""
-    import jinja2
-
-    from madlake.watchlists.feed import render_feed
-    from madlake.watchlists.io import current_watchlists
-
     events = builder.q.run("changes")
     watchlists = current_watchlists()
     feeds = []

@@ -6,13 +6,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from madlake.dashboard.publish import dashboard_uri
+from madlake.watchlists.delivery import read_deliveries, read_events
+from madlake.watchlists.feed import feed_entries
+from madlake.watchlists.io import current_watchlists
+
 
 def newest_events(
     events: Sequence[Mapping[str, Any]], watchlist: Any, limit: int = 10, news_only: bool = True
 ) -> list[Mapping[str, Any]]:
     """The watchlist's events (its kinds, tools and categories), newest first."""
-    from madlake.watchlists.feed import feed_entries
-
     rows = [e for e in feed_entries(events, watchlist) if e["is_news"] or not news_only]
     return rows[:limit]
 
@@ -23,10 +26,6 @@ def event_lines(events: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def demo_report() -> list[str]:
     """The default watchlist's newest news events and where its feed is (the dashboard build writes it)."""
-    from madlake.dashboard.publish import dashboard_uri
-    from madlake.watchlists.delivery import read_deliveries, read_events
-    from madlake.watchlists.io import current_watchlists
-
     watchlists = current_watchlists()
     w = watchlists.default_watchlist
     events = read_events()

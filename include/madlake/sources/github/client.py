@@ -21,21 +21,20 @@ put in the ``Authorization`` header, never logged.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import httpx
 
 from madlake.names import Conn
-from madlake.redaction import RedactedError
-
-if TYPE_CHECKING:
-    import httpx
-
-    from madlake.sources.github.state import EtagCache
+from madlake.redaction import RedactedError, register_secret
+from madlake.sources.github.state import EtagCache
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +98,11 @@ class RestAnswer:
 
 def resolve_token() -> str | None:
     """The API token: the password of Airflow connection ``Conn.GITHUB``, else ``$GITHUB_TOKEN``, else ``None``."""
-    import os
-
     try:
-        from airflow.sdk import Connection
+        from airflow.sdk import Connection  # noqa: PLC0415 - optional: outside a task the environment answers
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.password:
-            from madlake.redaction import register_secret
-
             register_secret(str(conn.password))
             return str(conn.password)
     except Exception as exc:
@@ -118,7 +113,7 @@ def resolve_token() -> str | None:
 def resolve_api_url() -> str:
     """The API root: the ``host`` of connection ``Conn.GITHUB`` (GitHub Enterprise), else ``api.github.com``."""
     try:
-        from airflow.sdk import Connection
+        from airflow.sdk import Connection  # noqa: PLC0415 - optional: outside a task the environment answers
 
         conn = Connection.get(Conn.GITHUB)
         if conn is not None and conn.host and conn.host.startswith("http"):
@@ -163,8 +158,6 @@ class GitHubClient:
         timeout_s: float = 30.0,
         graphql_url: str | None = None,
     ) -> None:
-        import httpx
-
         self.base_url = base_url.rstrip("/")
         # api.github.com/graphql; GitHub Enterprise: <host>/api/graphql for an <host>/api/v3 REST root.
         if graphql_url is None:
@@ -245,8 +238,6 @@ class GitHubClient:
 
     def _send(self, method: str, url: str, resource: str, **kwargs: Any) -> httpx.Response:  # noqa: PLR0912
         """One request with the retry/wait policy of the module docstring. Returns any non-retryable answer."""
-        import httpx
-
         backoff = 1.0
         secondary_wait = 60.0
         last: str = ""

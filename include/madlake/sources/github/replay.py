@@ -18,9 +18,10 @@ sidecars (``{base}`` becomes this server's URL); GraphQL aliases of a batch asse
 with GitHub's error body. A recorded file that cannot be served (not JSON, unreadable) is answered with HTTP 422
 and a message naming the file (:class:`ReplayFileError`), never by dropping the connection.
 
-Fault injection for tests: :meth:`ReplayServer.inject` makes the next N requests matching a path prefix answer with a
-given status and headers (e.g. a secondary rate limit ``403`` with ``Retry-After``), or be delayed. Every request is
-logged in :attr:`ReplayServer.requests` as ``(method, path, status)``.
+It is the package's one replay server (:class:`madlake.sources.replay_server.ReplayServer`) answering GitHub's
+protocol: :meth:`GitHubReplayServer.answer` finds the recorded answer, :meth:`GitHubReplayServer.finish` adds what
+GitHub adds to every answer (``ETag``/``304``, rate-limit headers). Every request is logged in
+:attr:`GitHubReplayServer.requests`. The tests inject faults with a subclass (``tests/replay_faults.py``).
 """
 
 from __future__ import annotations
@@ -28,17 +29,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, urlsplit
+
+from madlake.sources.replay_server import ReplayServer, Request, Response
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}
+GITHUB_JSON = "application/json; charset=utf-8"
 
 
 class ReplayFileError(ValueError):
@@ -53,83 +54,39 @@ class ReplayFileError(ValueError):
 BROKEN_RECORDING_STATUS = 422
 
 
-@dataclass
-class Fault:
-    prefix: str
-    status: int = 0
-    headers: dict[str, str] | None = None
-    body: Any = None
-    delay_s: float = 0.0
-    remaining: int = 1
-    after: int = 0
-
-
 def page_file_name(cursor: str | None) -> str:
     """The file holding the Stargazers page that follows ``cursor`` (``first.json`` for the first page)."""
     return "first.json" if cursor is None else f"{quote(cursor, safe='')}.json"
 
 
-class ReplayServer:
-    """Serves one recordings folder; use as a context manager or call :meth:`start` / :meth:`stop`."""
+def github_json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    """A GitHub-style JSON answer (``payload`` encoded as GitHub does)."""
+    return Response(status, json.dumps(payload).encode("utf-8"), {"Content-Type": GITHUB_JSON, **(headers or {})})
+
+
+class GitHubReplayServer(ReplayServer):
+    """Serves one GitHub recordings folder; use as a context manager or call :meth:`start` / :meth:`stop`."""
+
+    thread_name = "github-replay"
 
     def __init__(self, root: Path, *, port: int = 0, limit: int = 5000) -> None:
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"GitHub replay folder {self.root} does not exist (MADLAKE_REPLAY_DIR/github)")
-        self._index = {p.relative_to(self.root).as_posix().lower(): p for p in self.root.rglob("*") if p.is_file()}
+        if not Path(root).is_dir():
+            raise FileNotFoundError(f"GitHub replay folder {root} does not exist (MADLAKE_REPLAY_DIR/github)")
+        super().__init__(root, token_path=None, port=port)
         self.limit = limit
         self.used: dict[str, int] = {"core": 0, "graphql": 0}
         self.reset_at = int(time.time()) + 3600
-        self.requests: list[tuple[str, str, int]] = []
-        self.faults: list[Fault] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._index: dict[str, Path] = {}
+        self.reindex()
 
-    # lifecycle --------------------------------------------------------------------------------------------------
+    def reindex(self) -> None:
+        """Re-read the folder's file list (recordings added or changed while serving)."""
+        self._index = {p.relative_to(self.root).as_posix().lower(): p for p in self.root.rglob("*") if p.is_file()}
 
-    @property
-    def url(self) -> str:
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}"
-
-    def start(self) -> ReplayServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="github-replay", daemon=True)
-        self._thread.start()
+    def start(self) -> Self:
+        super().start()
         log.info("GitHub replay server on %s serving %s (%d files)", self.url, self.root, len(self._index))
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> ReplayServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # test hooks -------------------------------------------------------------------------------------------------
-
-    def inject(
-        self,
-        prefix: str,
-        *,
-        status: int = 0,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        delay_s: float = 0.0,
-        times: int = 1,
-        after: int = 0,
-    ) -> None:
-        """Answer the next ``times`` requests whose path starts with ``prefix`` (after skipping ``after`` of them)
-        with ``status``/``headers``/``body`` (``status=0``: the normal answer, only delayed by ``delay_s``)."""
-        with self._lock:
-            self.faults.append(Fault(prefix, status, headers, body, delay_s, times, after))
-
-    def count(self, prefix: str, status: int | None = None) -> int:
-        return sum(1 for _, p, s in self.requests if p.startswith(prefix) and (status is None or s == status))
 
     # lookups ----------------------------------------------------------------------------------------------------
 
@@ -176,21 +133,6 @@ class ReplayServer:
                 return None
             owner, name = full.split("/", 1)
         return f"{owner}/{name}"
-
-    # answers ----------------------------------------------------------------------------------------------------
-
-    def _rate_headers(self, resource: str, count: bool) -> dict[str, str]:
-        with self._lock:
-            if count:
-                self.used[resource] = self.used.get(resource, 0) + 1
-            used = self.used.get(resource, 0)
-        return {
-            "X-RateLimit-Limit": str(self.limit),
-            "X-RateLimit-Remaining": str(max(0, self.limit - used)),
-            "X-RateLimit-Used": str(used),
-            "X-RateLimit-Reset": str(self.reset_at),
-            "X-RateLimit-Resource": resource,
-        }
 
     def answer_rest(self, path: str) -> tuple[int, dict[str, str], Any]:
         rel = path.strip("/")
@@ -248,94 +190,55 @@ class ReplayServer:
             body["errors"] = errors
         return 200, {}, body
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
+    def _rate_headers(self, resource: str, count: bool) -> dict[str, str]:
+        with self._lock:
+            if count:
+                self.used[resource] = self.used.get(resource, 0) + 1
+            used = self.used.get(resource, 0)
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.limit - used)),
+            "X-RateLimit-Used": str(used),
+            "X-RateLimit-Reset": str(self.reset_at),
+            "X-RateLimit-Resource": resource,
+        }
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms ACK stalls
+    # answers ----------------------------------------------------------------------------------------------------
 
-            def log_message(self, format: str, *args: Any) -> None:
-                log.debug("replay: %s", format % args)
-
-            def _fault(self, path: str) -> Fault | None:
-                with server._lock:
-                    for fault in server.faults:
-                        if path.startswith(fault.prefix) and fault.remaining > 0:
-                            if fault.after > 0:
-                                fault.after -= 1
-                                return None
-                            fault.remaining -= 1
-                            return fault
-                return None
-
-            def _send(self, method: str, path: str, resource: str, answer: tuple[int, dict[str, str], Any]) -> None:
-                status, headers, body = answer
-                fault = self._fault(path)
-                if fault is not None:
-                    if fault.delay_s:
-                        time.sleep(fault.delay_s)
-                    if fault.status:
-                        status, headers = fault.status, dict(fault.headers or {})
-                        body = (
-                            fault.body
-                            if fault.body is not None
-                            else {
-                                "message": "You have exceeded a secondary rate limit. Please wait a few minutes.",
-                                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
-                            }
-                        )
-                data = json.dumps(body).encode("utf-8")
-                etag = '"' + hashlib.sha1(data, usedforsecurity=False).hexdigest() + '"'
-                not_modified = status == 200 and method == "GET" and self.headers.get("If-None-Match") == etag
-                out = dict(headers)
-                if status == 200:
-                    out["ETag"] = etag
-                if not_modified:  # like GitHub: a bare 304 (ETag, no Link or other entity headers)
-                    status, data, out = 304, b"", {"ETag": etag}
-                rate = server._rate_headers(resource, count=not not_modified)
-                for key, value in rate.items():
-                    out.setdefault(key, value)
-                with server._lock:
-                    server.requests.append((method, path, status))
-                self.send_response(status)
-                for key, value in out.items():
-                    self.send_header(key, value)
-                if data:
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if data:
-                    self.wfile.write(data)
-
-            def _answer(self, method: str, path: str, resource: str, build: Any) -> None:
-                """Send ``build()``'s answer; a broken recording is answered, never a dropped connection."""
+    def answer(self, request: Request) -> Response:
+        """The recorded answer; a broken recording is answered (HTTP 422 naming the file), not a dropped connection."""
+        try:
+            if request.method == "GET":
+                status, headers, body = self.answer_rest(request.path)
+            elif request.path.rstrip("/") != "/graphql":
+                status, headers, body = 404, {}, NOT_FOUND
+            else:
                 try:
-                    answer = build()
-                except ReplayFileError as exc:
-                    log.error("%s", exc)
-                    answer = (BROKEN_RECORDING_STATUS, {}, {"message": str(exc), "replay_file": exc.rel})
-                self._send(method, path, resource, answer)
-
-            def do_GET(self) -> None:
-                path = urlsplit(self.path).path
-                self._answer("GET", path, "core", lambda: server.answer_rest(path))
-
-            def do_POST(self) -> None:
-                path = urlsplit(self.path).path
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                if path.rstrip("/") != "/graphql":
-                    self._send("POST", path, "core", (404, {}, NOT_FOUND))
-                    return
-                try:
-                    payload = json.loads(raw or b"{}")
+                    payload = json.loads(request.body or b"{}")
                 except ValueError:
-                    self._send("POST", path, "graphql", (400, {}, {"message": "Problems parsing JSON"}))
-                    return
-                self._answer("POST", path, "graphql", lambda: server.answer_graphql(payload))
+                    return github_json(400, {"message": "Problems parsing JSON"})
+                status, headers, body = self.answer_graphql(payload)
+        except ReplayFileError as exc:
+            log.error("%s", exc)
+            return github_json(BROKEN_RECORDING_STATUS, {"message": str(exc), "replay_file": exc.rel})
+        return github_json(status, body, headers)
 
-        return Handler
+    def finish(self, request: Request, response: Response) -> Response:
+        """What GitHub adds to every answer: an ``ETag`` on a 200 (a bare ``304`` when ``If-None-Match`` matches, not
+        counted against the budget), and the ``X-RateLimit-*`` headers of the request's resource."""
+        resource = "graphql" if request.method == "POST" and request.path.rstrip("/") == "/graphql" else "core"
+        etag = '"' + hashlib.sha1(response.body, usedforsecurity=False).hexdigest() + '"'
+        ok = response.status == 200
+        not_modified = ok and request.method == "GET" and request.headers.get("If-None-Match") == etag
+        if not_modified:  # like GitHub: a bare 304 (ETag, no Link or other entity headers)
+            response = Response(304, b"", {"ETag": etag})
+        elif ok:
+            response.headers["ETag"] = etag
+        if not response.body:
+            response.headers.pop("Content-Type", None)
+        for key, value in self._rate_headers(resource, count=not not_modified).items():
+            response.headers.setdefault(key, value)
+        return response
 
 
 def _not_found(owner: str, name: str, alias: str) -> dict[str, Any]:

@@ -19,6 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from pyiceberg.io import FileIO
+
+from madlake.config import get_settings
+from madlake.lakehouse.catalog import file_io
+
 log = logging.getLogger(__name__)
 
 
@@ -33,17 +38,10 @@ class JsonStore:
     @classmethod
     def default(cls) -> JsonStore:
         """``<raw_uri>/github/state`` of the active settings."""
-        from madlake.config import get_settings
-
         return cls(f"{get_settings().raw_uri}/github/state")
 
-    def _io(self) -> Any:
-        from pyiceberg.io import load_file_io
-
-        from madlake.config import get_settings
-        from madlake.lakehouse.catalog import catalog_properties
-
-        return load_file_io(catalog_properties(get_settings()), location=self.root_uri)
+    def _io(self) -> FileIO:
+        return file_io()
 
     def get(self, name: str) -> dict[str, Any] | None:
         """The document ``name``, or ``None`` when it does not exist or cannot be parsed (logged)."""

@@ -17,13 +17,11 @@ import time
 from collections.abc import Callable
 from datetime import date
 from types import TracebackType
-from typing import TYPE_CHECKING
+
+import httpx
 
 from madlake.sources.github_history.parse import BEST_OF_REPOS, RANKING
 from madlake.sources.github_history.settings import GitHubHistorySettings, get_history_settings
-
-if TYPE_CHECKING:
-    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +50,6 @@ class RawFilesClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        import httpx
-
         self.settings = settings or get_history_settings()
         self._sleep = sleep
         self._client = httpx.Client(
@@ -97,8 +93,6 @@ class RawFilesClient:
             RawFileError: still failing after ``max_attempts`` (5xx, 429, timeouts, truncated bodies), or another
                 4xx (which retrying cannot fix).
         """
-        import httpx
-
         attempts = self.settings.max_attempts
         problem = ""
         for attempt in range(1, attempts + 1):

@@ -7,19 +7,19 @@ Three ways to get a day, one output shape (the ``pypi_downloads`` columns):
 * ``clickpy`` (live, no GCP account): ClickHouse's public PyPI dataset over its HTTP interface; no Python/OS/CI split.
 * replay (local profile, tests): ``$MADLAKE_REPLAY_DIR/pypi/<YYYY-MM-DD>.jsonl``, the query's result rows of that day.
 
-:func:`fetch_day` picks one from the settings. Imports here are cheap; each client imports its library when used.
+:func:`fetch_day` picks one from the settings. Not imported at DAG parse time (tasks import it in their bodies).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
+from madlake.config import Settings, get_settings
+from madlake.sources.pypi.bigquery import fetch_day as bigquery_fetch
+from madlake.sources.pypi.clickpy import fetch_day as clickpy_fetch
 from madlake.sources.pypi.models import DownloadRow, FetchResult, parse_rows
+from madlake.sources.pypi.replay import read_day
 from madlake.sources.pypi.settings import PypiSettings, get_pypi_settings
-
-if TYPE_CHECKING:
-    from madlake.config import Settings
 
 __all__ = ["DownloadRow", "FetchResult", "PypiSettings", "fetch_day", "get_pypi_settings", "parse_rows"]
 
@@ -39,18 +39,11 @@ def fetch_day(
         RuntimeError / httpx.HTTPError / google.api_core.exceptions.GoogleAPIError: the live source failed; nothing
             was written, so the task can simply be retried.
     """
-    from madlake.config import get_settings
-
     settings = settings or get_settings()
     pypi_settings = pypi_settings or get_pypi_settings()
     if settings.effective_source_mode == "replay":
-        from madlake.sources.pypi.replay import read_day
-
         return read_day(settings.replay_path("pypi"), day)
     if pypi_settings.source == "clickpy":
-        from madlake.sources.pypi.clickpy import fetch_day as clickpy_fetch
-
         return clickpy_fetch(day, projects, pypi_settings)
-    from madlake.sources.pypi.bigquery import fetch_day as bigquery_fetch
 
     return bigquery_fetch(day, projects, pypi_settings)

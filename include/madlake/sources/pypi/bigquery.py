@@ -4,7 +4,7 @@
   service-account key as ``keyfile_dict`` (a JSON object or a JSON string) and optionally ``project`` (the billing
   project). With no key in the connection, Google's application-default credentials are used
   (``GOOGLE_APPLICATION_CREDENTIALS``). Optional extra ``api_endpoint`` points the client elsewhere (tests).
-* One parameterized query per day (``downloads_bigquery.sql``): ``@day`` and ``@projects`` are query parameters.
+* One parameterized query per day (``pypi_downloads_bigquery.sql``): ``@day`` and ``@projects`` are query parameters.
 * Cost guard: a dry run first logs the bytes the query will scan. Above ``MADLAKE_PYPI_MAX_BYTES_BILLED`` the run
   fails with :class:`BytesCapExceededError` *before* anything is billed; the real job also carries
   ``maximum_bytes_billed``, so BigQuery itself refuses a job that would bill more.
@@ -17,15 +17,19 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import google.auth
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
+from google.cloud import bigquery
+from google.oauth2 import service_account
 
 from madlake.names import Conn
+from madlake.sources.pypi.connection import get_connection
 from madlake.sources.pypi.models import FetchResult
 from madlake.sources.pypi.settings import PypiSettings
-
-if TYPE_CHECKING:
-    from google.cloud import bigquery
+from madlake.sql.files import sql_path
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +42,11 @@ class BytesCapExceededError(RuntimeError):
 
 
 def load_sql(name: str) -> str:
-    """A packaged SQL file of this source (``downloads_bigquery.sql``, ``downloads_clickpy.sql``)."""
-    return resources.files("madlake.sources.pypi").joinpath(name).read_text(encoding="utf-8")
+    """A query of this source: ``downloads_bigquery.sql`` is ``madlake/sql/sources/pypi_downloads_bigquery.sql``.
+
+    Raises ``FileNotFoundError`` naming the file.
+    """
+    return sql_path("sources", "pypi_" + name.removesuffix(".sql")).read_text(encoding="utf-8")
 
 
 def human_bytes(n: int) -> str:
@@ -57,10 +64,6 @@ def build_client(settings: PypiSettings, conn_id: str = Conn.BIGQUERY) -> bigque
     Raises:
         LookupError: the connection is missing. ValueError: its key is not valid JSON / not a service-account key.
     """
-    from google.cloud import bigquery
-
-    from madlake.sources.pypi.connection import get_connection
-
     conn = get_connection(conn_id)
     assert conn is not None
     extra = conn.extra
@@ -72,15 +75,11 @@ def build_client(settings: PypiSettings, conn_id: str = Conn.BIGQUERY) -> bigque
             raise ValueError(f"connection {conn_id!r}: keyfile_dict is not valid JSON ({exc.msg})") from None
     project = settings.bigquery_project or extra.get("project") or (keyfile or {}).get("project_id")
     if keyfile:
-        from google.oauth2 import service_account
-
         try:
             credentials = service_account.Credentials.from_service_account_info(keyfile, scopes=SCOPES)
         except (ValueError, KeyError) as exc:
             raise ValueError(f"connection {conn_id!r}: keyfile_dict is not a service-account key ({exc})") from None
     else:
-        import google.auth
-
         credentials, default_project = google.auth.default(scopes=SCOPES)
         project = project or default_project
     options: dict[str, str] = {}
@@ -94,8 +93,6 @@ def build_client(settings: PypiSettings, conn_id: str = Conn.BIGQUERY) -> bigque
 
 def query_parameters(day: date, projects: list[str]) -> list[Any]:
     """The query's bound parameters: ``@projects`` ARRAY<STRING>, ``@day`` DATE."""
-    from google.cloud import bigquery
-
     return [
         bigquery.ArrayQueryParameter("projects", "STRING", sorted(projects)),
         bigquery.ScalarQueryParameter("day", "DATE", day),
@@ -112,10 +109,6 @@ def fetch_day(
             BigQuery refused the job for exceeding ``maximum_bytes_billed``.
         google.api_core.exceptions.GoogleAPIError: other API failures (retry the task).
     """
-    from google.api_core import exceptions as gexc
-    from google.api_core.retry import Retry
-    from google.cloud import bigquery
-
     client = client or build_client(settings)
     sql = load_sql("downloads_bigquery.sql")
     params = query_parameters(day, projects)

@@ -3,7 +3,7 @@
 * Endpoint and user: the Airflow connection ``madlake_clickpy`` when defined (``host`` as a URL or a hostname with
   ``schema`` http/https and ``port``, ``login``, optional ``password``), else ``MADLAKE_PYPI_CLICKPY_URL`` /
   ``MADLAKE_PYPI_CLICKPY_USER`` (the public read-only ``https://sql-clickhouse.clickhouse.com``, user ``demo``).
-* The query (``downloads_clickpy.sql``) is POSTed as the body; ``{day:Date}`` and ``{projects:Array(String)}`` are
+* The query (``pypi_downloads_clickpy.sql``) is POSTed as the body; ``{day:Date}`` and ``{projects:Array(String)}`` are
   ClickHouse query parameters sent as ``param_day`` / ``param_projects`` URL parameters, never pasted into the SQL.
 * Output ``JSONEachRow``. ``timeout_overflow_mode=throw``: the public endpoint otherwise answers a query that hits
   its time limit with a *partial* result and HTTP 200; with ``throw`` that is an error instead.
@@ -18,7 +18,11 @@ import logging
 from datetime import date
 from typing import Any
 
+import httpx
+
 from madlake.names import Conn
+from madlake.sources.pypi.bigquery import load_sql
+from madlake.sources.pypi.connection import get_connection
 from madlake.sources.pypi.models import FetchResult, Unparseable
 from madlake.sources.pypi.settings import PypiSettings
 
@@ -33,8 +37,6 @@ def clickhouse_array(values: list[str]) -> str:
 
 def endpoint(settings: PypiSettings) -> tuple[str, str, str | None]:
     """``(base_url, user, password)`` from the connection, or the public defaults."""
-    from madlake.sources.pypi.connection import get_connection
-
     conn = get_connection(Conn.CLICKPY, required=False)
     if conn is None or not conn.host:
         return settings.clickpy_url.rstrip("/"), settings.clickpy_user, None
@@ -51,10 +53,6 @@ def fetch_day(day: date, projects: list[str], settings: PypiSettings, *, base_ur
     Raises:
         httpx.HTTPError: the request failed or ClickHouse answered an error (its message is included).
     """
-    import httpx
-
-    from madlake.sources.pypi.bigquery import load_sql
-
     url, user, password = endpoint(settings)
     url = base_url or url
     params: dict[str, Any] = {

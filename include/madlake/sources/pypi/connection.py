@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from madlake.redaction import register_secret
+
 
 @dataclass(frozen=True)
 class ConnectionInfo:
@@ -24,7 +26,7 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     Raises:
         LookupError: it is not defined and ``required`` (the message names the id and how to define it).
     """
-    from airflow.sdk import BaseHook
+    from airflow.sdk import BaseHook  # noqa: PLC0415 - optional: outside a task the environment answers
 
     try:
         conn = BaseHook.get_connection(conn_id)
@@ -37,7 +39,6 @@ def get_connection(conn_id: str, *, required: bool = True) -> ConnectionInfo | N
     extra = conn.extra_dejson if conn.extra else {}
     if isinstance(extra, str):
         extra = json.loads(extra)
-    from madlake.redaction import register_secret
 
     register_secret({"password": conn.password, "extra": extra})
     return ConnectionInfo(

@@ -5,7 +5,7 @@
 * :mod:`.fetch`: replay folder, or GitHub's commits API + raw files + the published JSON (live).
 * :mod:`.trim`: the trimming behind the bundled replay (``scripts/trim_pypi_history.py``).
 
-Imports here are cheap; httpx and pyiceberg are imported where they are used.
+Not imported at DAG parse time: the DAG files import it inside their task bodies.
 """
 
 from __future__ import annotations

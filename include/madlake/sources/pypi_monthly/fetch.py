@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,7 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from madlake.sources.github.client import GitHubApiError, GitHubClient, resolve_api_url
 from madlake.sources.pypi_monthly.parse import FILE_NAME, SnapshotRejectedError, snapshot_name
 
 log = logging.getLogger(__name__)
@@ -132,10 +134,6 @@ class LiveSource:
         sleep: Callable[[float], None] | None = None,
         today: date | None = None,
     ) -> None:
-        import time
-
-        from madlake.sources.github.client import GitHubClient, resolve_api_url
-
         self.settings = settings or MonthlySettings()
         kwargs: dict[str, Any] = {
             "sleep": sleep or time.sleep,
@@ -164,8 +162,6 @@ class LiveSource:
         Raises:
             GitHubApiError: a non-200 answer (the message names the URL), or rate limits beyond ``max_wait_s``.
         """
-        from madlake.sources.github.client import GitHubApiError
-
         url: str | None = (
             f"repos/{REPO}/commits?path={FILE_PATH}&since={_iso(start)}&until={_iso(end + timedelta(days=1))}"
             "&per_page=100"
@@ -192,8 +188,6 @@ class LiveSource:
             return None
 
     def _raw(self, sha: str) -> Any:
-        from madlake.sources.github.client import GitHubApiError
-
         answer = self.raw.get(f"{REPO}/{sha}/{FILE_PATH}", conditional=False)
         if answer.status != 200:
             raise GitHubApiError(f"GET {answer.url}: HTTP {answer.status}")
@@ -205,8 +199,6 @@ class LiveSource:
         Raises:
             GitHubApiError: a non-200 answer.
         """
-        from madlake.sources.github.client import GitHubApiError
-
         answer = self.pages.get("top-pypi-packages-30-days.min.json", conditional=False)
         if answer.status != 200:
             raise GitHubApiError(f"GET {answer.url}: HTTP {answer.status}")

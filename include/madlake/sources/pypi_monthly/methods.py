@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from madlake.tables.pypi import MONTHLY_METHODS
 
 METHODS_FILE = Path(__file__).with_name("methods.yaml")
@@ -96,6 +98,4 @@ def parse_methods(doc: dict[str, Any], origin: str = METHODS_FILE.name) -> Metho
 @functools.cache
 def load_methods(path: Path = METHODS_FILE) -> MethodTable:
     """The packaged method table (cached)."""
-    import yaml
-
     return parse_methods(yaml.safe_load(path.read_text(encoding="utf-8")), path.name)

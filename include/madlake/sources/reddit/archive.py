@@ -15,14 +15,22 @@ fresher API observation of the same item.
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from madlake.models.reddit import Source
+import msgspec
+import zstandard
+from pyarrow import fs as pafs
+
+from madlake.models.reddit import Source, subreddit_name
+from madlake.sources.reddit.landing import filesystem
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +52,6 @@ class ReadStats:
 
 def dump_uri(base: str, subreddit: str, kind: str) -> str:
     """``<base>/<subreddit>_<kind>.zst`` (``kind``: submissions | comments); refuses a name that is not a subreddit."""
-    from madlake.models.reddit import subreddit_name
-
     if kind not in ("submissions", "comments"):
         raise ValueError(f"unknown dump kind {kind!r} (submissions, comments)")
     return f"{base.rstrip('/')}/{subreddit_name(subreddit)}_{kind}.zst"
@@ -58,11 +64,6 @@ def iter_lines(uri: str, stats: ReadStats | None = None, *, progress_every: int 
         FileNotFoundError: naming the dump when it does not exist.
         zstandard.ZstdError: the file is not zstd or is corrupt (the message names the dump).
     """
-    import zstandard
-    from pyarrow import fs as pafs
-
-    from madlake.sources.reddit.landing import filesystem
-
     stats = stats if stats is not None else ReadStats()
     filesys, path = filesystem(uri)
     if filesys.get_file_info(path).type != pafs.FileType.File:
@@ -138,8 +139,6 @@ def iter_records(uri: str, stats: ReadStats | None = None) -> Iterator[tuple[int
     Lines are decoded with msgspec (about twice the speed of the stdlib here; JSON parsing is what bounds the read
     rate): a line it refuses (malformed, truncated, a number out of range) is reported as unparseable.
     """
-    import msgspec
-
     decode = msgspec.json.Decoder().decode
     for n, line in enumerate(iter_lines(uri, stats), start=1):
         if not line.strip():
@@ -187,10 +186,6 @@ def thread_records(body: Any) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def read_thread(path: str) -> Any:
     """A recorded thread file (``.json`` or ``.json.gz``) as JSON; the error names the file."""
-    import gzip
-    import json
-    from pathlib import Path
-
     raw = Path(path).read_bytes()
     try:
         return json.loads(gzip.decompress(raw) if path.endswith(".gz") else raw)
@@ -209,11 +204,6 @@ def threads_to_archive(thread_files: list[str], out_dir: str) -> dict[str, Any]:
     Raises:
         ValueError: a file is not a ``/comments`` answer (the message names it).
     """
-    import json
-    from pathlib import Path
-
-    import zstandard
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     writers: dict[tuple[str, str], Any] = {}

@@ -33,15 +33,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import praw
+import prawcore
+import requests
+
+from madlake.config import get_settings
 from madlake.names import Conn
-
-if TYPE_CHECKING:
-    import praw
-
-    from madlake.sources.reddit.history import RedditHistory
-    from madlake.sources.reddit.landing import LandingWriter
+from madlake.redaction import register_secret
+from madlake.sources.reddit.history import CAPTURED_HEADER, RedditHistory, has_history
+from madlake.sources.reddit.landing import LandingWriter
+from madlake.sources.replay_server import ReplayServer
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +71,11 @@ def live_credentials() -> Credentials:
         RuntimeError: neither source provides a client id and secret (the message says where to put them).
     """
     try:
-        from airflow.sdk import BaseHook
+        from airflow.sdk import BaseHook  # noqa: PLC0415 - optional: outside a task the environment answers
 
         conn = BaseHook.get_connection(Conn.REDDIT)
         extra = conn.extra_dejson or {}
         if conn.login and conn.password:
-            from madlake.redaction import register_secret
-
             register_secret(conn.password)
             return Credentials(conn.login, conn.password, extra.get("user_agent") or "madlake/0.1")
     except Exception as exc:
@@ -97,15 +98,11 @@ class _ObservingSession:
     """
 
     @staticmethod
-    def make() -> Any:
-        import requests
-
-        from madlake.sources.reddit.history import CAPTURED_HEADER
-
+    def make() -> requests.Session:
         session = requests.Session()
         session.madlake_captured_at = None  # type: ignore[attr-defined]
 
-        def remember(response: Any, *args: Any, **kwargs: Any) -> Any:
+        def remember(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
             value = response.headers.get(CAPTURED_HEADER)
             session.madlake_captured_at = value  # type: ignore[attr-defined]
             return response
@@ -128,8 +125,6 @@ def captured_at(reddit: praw.Reddit) -> datetime | None:
 
 def make_reddit(credentials: Credentials, base_url: str | None = None, *, timeout: int = 30) -> praw.Reddit:
     """A read-only ``praw.Reddit``; ``base_url`` points both OAuth and API at a local server (replay)."""
-    import praw
-
     kwargs: dict[str, Any] = {}
     if base_url:
         kwargs = {"oauth_url": base_url, "reddit_url": base_url}
@@ -167,12 +162,8 @@ def reddit_session(mode: str, replay_dir: Path | None = None, day: date | None =
     if mode == "live":
         yield RedditSession(make_reddit(live_credentials()))
         return
-    from madlake.sources.reddit.history import RedditHistory, has_history
-    from madlake.sources.replay_server import ReplayServer
 
     if replay_dir is None:
-        from madlake.config import get_settings
-
         replay_dir = get_settings().replay_path("reddit")
     if not replay_dir.is_dir():
         raise FileNotFoundError(f"Reddit replay folder {replay_dir} does not exist (MADLAKE_REPLAY_DIR)")
@@ -243,8 +234,6 @@ class RedditFetcher:
     # ------------------------------------------------------------------------------------------------ requests
     def _get(self, part: str, endpoint: str, path: str, params: dict[str, Any]) -> Any:
         """GET ``path`` through praw, land the answer, return the JSON. Raises :class:`SkippedRequestError`."""
-        import prawcore
-
         last_status, last_reason = 0, ""
         for attempt in range(1, self.max_attempts + 1):
             fetched_at = datetime.now(UTC)

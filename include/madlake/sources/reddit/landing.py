@@ -19,36 +19,15 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from pyarrow.fs import FileSystem
+from pyarrow import fs as pafs
+
+from madlake.lakehouse.catalog import filesystem
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "_manifest.json"
-
-
-def filesystem(uri: str) -> tuple[FileSystem, str]:
-    """``(pyarrow filesystem, path inside it)`` for a ``file://`` or ``s3://`` URI (honours ``MADLAKE_S3_ENDPOINT``)."""
-    from pyarrow import fs
-
-    if uri.startswith("s3://"):
-        from madlake.config import get_settings
-
-        settings = get_settings()
-        kwargs: dict[str, Any] = {"region": settings.aws_region}
-        if settings.s3_endpoint:
-            kwargs["endpoint_override"] = settings.s3_endpoint
-            if settings.s3_endpoint.startswith("http://"):
-                kwargs["scheme"] = "http"
-            kwargs["force_virtual_addressing"] = False
-        return fs.S3FileSystem(**kwargs), uri.removeprefix("s3://")
-    if uri.startswith("file://"):
-        return fs.LocalFileSystem(), uri.removeprefix("file://")
-    if "://" not in uri:
-        return fs.LocalFileSystem(), uri
-    return fs.FileSystem.from_uri(uri)
 
 
 def fetch_stamp(at: datetime) -> str:
@@ -143,8 +122,6 @@ class Landing:
 
 def list_landings(root_uri: str, day: date) -> list[Landing]:
     """The complete landings of ``day`` (those with a manifest), oldest first; incomplete ones are logged, skipped."""
-    from pyarrow import fs as pafs
-
     filesys, base = filesystem(root_uri.rstrip("/"))
     day_dir = f"{base}/reddit/{day.isoformat()}"
     infos = filesys.get_file_info(pafs.FileSelector(day_dir, allow_not_found=True))
@@ -163,8 +140,6 @@ def list_landings(root_uri: str, day: date) -> list[Landing]:
 
 def read_landing(landing_uri: str) -> Iterator[dict[str, Any]]:
     """Every line of every part of a landing, part by part (parts in name order, lines in fetch order)."""
-    from pyarrow import fs as pafs
-
     filesys, path = filesystem(landing_uri)
     infos = filesys.get_file_info(pafs.FileSelector(path))
     for info in sorted((i for i in infos if i.base_name.endswith(".jsonl.gz")), key=lambda i: i.base_name):

@@ -7,7 +7,7 @@ with m as (
 ),
 i as (
     select coalesce(bool_or(is_sample), false) as sample_index, count(*) filter (where is_sample) as sample_index_rows,
-           max(month) as index_month, string_agg(distinct method_version, ', ') as method_versions
+           max(month) as index_month, array_join(array_agg(distinct method_version), ', ') as method_versions
     from popularity_index
 )
 select m.first_month, m.data_month, m.tools, m.sample_rows, i.sample_index_rows, i.index_month, i.method_versions,

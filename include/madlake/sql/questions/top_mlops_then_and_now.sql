@@ -1,17 +1,11 @@
 -- question: What was the top MLOps framework three years ago, and what is it today?
+-- category: mlops
 -- method: rank 1 of category mlops (experiment tracking and model registry frameworks; cloud ML platforms and model
 -- hubs are other categories) in the popularity index v2, in the newest month with PyPI downloads (the one signal
--- covering every month since 2018-02) and 36 months before it. Each month's row uses only that month's data.
-with candidates as (
-    select p.*, t.name as tool_name
-    from popularity_index as p
-    inner join dim_tools as t on t.tool_id = p.tool_id
-    where p.category = 'mlops'
-        and p.method_version = (select max(method_version) from popularity_index)
-),
-
-months as (
-    select coalesce(max(case when downloads_index is not null then month end), max(month)) as today from candidates
+-- covering every month since 2018-02; view v_index_current) and 36 months before it. Each month's row uses only that
+-- month's data.
+with months as (
+    select max(answer_month) as today from v_index_current where category = 'mlops'
 ),
 
 periods as (
@@ -33,7 +27,8 @@ final as (
         case when c.n_signals = 1 then 'judged on one signal only' else 'signals: ' || c.signals end as basis,
         c.is_sample
     from periods as pe
-    left join candidates as c on c.month = pe.month and c.rank_in_category = 1
+    left join v_index_current as c
+        on c.category = 'mlops' and c.month = pe.month and c.rank_in_category = 1
 )
 
 select * from final

@@ -1,4 +1,6 @@
-"""Table fingerprints: a row count plus an order-free hash of the rows, to prove reruns change nothing.
+"""Table fingerprints (test and benchmark machinery): a row count plus an order-free hash of the rows.
+
+They prove reruns change nothing.
 
 Two table versions have the same fingerprint when they hold the same multiset of rows, in any order and any file
 layout: the hash is the *sum* (not the XOR, which would cancel a duplicated row) of DuckDB's per-row ``hash()`` over
@@ -8,7 +10,7 @@ appended a duplicate row, or changed one value, changes it.
 Load-time bookkeeping columns (``loaded_at``, ``processed_at``, the run id of a dead letter, ...) are *expected* to
 change on a rerun and are left out by default (:data:`VOLATILE_COLUMNS`); the fingerprint says which columns it left
 out, so a report never hides it. The duplicate-key count is computed on the table's declared key
-(:attr:`madlake.lakehouse.spec.TableSpec.key`) when it has one.
+(:attr:`madlake.tables.spec.TableSpec.key`) when it has one.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-    from pyiceberg.table import Table as IcebergTable
+import duckdb
+import pyarrow as pa
+from madlake.config import get_settings
+from madlake.lakehouse.catalog import get_catalog
+from madlake.sql.files import quote_ident as _quote
+from madlake.tables import all_specs
+from pyiceberg.table import Table as IcebergTable
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +75,6 @@ class Fingerprint:
         return asdict(self)
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def fingerprint_arrow(
     name: str,
     data: pa.Table,
@@ -82,8 +84,6 @@ def fingerprint_arrow(
     snapshot_id: int | None = None,
 ) -> Fingerprint:
     """Fingerprint an Arrow table (the rows of one table version)."""
-    import duckdb
-
     excluded = tuple(c for c in data.column_names if c in set(exclude))
     columns = tuple(c for c in data.column_names if c not in excluded)
     con = duckdb.connect()
@@ -125,7 +125,7 @@ def fingerprint_table(
 ) -> Fingerprint:
     """Fingerprint an Iceberg table as of ``snapshot_id`` (default: main's current snapshot).
 
-    ``key`` defaults to the registered :class:`~madlake.lakehouse.spec.TableSpec` key of a table with that name.
+    ``key`` defaults to the registered :class:`~madlake.tables.spec.TableSpec` key of a table with that name.
     """
     name = table.name()[-1]
     if key is None:
@@ -141,17 +141,12 @@ def fingerprint_table(
 
 
 def _registered_key(name: str) -> Sequence[str]:
-    from madlake.tables import all_specs
-
     spec = all_specs().get(name)
     return tuple(spec.key) if spec is not None else ()
 
 
 def fingerprint_lakehouse(names: Iterable[str] | None = None, *, skip: Iterable[str] = ()) -> dict[str, Fingerprint]:
     """Fingerprints of every existing table of the active lakehouse (or just ``names``), by table name."""
-    from madlake.config import get_settings
-    from madlake.lakehouse.catalog import get_catalog
-
     catalog = get_catalog()
     ns = get_settings().namespace
     if ns not in {n[0] for n in catalog.list_namespaces()}:

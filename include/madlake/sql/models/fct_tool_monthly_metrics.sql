@@ -161,13 +161,7 @@ github as (
 
 -- ---------------------------------------------------------------- Reddit
 reddit_texts as (
-    select month, sum(texts) as texts
-    from (
-        select month, texts from stg_reddit__submissions_monthly
-        union all
-        select month, texts from stg_reddit__comments_monthly
-    ) as t
-    group by month
+    select month, texts from int_reddit__texts_monthly
 ),
 
 mention_months as (

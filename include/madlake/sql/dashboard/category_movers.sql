@@ -8,6 +8,6 @@ select cur.tool_id, cur.month, cur.score, cur.coverage, cur.n_signals, cur.growt
        cur.growth_yoy_spans_break, cur.rank_in_category, prev.rank_in_category - cur.rank_in_category as rank_change_1m
 from c cur
 join latest l on cur.month = l.month
-left join c prev on prev.tool_id = cur.tool_id and prev.month = cast(l.month - interval 1 month as date)
+left join c prev on prev.tool_id = cur.tool_id and prev.month = cast(date_add('month', -1, l.month) as date)
 order by abs(coalesce(cur.growth_mom, 0)) desc, cur.tool_id
 limit 8

@@ -1,0 +1,3 @@
+-- stg_reddit__comments: when each ingested Reddit comment was written (the coverage of the mentions signal is counted
+-- from it by int_reddit__texts_monthly).
+select created_at from reddit_comments
