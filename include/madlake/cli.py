@@ -30,6 +30,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "madlake.dashboard.cli",
     "madlake.orchestration.setup",
     "madlake.orchestration.backfill",
+    "madlake.watchlists.cli",
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -91,6 +91,7 @@ DEMO_REPORTS: list[str] = [
     "madlake.pipelines.mentions:demo_report",
     "madlake.pipelines.pypi:demo_report",
     "madlake.metrics.ask:demo_report",
+    "madlake.watchlists.report:demo_report",
     # Last: the demo ends with the dashboard's path and the short answers to the MAD questions.
     "madlake.dashboard.tasks:demo_report",
 ]
