@@ -182,8 +182,14 @@ def test_first_mention_and_idempotence() -> None:
         {"month": date(2021, 8, 1), "tool_id": "b", "primary_category": "mlops", "mentions": None},
     ]
     rows = [_row(M1, "a", 1, 100.0), _row(M1, "b", 2, 98.0), _row(M2, "b", 1, 100.0), _row(M2, "a", 2, 97.5)]
+    monthly.append(  # c: mentioned in the first covered month: coverage started, not news
+        {"month": date(2021, 6, 1), "tool_id": "c", "primary_category": "mlops", "mentions": 2, "reddit_texts": 10}
+    )
     first = [e for e in compute_events(rows, monthly) if e["kind"] == "first_mention"]
-    assert [(e["tool_id"], f"{e['month']:%Y-%m}", e["value"]) for e in first] == [("a", "2021-07", 3.0)]
+    assert sorted((e["tool_id"], f"{e['month']:%Y-%m}", e["value"], e["is_news"]) for e in first) == [
+        ("a", "2021-07", 3.0, True),
+        ("c", "2021-06", 2.0, False),
+    ]
     assert compute_events(rows, monthly) == compute_events(list(reversed(rows)), list(reversed(monthly)))
     assert set(NEWS_KINDS).isdisjoint(ARTEFACT_KINDS)
 

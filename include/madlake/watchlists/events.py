@@ -205,7 +205,7 @@ def compute_events(
                 _rank_events(add, t, label, category, month, row, prev, now, before, arte, nm)
                 _growth_events(add, t, label, category, month, row, prev, arte[tool], history[tool], nm)
                 history[tool].append(row)
-    _first_mentions(add, monthly_rows, nm)
+    _first_mentions(add, t, monthly_rows, nm)
     return [events[k].row() for k in sorted(events)]
 
 
@@ -465,24 +465,46 @@ def _growth_events(
             )
 
 
-def _first_mentions(add: Any, monthly_rows: Iterable[Mapping[str, Any]], nm: Any) -> None:
-    """The first month a tool is mentioned on the ingested Reddit (months without coverage are null, not 0)."""
+def _first_mentions(add: Any, t: Thresholds, monthly_rows: Iterable[Mapping[str, Any]], nm: Any) -> None:
+    """The first month a tool is mentioned on the ingested Reddit (months without coverage are null, not 0).
+
+    News only when an earlier month with comparable coverage (at least ``first_mention_min_coverage`` of the texts
+    of the mention month) did not mention the tool. Otherwise the mention says only that coverage started or grew
+    (e.g. a subreddit's full feed after months of salary threads): an artefact, ``is_news`` false.
+    """
+    rows = sorted(monthly_rows, key=lambda r: (r["tool_id"], r["month"]))
     first: dict[str, Mapping[str, Any]] = {}
-    for r in monthly_rows:
-        if (r.get("mentions") or 0) > 0 and (r["tool_id"] not in first or r["month"] < first[r["tool_id"]]["month"]):
-            first[r["tool_id"]] = r
+    quiet_texts: dict[str, list[int]] = defaultdict(list)  # texts of each covered month without a mention
+    for r in rows:
+        tool = r["tool_id"]
+        if tool in first:
+            continue
+        if (r.get("mentions") or 0) > 0:
+            first[tool] = r
+        elif (r.get("reddit_texts") or 0) > 0:
+            quiet_texts[tool].append(int(r["reddit_texts"]))
     for tool, r in first.items():
         month = r["month"]
+        floor = t.first_mention_min_coverage * int(r.get("reddit_texts") or 0)
+        quiet = sum(1 for n in quiet_texts[tool] if n >= floor)
+        texts = f"{int(r['mentions'])} mention(s) in {int(r.get('reddit_texts') or 0):,} texts"
+        news = quiet > 0
+        headline = (
+            f"{nm(tool)} was mentioned on the tracked subreddits for the first time ({month:%Y-%m}): {texts}, "
+            f"after {quiet} month(s) of comparable coverage without a mention"
+            if news
+            else f"{nm(tool)} first mentioned as the tracked subreddits' coverage started or grew ({month:%Y-%m}): "
+            f"{texts} (not news)"
+        )
         add(
             _Event(
                 month=month,
                 tool_id=tool,
                 kind="first_mention",
                 category=r.get("primary_category") or "",
-                is_news=True,
-                headline=f"{nm(tool)} was mentioned on the tracked subreddits for the first time ({month:%Y-%m}): "
-                f"{int(r['mentions'])} mention(s) in {int(r.get('reddit_texts') or 0):,} texts",
-                details={"mentions": int(r["mentions"]), "reddit_texts": r.get("reddit_texts")},
+                is_news=news,
+                headline=headline,
+                details={"mentions": int(r["mentions"]), "reddit_texts": r.get("reddit_texts"), "quiet_months": quiet},
                 is_sample=bool(r.get("is_sample")),
                 signal="mentions",
                 value=float(r["mentions"]),

@@ -51,6 +51,9 @@ class Thresholds:
     #: ``method_break`` / ``coverage_change``: reported when the artefact month moves the score by at least this many
     #: points, or changes the tool's rank.
     jump_points: float = 5.0
+    #: ``first_mention``: news only after an earlier month whose Reddit coverage had at least this share of the
+    #: mention month's texts and no mention (a mention as coverage starts or grows is an artefact).
+    first_mention_min_coverage: float = 0.25
     #: Delivery: only events of the newest N months of data are sent (a history backfill never floods a channel).
     deliver_months: int = 3
     #: Delivery: attempts per event and run before it is recorded as failed (retried again on the next run).
