@@ -3,8 +3,8 @@
 1. Snapshot of 300 repositories (synthetic ``sample`` recordings in a temp folder), cold (empty ETag cache) and
    warm (the next day: every repository unchanged, so GitHub answers 304): quota spent and wall time. Baseline = cold.
 2. The same repositories' GraphQL metrics in batches of 25 aliases vs one query per repository (baseline).
-3. Star-history backfill of the bundled recordings (8 repositories, 86 pages): merge + checkpoint after every page
-   (baseline) vs after every 10 pages / 31 days (the default): wall time and Iceberg commits.
+3. Star-history backfill of the tests' synthesized stargazer pages (``tests/fixtures/replay_overlay``): merge +
+   checkpoint after every page (baseline) vs after every 10 pages / 31 days (the default): wall time, Iceberg commits.
 
 The cold snapshot also creates the tables; its time is an upper bound.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -97,6 +98,12 @@ def main() -> None:
     from madlake.lakehouse.tables import load_table
     from madlake.names import Table
 
+    # The star pages are the tests' synthesized overlay (the bundled replay has none): bundled replay + overlay.
+    root = Path(__file__).resolve().parents[1]
+    replay = tmp / "stars-replay"
+    shutil.copytree(root / "include" / "madlake" / "replay", replay)
+    shutil.copytree(root / "tests" / "fixtures" / "replay_overlay", replay, dirs_exist_ok=True)
+    os.environ["MADLAKE_REPLAY_DIR"] = str(replay)
     results = {}
     for flush_pages, flush_days in ((1, 1), (pipeline.FLUSH_PAGES, pipeline.FLUSH_DAYS)):
         os.environ["MADLAKE_HOME"] = str(tmp / f"stars-{flush_pages}")

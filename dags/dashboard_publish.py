@@ -18,12 +18,18 @@ from madlake.names import Dag, Table, asset_uri
 from madlake.orchestration.defaults import DAGRUN_TIMEOUT, START_DATE, default_args
 from madlake.orchestration.failures import guarded
 
-GOLD = (Table.TOOL_DAILY_METRICS, Table.CATEGORY_DAILY_RANKINGS, Table.POPULARITY_INDEX, Table.TOOL_BREAKOUTS)
+GOLD = (
+    Table.TOOL_DAILY_METRICS,
+    Table.CATEGORY_DAILY_RANKINGS,
+    Table.POPULARITY_INDEX,
+    Table.TOOL_BREAKOUTS,
+    Table.TOOL_EVENTS,  # the "what changed" page and the watchlist feeds
+)
 
 
 @dag(
     dag_id=Dag.DASHBOARD_PUBLISH,
-    schedule=[Asset(asset_uri(t)) for t in GOLD],  # gold_metrics emits all four at once
+    schedule=[Asset(asset_uri(t)) for t in GOLD],  # gold_metrics emits all of them in each run
     start_date=START_DATE,
     catchup=False,
     max_active_runs=1,

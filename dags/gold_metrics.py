@@ -23,6 +23,11 @@ gold tables' snapshots are tagged `monthly-YYYY-MM` so an old answer can be repr
 (params win over events). A PyPI backfill needs no manual step: its events drive the gold runs.
 Reruns replace the same days (idempotent). Then the analyst views are (re)created: Athena views on aws, checked on
 DuckDB locally. Emits the four gold assets, which `dashboard_publish` consumes.
+
+**Watchlists** (docs/watchlists.md): after gold, `tool_events` is recomputed from the monthly tables (rank changes,
+breakouts, highs, declines, first mentions; method breaks and coverage changes as artefacts, never news), then each
+watchlist's new events are sent once through its HTTP notifier connection (`watchlist_deliveries` logs every
+attempt: reruns and backfills never resend, a failed send is retried on the next run).
 """
 
 from __future__ import annotations
@@ -94,7 +99,25 @@ def gold_metrics() -> None:
 
         return create_views()
 
-    build_gold_metrics() >> create_analyst_views()
+    @task(outlets=[Asset(asset_uri(Table.TOOL_EVENTS))])
+    @guarded
+    def build_tool_events() -> dict:
+        """Recompute tool_events from the monthly gold tables (madlake.watchlists.events; replaces the months)."""
+        from madlake.orchestration.tasks import tool_events
+
+        return tool_events()
+
+    @task
+    @guarded
+    def deliver_watchlist_events() -> dict:
+        """Send each watchlist's new events once through its HTTP notifier; log them in watchlist_deliveries."""
+        from madlake.orchestration.tasks import deliver_watchlist_events
+
+        return deliver_watchlist_events()
+
+    gold = build_gold_metrics()
+    gold >> create_analyst_views()
+    gold >> build_tool_events() >> deliver_watchlist_events()
 
 
 gold_metrics()

@@ -26,6 +26,7 @@ from madlake.metrics import ask
 from madlake.names import Dag, Table
 from madlake.orchestration.runner import run_dag
 from madlake.sql.engine import LocalEngine, get_engine
+from madlake.watchlists import report as watchlists_report
 
 if TYPE_CHECKING:
     from madlake.config import Settings
@@ -226,6 +227,7 @@ DEMO_REPORTS: tuple[Callable[[], list[str]], ...] = (
     mentions_report,
     pypi_report,
     ask.demo_report,
+    watchlists_report.demo_report,
     # Last: the demo ends with the dashboard's path and the short answers to the MAD questions.
     dashboard_tasks.demo_report,
 )

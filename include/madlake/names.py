@@ -31,6 +31,8 @@ class Table:
     POPULARITY_INDEX: Final = "popularity_index"
     TOOL_BREAKOUTS: Final = "tool_breakouts"
     SOURCE_FRESHNESS: Final = "source_freshness"
+    TOOL_EVENTS: Final = "tool_events"
+    WATCHLIST_DELIVERIES: Final = "watchlist_deliveries"
 
 
 def asset_uri(table: str) -> str:

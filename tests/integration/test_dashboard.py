@@ -77,6 +77,9 @@ def synth_lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         synth.write_gold(gold)
         synth.write_mentions(synth.generate_mentions(tools, END))
         synth.write_mentions(synth.hostile_mentions(tools[0], END), append=True)
+        from madlake.watchlists.events import build_events  # tool_events, computed from the generated gold
+
+        build_events()
         refresh_source_freshness(RUN_DAY)
         yield {"home": home, "tools": tools, "gold": gold}
         reset_catalog_cache()

@@ -25,6 +25,7 @@ from madlake.cli import (
     pypi,
     reddit,
     run,
+    watchlists,
 )
 from madlake.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, iso_date, json_array, json_object
 from madlake.metrics import ask
@@ -48,6 +49,7 @@ _COMMAND_GROUPS = (
     dashboard,
     airflow,
     backfill,
+    watchlists,
 )
 
 

@@ -54,6 +54,7 @@ DASHBOARD_TABLES: tuple[TableLoad, ...] = (
     TableLoad(Table.POPULARITY_INDEX, order_by=("category", "month")),
     TableLoad(Table.TOOL_BREAKOUTS, order_by=("tool_id", "metric_date")),
     TableLoad(Table.SOURCE_FRESHNESS),
+    TableLoad(Table.TOOL_EVENTS, order_by=("tool_id", "month")),
     TableLoad(
         Table.REDDIT_MENTIONS,
         columns=(

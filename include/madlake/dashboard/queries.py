@@ -65,6 +65,8 @@ QUERIES: dict[str, DashboardQuery] = {
         DashboardQuery("compare_series", ("popularity_index", "dim_tools"), bulk=True),
         DashboardQuery("tool_first_release", ("tool_monthly_metrics",)),
         DashboardQuery("freshness", ("source_freshness",)),
+        DashboardQuery("tool_events", ("tool_events",), ("duckdb",)),
+        DashboardQuery("changes", ("tool_events", "dim_tools"), bulk=True),
     )
 }
 

@@ -307,6 +307,9 @@ class SiteBuilder:
         )
         self.compare_page(tools, series, ctx)
         self.freshness_page(ctx)
+        from madlake.watchlists.pages import render_watch_pages  # "what changed" + the watchlists' Atom feeds
+
+        render_watch_pages(self, ctx)
         self.copy_assets()
         summary = SiteSummary(
             out_dir=self.out,
@@ -596,6 +599,18 @@ class SiteBuilder:
                 + ([f"judged on one signal only in {one_signal} of {len(index)} months"] if one_signal else []),
             },
         ]
+        from madlake.watchlists.pages import event_marks
+
+        events = self.q.run("tool_events", (tool_id,))
+        charts.append(
+            {
+                "id": "c-events",
+                "title": "Events (tool_events): the popularity score, this tool's news marked",
+                "spec": self.chart([monthly_series(index, months, "score", "score")], "float", zero=False)
+                | {"marks": event_marks(events, tool["primary_category"])},
+                "basis": ["rank changes, breakouts, highs, declines; method/coverage artefacts are listed, not marked"],
+            }
+        )
         mentions = []
         seen: set[str] = set()
         per_pick: dict[str, int] = {}
@@ -628,6 +643,7 @@ class SiteBuilder:
             charts=charts,
             mentions=mentions,
             breakouts=self.q.run("tool_breakouts", (tool_id,)),
+            events=events,
             compare_ids=compare_ids,
             **ctx,
         )

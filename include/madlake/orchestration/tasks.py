@@ -336,6 +336,28 @@ def maintain_table(table: str, context: Mapping[str, Any] | None = None) -> dict
     return maintain_from_params(table, request.params, request.commit("maintenance"))
 
 
+def tool_events(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``gold_metrics.build_tool_events``: recompute ``tool_events`` from the monthly gold tables (idempotent)."""
+    from madlake.watchlists.events import build_events
+
+    request, _ = current_request(context)
+    return build_events(request=request)
+
+
+def deliver_watchlist_events(context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``gold_metrics.deliver_watchlist_events``: send each watchlist's new events once (see ``watchlists.delivery``).
+
+    The task context goes to the notifier; the request tags the delivery log's commits.
+    """
+    from madlake.watchlists.delivery import deliver
+    from madlake.watchlists.io import current_watchlists
+
+    request, context = current_request(context)
+    summary = deliver(current_watchlists(), context=context, request=request)
+    log.info("Watchlist delivery: %s", summary)
+    return summary
+
+
 def gold_metrics(
     gold_tables: Sequence[str], sources: Sequence[str] = (), context: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:

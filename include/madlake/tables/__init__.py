@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from madlake.tables import core, github, gold, mentions, ops, pypi, reddit
+from madlake.tables import core, events, github, gold, mentions, ops, pypi, reddit
 from madlake.tables.spec import TableSpec
 
 #: The domain modules, in registry order (the order ``madlake lakehouse init`` creates tables in).
-DOMAINS: tuple[ModuleType, ...] = (core, pypi, reddit, mentions, github, gold, ops)
+DOMAINS: tuple[ModuleType, ...] = (core, pypi, reddit, mentions, github, gold, ops, events)
 
 
 def all_specs() -> dict[str, TableSpec]:
