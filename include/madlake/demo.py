@@ -1,7 +1,7 @@
 """``madlake demo``: the whole pipeline on the local profile, from the recorded sources bundled in the package.
 
 The demo runs :data:`DEMO_STEPS` in order through Airflow (``dag.test``), then prints where the results are and the
-reports of :data:`DEMO_REPORTS` (what loaded, and the answers to the MAD questions). The command is
+reports of :func:`demo_reports` (what loaded, and the answers to the MAD questions). The command is
 ``madlake demo`` (:mod:`madlake.cli.demo`).
 """
 
@@ -26,7 +26,6 @@ from madlake.metrics import ask
 from madlake.names import Dag, Table
 from madlake.orchestration.runner import run_dag
 from madlake.sql.engine import LocalEngine, get_engine
-from madlake.watchlists import report as watchlists_report
 
 if TYPE_CHECKING:
     from madlake.config import Settings
@@ -146,7 +145,7 @@ def run_demo() -> None:
     print(f"Task logs:      {log_file}")
     print('Query it:       .venv/bin/madlake sql "select count(*) from dim_tools"')
     _print_table_counts(settings)
-    for report in DEMO_REPORTS:
+    for report in demo_reports():
         for line in report():
             print(line)
 
@@ -221,13 +220,20 @@ def pypi_report() -> list[str]:
     return lines
 
 
-#: Printed after the pipeline, in order; each returns lines (what loaded, the answers, the dashboard's path).
-DEMO_REPORTS: tuple[Callable[[], list[str]], ...] = (
-    reddit_report,
-    mentions_report,
-    pypi_report,
-    ask.demo_report,
-    watchlists_report.demo_report,
-    # Last: the demo ends with the dashboard's path and the short answers to the MAD questions.
-    dashboard_tasks.demo_report,
-)
+def demo_reports() -> tuple[Callable[[], list[str]], ...]:
+    """The reports printed after the pipeline, in order; each returns lines (what loaded, the answers, the path).
+
+    The watchlist report is imported here, not at the top: its module imports Airflow, which must not be imported
+    before :func:`madlake.orchestration.runner.prepare_environment` has pointed it at the demo's home.
+    """
+    from madlake.watchlists import report as watchlists_report
+
+    return (
+        reddit_report,
+        mentions_report,
+        pypi_report,
+        ask.demo_report,
+        watchlists_report.demo_report,
+        # Last: the demo ends with the dashboard's path and the short answers to the MAD questions.
+        dashboard_tasks.demo_report,
+    )

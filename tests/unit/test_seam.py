@@ -70,3 +70,12 @@ def test_the_request_of_an_airflow_run_tags_its_commits_with_the_dag_and_run() -
 def test_a_request_outside_airflow_has_a_unique_run_id() -> None:
     a, b = RunRequest.for_cli(), RunRequest.for_cli()
     assert a.run_id != b.run_id and a.dag_id == "cli" and a.run_type == "cli"
+
+
+def test_the_cli_and_the_demo_do_not_import_airflow_before_the_runner_points_it_at_its_home() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, madlake.cli, madlake.demo; print(sorted(m for m in sys.modules if m.startswith('airflow')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
