@@ -17,19 +17,26 @@ read any local file DuckDB can and write with ``COPY``.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+
+import boto3
+import duckdb
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
 
 from madlake.config import Settings, get_settings
+from madlake.lakehouse.catalog import get_catalog
 from madlake.redaction import RedactedError
 from madlake.sql.files import quote_ident, quote_literal
-
-if TYPE_CHECKING:
-    import duckdb
-    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +55,6 @@ class ReadOnlyError(QueryError):
 
 #: Statements and clauses a read-only engine refuses wherever they appear in the tree.
 def _forbidden_nodes() -> tuple[type, ...]:
-    from sqlglot import exp
-
     names = (
         "Insert", "Update", "Delete", "Merge", "Create", "Drop", "Alter", "Copy", "Command", "Set", "Pragma",
         "Attach", "Detach", "Use", "Into", "Install", "Load", "Export", "TruncateTable", "Transaction", "Commit",
@@ -58,11 +63,8 @@ def _forbidden_nodes() -> tuple[type, ...]:
     return tuple(getattr(exp, n) for n in names if hasattr(exp, n))
 
 
-def parse_sql(sql: str, dialect: str = "duckdb") -> list[Any]:
+def parse_sql(sql: str, dialect: str = "duckdb") -> list[exp.Expr]:
     """The statements of ``sql`` (sqlglot). Raises :class:`SqlSyntaxError` with one line naming the problem."""
-    import sqlglot
-    from sqlglot.errors import ParseError, TokenError
-
     try:
         return [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError) as exc:
@@ -70,10 +72,8 @@ def parse_sql(sql: str, dialect: str = "duckdb") -> list[Any]:
         raise SqlSyntaxError(f"the query is not valid SQL ({first}); query starts: {sql[:120]!r}") from None
 
 
-def check_read_only(statements: Sequence[Any], sql: str) -> None:
+def check_read_only(statements: Sequence[exp.Expr], sql: str) -> None:
     """Refuse anything but queries (see the module docstring). Raises :class:`ReadOnlyError`."""
-    from sqlglot import exp
-
     forbidden = _forbidden_nodes()
     if not statements:
         raise ReadOnlyError(f"read-only: no query to run in {sql[:120]!r}")
@@ -92,13 +92,11 @@ class SqlEngine(Protocol):
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table: ...
 
 
-def referenced_tables(sql: str | list[Any], dialect: str = "duckdb") -> set[str]:
+def referenced_tables(sql: str | list[exp.Expr], dialect: str = "duckdb") -> set[str]:
     """Unqualified names of the tables a query (SQL text, or statements from :func:`parse_sql`) reads.
 
     CTE names are excluded. Raises :class:`SqlSyntaxError` when the text does not parse.
     """
-    from sqlglot import exp
-
     names: set[str] = set()
     for statement in parse_sql(sql, dialect) if isinstance(sql, str) else sql:
         ctes = {c.alias_or_name for c in statement.find_all(exp.CTE)}
@@ -120,8 +118,6 @@ class LocalEngine:
         snapshot_ids: dict[str, int] | None = None,
         read_only: bool = True,
     ) -> None:
-        import duckdb
-
         self.settings = settings or get_settings()
         self.read_only = read_only
         self.con: duckdb.DuckDBPyConnection = duckdb.connect()
@@ -138,8 +134,6 @@ class LocalEngine:
         self._snapshot_ids = snapshot_ids or {}
 
     def available_tables(self) -> list[str]:
-        from madlake.lakehouse.catalog import get_catalog
-
         catalog = get_catalog(self.settings)
         ns = self.settings.namespace
         if ns not in {n[0] for n in catalog.list_namespaces()}:
@@ -148,8 +142,6 @@ class LocalEngine:
 
     def register(self, name: str, *, snapshot_id: int | None = None) -> None:
         """(Re)register table ``name`` as a DuckDB view (optionally as of ``snapshot_id``)."""
-
-        from madlake.lakehouse.catalog import get_catalog
 
         catalog = get_catalog(self.settings)
         table = catalog.load_table(f"{self.settings.namespace}.{name}")
@@ -217,8 +209,6 @@ class AthenaEngine:
         timeout_s: float = 900,
         read_only: bool = False,
     ) -> None:
-        import boto3
-
         self.settings = settings or get_settings()
         #: When set, :meth:`query` accepts only queries (the pipelines' own DDL goes through :meth:`execute`).
         self.read_only = read_only
@@ -256,8 +246,6 @@ class AthenaEngine:
             time.sleep(self.poll_seconds)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        import pyarrow as pa
-
         if self.read_only:
             check_read_only(parse_sql(sql, "trino"), sql)
         qid = self.execute(sql, params)
@@ -297,8 +285,6 @@ def _athena_literal(value: Any) -> str:
 
 
 def _arrow_type(athena_type: str) -> pa.DataType:
-    import pyarrow as pa
-
     t = athena_type.lower()
     return {
         "boolean": pa.bool_(),
@@ -324,10 +310,6 @@ def get_engine(settings: Settings | None = None, *, read_only: bool = True) -> S
 
 def format_result(table: pa.Table, fmt: str) -> str:
     """Render a result as an aligned text table, CSV (with a header line) or a JSON array of objects."""
-    import csv
-    import io
-    import json
-
     rows = table.to_pylist()
     cols = table.column_names
     if fmt == "json":

@@ -60,7 +60,7 @@ def read_layer(layer: str) -> dict[str, str]:
 @functools.lru_cache(maxsize=512)
 def transpile(sql: str, write: str = "duckdb") -> str:
     """The ``write`` (default DuckDB) text of a Trino statement (cached: the same text is transpiled once)."""
-    import sqlglot
+    import sqlglot  # noqa: PLC0415 - `import madlake.cli` loads this module (via metrics.ask); sqlglot costs ~0.1 s
 
     return ";\n".join(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=write))
 
