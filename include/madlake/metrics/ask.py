@@ -26,6 +26,7 @@ from madlake.sql.files import for_engine, layer_dir, read_sql
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from madlake.cli.common import Subparsers
     from madlake.config import Settings
     from madlake.sql.engine import SqlEngine
 
@@ -99,11 +100,11 @@ def default_engine(settings: Settings, *, as_of: str | None = None) -> SqlEngine
     if settings.profile == "aws":
         if as_of:
             raise ValueError("--as-of reads Iceberg tags through the local engine; on Athena use FOR VERSION AS OF")
-        from madlake.sql.engine import AthenaEngine
+        from madlake.sql.engine import AthenaEngine  # noqa: PLC0415 - boto3: `import madlake.cli` loads this module
 
         return AthenaEngine(settings)
-    from madlake.metrics.views import local_engine
-    from madlake.pipelines.gold import snapshot_ids_at
+    from madlake.metrics.views import local_engine  # noqa: PLC0415 - duckdb, pyarrow: kept out of `import madlake.cli`
+    from madlake.pipelines.gold import snapshot_ids_at  # noqa: PLC0415 - pyiceberg: kept out of `import madlake.cli`
 
     return local_engine(settings, snapshot_ids=snapshot_ids_at(as_of) if as_of else None)
 
@@ -123,7 +124,7 @@ def run_query(
         ValueError: ``as_of`` on the aws profile (not supported there yet).
         madlake.sql.engine.QueryError: the engine failed (its reason is in the message).
     """
-    from madlake.config import get_settings
+    from madlake.config import get_settings  # noqa: PLC0415 - pydantic-settings: kept out of `import madlake.cli`
 
     query = get_query(name)
     unknown = set(params or {}) - set(query.params)
@@ -136,7 +137,7 @@ def run_query(
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    from madlake.sql.engine import format_result
+    from madlake.sql.engine import format_result  # noqa: PLC0415 - duckdb, pyarrow: kept out of `import madlake.cli`
 
     if not args.name:
         for q in list_queries():
@@ -156,7 +157,7 @@ def _cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("ask", help="list the MAD questions, or answer one from the gold tables")
     p.add_argument("name", nargs="?", help="query name (omit to list them)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a query parameter")
@@ -288,11 +289,11 @@ def demo_report(engine: SqlEngine | None = None) -> list[str]:
     Empty when the lakehouse has no popularity index yet. Labels sample data when any row used is sample.
     """
     if engine is None:
-        from madlake.config import get_settings
+        from madlake.config import get_settings  # noqa: PLC0415 - pydantic-settings: kept out of `import madlake.cli`
 
         settings = get_settings()
         if settings.profile != "aws":
-            from madlake.sql.engine import LocalEngine
+            from madlake.sql.engine import LocalEngine  # noqa: PLC0415 - duckdb: kept out of `import madlake.cli`
 
             if "popularity_index" not in LocalEngine(settings).available_tables():
                 return []

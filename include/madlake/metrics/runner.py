@@ -24,16 +24,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+import duckdb
+import pyarrow as pa
+import sqlglot
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.expressions import (
+    AlwaysFalse,
+    AlwaysTrue,
+    And,
+    BooleanExpression,
+    GreaterThanOrEqual,
+    In,
+    LessThan,
+    Or,
+)
+from sqlglot import exp
+
+from madlake.config import Settings, get_settings
+from madlake.lakehouse.catalog import get_catalog
 from madlake.names import Table
 from madlake.sql.files import SOURCE_DIALECT, layer_dir, quote_ident, read_layer, transpile
-
-if TYPE_CHECKING:
-    import duckdb
-    import pyarrow as pa
-
-    from madlake.config import Settings
+from madlake.tables import get_spec
 
 log = logging.getLogger(__name__)
 
@@ -179,9 +191,6 @@ def load_models() -> dict[str, Model]:
     Raises:
         ModelError: a model does not parse as Trino SQL, or references a model that forms a cycle.
     """
-    import sqlglot
-    from sqlglot import exp
-
     texts = read_layer("models")
     models: dict[str, Model] = {}
     for name, sql in texts.items():
@@ -244,8 +253,6 @@ def athena_merge(mart: str, start: date, end: date) -> str:
     ``merge into`` on the table's key is one Iceberg commit: a rerun of the same days updates the same keys in place
     (never duplicates). Rows of an earlier run whose key no longer appears (a tool removed from the catalog) are left.
     """
-    from madlake.tables import get_spec
-
     table = MARTS[mart]
     spec = get_spec(table)
     columns = [f.name for f in spec.schema.fields]
@@ -269,10 +276,8 @@ def read_filter(
     start: date,
     end: date,
     windows: Mapping[str, tuple[str, tuple[tuple[int, int], ...]]] | None = None,
-) -> Any:
+) -> BooleanExpression:
     """The pyiceberg row filter of what a run over ``[start, end]`` reads of ``table`` (``AlwaysTrue`` if unbounded)."""
-    from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, And, GreaterThanOrEqual, In, LessThan, Or
-
     if table == Table.POPULARITY_INDEX:
         # Growth compares with exactly 1, 3 and 12 months earlier: read those months, nothing in between.
         return In("month", sorted({_add_months(m, -k).isoformat() for m in _months(start, end) for k in (1, 3, 12)}))
@@ -281,13 +286,13 @@ def read_filter(
         return AlwaysTrue()
     column, ranges = windows[table]
     is_ts = table in SOURCE_CONTRACTS and SOURCE_CONTRACTS[table].get(column, "").startswith("timestamp")
-    expr: Any = AlwaysFalse()
+    expr: BooleanExpression = AlwaysFalse()
     for before, after in ranges:
         lo = start + timedelta(days=before)
         hi = end + timedelta(days=after + 1)  # exclusive
         if is_ts:
-            lo_v: Any = datetime.combine(lo, datetime.min.time(), tzinfo=UTC).isoformat()
-            hi_v: Any = datetime.combine(hi, datetime.min.time(), tzinfo=UTC).isoformat()
+            lo_v = datetime.combine(lo, datetime.min.time(), tzinfo=UTC).isoformat()
+            hi_v = datetime.combine(hi, datetime.min.time(), tzinfo=UTC).isoformat()
         else:
             lo_v, hi_v = lo.isoformat(), hi.isoformat()
         expr = Or(expr, And(GreaterThanOrEqual(column, lo_v), LessThan(column, hi_v)))
@@ -310,9 +315,6 @@ def _add_months(month: date, k: int) -> date:
 @cache
 def used_columns(table: str) -> frozenset[str]:
     """Every column name the models mention that could belong to ``table`` (scans read only these)."""
-    import sqlglot
-    from sqlglot import exp
-
     names: set[str] = set()
     for model in load_models().values():
         if table in model.tables:
@@ -337,10 +339,6 @@ class LocalSession:
         snapshot_ids: dict[str, int] | None = None,
         read_windows: Mapping[str, tuple[str, tuple[tuple[int, int], ...]]] | None = None,
     ) -> None:
-        import duckdb
-
-        from madlake.config import get_settings
-
         if end < start:
             raise ValueError(f"empty day range: start {start} is after end {end}")
         self.start, self.end = start, end
@@ -369,10 +367,6 @@ class LocalSession:
         self.close()
 
     def _register_table(self, name: str) -> None:
-        from pyiceberg.exceptions import NoSuchTableError
-
-        from madlake.lakehouse.catalog import get_catalog
-
         catalog = get_catalog(self.settings)
         try:
             table = catalog.load_table(f"{self.settings.namespace}.{name}")
@@ -409,8 +403,6 @@ class LocalSession:
 
     def _with_contract_columns(self, name: str, data: pa.Table) -> pa.Table:
         """Add contract columns a source table lacks (as nulls) so the models still run; log which ones."""
-        import pyarrow as pa
-
         contract = SOURCE_CONTRACTS.get(name, {})
         # Only columns some model reads: the scan selects just those, so a contract column no model uses (e.g.
         # github_stars_daily.repo) is absent on purpose, not missing from the table.

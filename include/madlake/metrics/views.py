@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from madlake.sql.files import layer_dir, quote_ident, read_layer
-
-if TYPE_CHECKING:
-    from madlake.config import Settings
-    from madlake.sql.engine import LocalEngine
+from madlake.config import Settings, get_settings
+from madlake.sql.engine import AthenaEngine, LocalEngine, QueryError, referenced_tables
+from madlake.sql.files import layer_dir, quote_ident, read_layer, transpile
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +37,6 @@ class DuckView:
 def duckdb_views() -> list[DuckView]:
     """Every view transpiled to DuckDB, in creation order: name order (a view reading another is named to sort after it,
     e.g. ``v_index_growth_yoy`` reads ``v_index_current``)."""
-    from madlake.sql.engine import referenced_tables
-    from madlake.sql.files import transpile
-
     out = []
     for name, sql in view_sql().items():
         duck = transpile(sql)
@@ -70,8 +64,6 @@ def local_engine(settings: Settings | None = None, snapshot_ids: dict[str, int] 
 
     ``snapshot_ids`` pins tables (by name) to old snapshots, e.g. the gold tables at a ``monthly-YYYY-MM`` tag.
     """
-    from madlake.sql.engine import LocalEngine
-
     engine = LocalEngine(settings, snapshot_ids=snapshot_ids)
     engine.con.execute("set timezone = 'UTC'")
     known = set(engine.available_tables())
@@ -89,9 +81,6 @@ def create_views(settings: Settings | None = None) -> list[str]:
     Raises:
         madlake.sql.engine.QueryError: a view fails (Athena's reason, or DuckDB's); earlier views stay created.
     """
-    from madlake.config import get_settings
-    from madlake.sql.engine import AthenaEngine, QueryError
-
     settings = settings or get_settings()
     names = list(view_sql())
     if settings.profile == "aws":
