@@ -17,6 +17,7 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+from madlake.config import get_settings
 from madlake.mentions.models import ToolAssessment
 
 
@@ -25,8 +26,6 @@ def text_hash(text: str) -> str:
 
 
 def default_cache_path() -> Path:
-    from madlake.config import get_settings
-
     return get_settings().home_dir / "cache" / "llm_mentions.sqlite"
 
 

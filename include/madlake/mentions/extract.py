@@ -24,14 +24,24 @@ from __future__ import annotations
 import logging
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, pairwise
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import IO, Any
 
-if TYPE_CHECKING:
-    from madlake.catalog.models import ToolCatalog
+import ahocorasick
+import msgspec
+
+from madlake.catalog import load_catalog
+from madlake.catalog.models import ToolCatalog
+
+ahocorasick_rs: ModuleType | None
+try:
+    import ahocorasick_rs
+except ImportError:  # pragma: no cover - x86_64 and aarch64 wheels exist; _FastMatcher falls back elsewhere
+    ahocorasick_rs = None
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +185,6 @@ class MentionExtractor:
     """
 
     def __init__(self, catalog: ToolCatalog) -> None:
-        import ahocorasick
-
         self.catalog = catalog
         context_ids: dict[str, int] = {}
         keys: dict[str, _KeyEntry] = {}
@@ -476,9 +484,7 @@ class _BatchMatcher:
     """
 
     def __init__(self, keys: dict[str, _KeyEntry]) -> None:
-        try:
-            import ahocorasick_rs
-        except ImportError:  # pragma: no cover - x86_64 and aarch64 wheels exist; this is the fallback elsewhere
+        if ahocorasick_rs is None:  # pragma: no cover - x86_64 and aarch64 wheels exist; the fallback elsewhere
             log.warning("ahocorasick-rs is not installed: mention extraction runs text by text (slower)")
             self._ac: Any = None
             return
@@ -697,8 +703,6 @@ def _leftmost_longest(spans: list[tuple[int, int, _Term]]) -> list[tuple[int, in
 
 @lru_cache(maxsize=1)
 def _default_extractor() -> MentionExtractor:
-    from madlake.catalog import load_catalog
-
     return MentionExtractor(load_catalog())
 
 
@@ -711,8 +715,6 @@ def extract_jsonl(lines: Iterable[str], extractor: MentionExtractor | None = Non
         ValueError: a line that is not a JSON object with a string ``text``; the message gives the line number and,
             when readable, the id.
     """
-    import msgspec
-
     extractor = extractor or MentionExtractor.for_catalog()
     decode = msgspec.json.Decoder().decode
     batch: list[tuple[Any, str]] = []
@@ -738,9 +740,7 @@ BATCH_TEXTS = 20_000
 BATCH_BYTES = 8 << 20
 
 
-def _parse_line(decode: Any, line: str | bytes, lineno: int) -> tuple[Any, str]:
-    import msgspec
-
+def _parse_line(decode: Callable[[str | bytes], Any], line: str | bytes, lineno: int) -> tuple[Any, str]:
     try:
         record = decode(line)
     except msgspec.DecodeError as exc:
@@ -751,15 +751,13 @@ def _parse_line(decode: Any, line: str | bytes, lineno: int) -> tuple[Any, str]:
     return record.get("id"), record["text"]
 
 
-def extract_ndjson(src: Any, dst: Any, extractor: MentionExtractor | None = None) -> int:
+def extract_ndjson(src: IO[bytes], dst: IO[bytes], extractor: MentionExtractor | None = None) -> int:
     """Stream JSON lines from binary file ``src`` to binary file ``dst`` (the CLI): returns the number of texts.
 
     Reads :data:`BATCH_BYTES` at a time (memory stays flat in the number of texts), decodes each batch of lines with
     one msgspec call (the id is kept as raw JSON and copied to the output unchanged), matches the batch in one pass
     and writes its output lines in one write. Same contract and errors as :func:`extract_jsonl`.
     """
-    import msgspec
-
     line_type: Any = msgspec.defstruct("Line", [("text", str), ("id", msgspec.Raw, msgspec.Raw(b"null"))])
     out_type: Any = msgspec.defstruct("Out", [("id", msgspec.Raw), ("mentions", list)])
     decode_lines = msgspec.json.Decoder(line_type).decode_lines

@@ -14,8 +14,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+
+import afinn
+import ahocorasick_rs
+from afinn import Afinn
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from madlake.mentions.models import Enrichment, ToolAssessment, UsageKind
 
@@ -36,20 +41,15 @@ _AFINN_SCALE = 5.0
 
 
 @lru_cache(maxsize=1)
-def _analyzer() -> Any:
+def _analyzer() -> SentimentIntensityAnalyzer:
     """VADER (kept for the side-by-side measurement in ``make bench``)."""
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
     return SentimentIntensityAnalyzer()
 
 
 @lru_cache(maxsize=1)
-def _afinn() -> tuple[Any, list[float]]:
+def _afinn() -> tuple[ahocorasick_rs.AhoCorasick, list[float]]:
     """AFINN's word list in one Rust Aho-Corasick automaton (leftmost-longest): the ``afinn`` package's own scorer
     runs one regex alternation of 3,382 entries, ~1.6 ms per sentence; this gives the same sums in ~5 us."""
-    import ahocorasick_rs
-    from afinn import Afinn
-
     # The word file the package's default English scorer reads (read directly: Afinn() also compiles its slow regex).
     words = Afinn.read_word_file(str(Path(afinn_module_file()).parent / "data" / "AFINN-en-165.txt"))
     entries = sorted(words)
@@ -62,8 +62,6 @@ def _word_char(ch: str) -> bool:
 
 
 def afinn_module_file() -> str:
-    import afinn
-
     return str(afinn.__file__)
 
 
@@ -84,8 +82,6 @@ def score(sentence: str) -> float:
 
 @lru_cache(maxsize=1)
 def model_name() -> str:
-    from importlib.metadata import version
-
     return f"afinn-{version('afinn')}"
 
 

@@ -26,17 +26,19 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
+import guidance
+from openai import OpenAI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from madlake.catalog import load_catalog
+from madlake.lakehouse.deadletter import Rejection
 from madlake.mentions import lexicon
 from madlake.mentions.cache import EnrichmentCache, text_hash
 from madlake.mentions.models import Enrichment, ToolAssessment, UsageKind
 from madlake.names import Conn
-
-if TYPE_CHECKING:
-    from madlake.lakehouse.deadletter import Rejection
+from madlake.orchestration.connections import get_connection
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,6 @@ def llm_config_from_connection(conn_id: str = Conn.LLM) -> LLMConfig | None:
     Raises:
         ValueError: the connection exists but has no base URL or no ``extra.model``.
     """
-    from madlake.orchestration.connections import get_connection
-
     conn = get_connection(conn_id, required=False)
     if conn is None:
         return None
@@ -147,12 +147,16 @@ class Budget:
             raise BudgetExhaustedError("LLM budget reached")
 
 
+class LLMBackend(Protocol):
+    """What :class:`LLMEnricher` asks: one text and its candidate tools in, the validated answer and its tokens out."""
+
+    def ask(self, text: str, tools: list[tuple[str, str]]) -> tuple[BaseModel, int]: ...
+
+
 class OpenAIBackend:
     """``client.chat.completions.parse`` against any OpenAI-compatible server."""
 
     def __init__(self, config: LLMConfig) -> None:
-        from openai import OpenAI
-
         self.model = config.model
         self.client = OpenAI(
             base_url=config.base_url, api_key=config.api_key, timeout=config.timeout, max_retries=config.max_retries
@@ -190,7 +194,7 @@ class GuidanceBackend:
     through :class:`OpenAIBackend` (their server enforces the same strict schema).
     """
 
-    def __init__(self, lm: Any, model_name: str) -> None:
+    def __init__(self, lm: guidance.models.Model, model_name: str) -> None:
         self.lm = lm
         self.model = model_name
 
@@ -199,15 +203,13 @@ class GuidanceBackend:
         return f"{SYSTEM_PROMPT}\n\nInput:\n{user_message(text, tools)}\n\nAnswer:\n"
 
     def ask(self, text: str, tools: list[tuple[str, str]]) -> tuple[BaseModel, int]:
-        import guidance
-
         schema = response_model([t for t, _ in tools])
         lm = self.lm + self.prompt(text, tools) + guidance.json(name="answer", schema=schema, max_tokens=1_500)
         raw = lm["answer"]
         return schema.model_validate_json(raw), len(raw) // 4
 
 
-def _local_guidance_model(config: LLMConfig) -> Any:
+def _local_guidance_model(config: LLMConfig) -> guidance.models.Model:
     """A local llama.cpp model for the guidance backend.
 
     Raises:
@@ -217,11 +219,9 @@ def _local_guidance_model(config: LLMConfig) -> Any:
     if not config.model_path:
         raise ValueError("backend=guidance needs extra.model_path: the local model file (GGUF) to run")
     try:
-        import llama_cpp  # noqa: F401
+        import llama_cpp  # noqa: F401, PLC0415 - optional, not a dependency: probed only for backend=guidance
     except ImportError as exc:
         raise RuntimeError("backend=guidance runs a local model and needs llama-cpp-python installed") from exc
-    import guidance
-
     return guidance.models.LlamaCpp(config.model_path)
 
 
@@ -230,7 +230,7 @@ class LLMEnricher:
     """Enrich (text, tools) with the LLM, through the cache and the budget; fall back to the lexicon per tool."""
 
     config: LLMConfig
-    backend: Any = None
+    backend: LLMBackend | None = None
     cache: EnrichmentCache | None = None
     budget: Budget | None = None
     rejections: list[Rejection] = field(default_factory=list)
@@ -249,9 +249,7 @@ class LLMEnricher:
 
     def enrich(self, text: str, mentions: dict[str, list[tuple[int, int]]]) -> list[Enrichment]:
         """One :class:`Enrichment` per tool in ``mentions``; never raises for one bad answer (see module doc)."""
-        from madlake.catalog import load_catalog
-
-        assert self.cache is not None and self.budget is not None
+        assert self.backend is not None and self.cache is not None and self.budget is not None
         model = self.config.model
         digest = text_hash(text)
         wanted = list(mentions)
@@ -295,8 +293,6 @@ class LLMEnricher:
         return got
 
     def _reject(self, reason: str, text: str, digest: str | None) -> None:
-        from madlake.lakehouse.deadletter import Rejection
-
         self.stats["rejected"] += 1
         log.warning("%s", reason)
         self.rejections.append(Rejection(reason=reason, raw={"text": text[:2000]}, record_id=digest or text_hash(text)))

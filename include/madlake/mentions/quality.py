@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
+from afinn import Afinn
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from madlake.mentions import lexicon
 from madlake.mentions.extract import MentionExtractor
+
+#: A sentiment method: ``fn(context, sentence, spans, tool) -> score in [-1, 1]``.
+SentimentMethod: TypeAlias = Callable[[str, str, list[tuple[int, int]], str], float]
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def agreement(labels: list[str], predicted: list[str]) -> Agreement:
     return Agreement(n, acc, sum(f1s) / len(f1s), (acc - pe) / (1 - pe) if pe < 1 else 1.0)
 
 
-def sentiment_methods() -> dict[str, Any]:
+def sentiment_methods() -> dict[str, SentimentMethod]:
     """Offline methods to compare, ``name -> fn(context, sentence, spans, tool) -> score in [-1, 1]``.
 
     ``product (lexicon)`` is what the pipeline stores (:func:`madlake.mentions.lexicon.assess`: AFINN on the
@@ -93,33 +100,24 @@ def sentiment_methods() -> dict[str, Any]:
     others score the mention's sentence only. TextBlob is measured when installed (it ships its lexicon inside the
     package; it is not a dependency).
     """
-    from madlake.mentions import lexicon
-
     vader = lexicon._analyzer()
-    methods: dict[str, Any] = {
+    methods: dict[str, SentimentMethod] = {
         "product (lexicon)": lambda ctx, sent, spans, tool: lexicon.assess(ctx, tool, spans).sentiment_score,
         "vader-window": lambda ctx, sent, spans, tool: _vader_window(vader, ctx, spans),
         "vader-sentence": lambda ctx, sent, spans, tool: vader.polarity_scores(sent)["compound"],
     }
     try:
-        from textblob import TextBlob
+        from textblob import TextBlob  # noqa: PLC0415 - optional, not a dependency: measured when installed
 
         methods["textblob-sentence"] = lambda ctx, sent, spans, tool: TextBlob(sent).sentiment.polarity
     except ImportError:
         pass
-    try:
-        from afinn import Afinn
-
-        af = Afinn()
-        methods["afinn-sentence"] = lambda ctx, sent, spans, tool: max(-1.0, min(1.0, af.score(sent) / 5))
-    except ImportError:
-        pass
+    af = Afinn()
+    methods["afinn-sentence"] = lambda ctx, sent, spans, tool: max(-1.0, min(1.0, af.score(sent) / 5))
     return methods
 
 
-def _vader_window(vader: Any, ctx: str, spans: list[tuple[int, int]]) -> float:
-    from madlake.mentions import lexicon
-
+def _vader_window(vader: SentimentIntensityAnalyzer, ctx: str, spans: list[tuple[int, int]]) -> float:
     bounds = lexicon.sentences(ctx) or [(0, len(ctx))]
     picked: set[int] = set()
     for s, _ in spans:
@@ -130,8 +128,6 @@ def _vader_window(vader: Any, ctx: str, spans: list[tuple[int, int]]) -> float:
 
 def sentiment_scores(rows: Iterable[Mapping[str, Any]]) -> tuple[list[str], dict[str, list[str]]]:
     """Labels and each method's classes for rows ``{"tool", "label", "context"}`` (see ``sentiment.jsonl``)."""
-    from madlake.mentions import lexicon
-
     extractor = MentionExtractor.for_catalog()
     methods = sentiment_methods()
     labels: list[str] = []
