@@ -16,15 +16,21 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import duckdb
+import pyarrow as pa
+from pyiceberg.expressions import AlwaysFalse, In
+
+from madlake.config import Settings
+from madlake.lakehouse.catalog import get_catalog
+from madlake.lakehouse.tables import ensure_table, identifier
+from madlake.metrics.ask import list_queries
+from madlake.metrics.views import duckdb_views, view_tables
 from madlake.names import Table
-from madlake.sql.files import quote_ident
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from madlake.config import Settings
+from madlake.sql.engine import QueryError, referenced_tables
+from madlake.sql.files import quote_ident, transpile
+from madlake.tables import all_specs
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +92,6 @@ DASHBOARD_TABLES: tuple[TableLoad, ...] = (
 
 def answer_tables() -> set[str]:
     """Tables the analyst questions read, directly or through the analyst views they select from."""
-    from madlake.metrics.ask import list_queries
-    from madlake.metrics.views import view_tables
-    from madlake.sql.engine import referenced_tables
-    from madlake.sql.files import transpile
-
     views = view_tables()
     out: set[str] = set()
     for q in list_queries():
@@ -116,12 +117,6 @@ class DashboardEngine:
     dialect = "duckdb"
 
     def __init__(self, settings: Settings | None = None, tables: Sequence[TableLoad] | None = None) -> None:
-        import duckdb
-
-        from madlake.lakehouse.catalog import get_catalog
-        from madlake.lakehouse.tables import ensure_table, identifier
-        from madlake.tables import all_specs
-
         start = time.perf_counter()
         self.con = duckdb.connect()
         self.con.execute("set threads to 1")  # small tables: one thread beats two contending
@@ -152,8 +147,6 @@ class DashboardEngine:
                 distinct = f"select distinct {quote_ident(column)} from {quote_ident(source)}"
                 keys = [r[0] for r in self.con.execute(distinct).fetchall()]
                 if len(keys) <= MAX_KEYS:
-                    from pyiceberg.expressions import AlwaysFalse, In
-
                     kwargs["row_filter"] = In(own, keys) if keys else AlwaysFalse()
             data: pa.Table = (
                 table.scan(**kwargs).to_arrow()
@@ -181,8 +174,6 @@ class DashboardEngine:
 
     def _create_views(self) -> list[str]:
         """The analyst views (``madlake/sql/views``) over the copies, for the questions of ``madlake/sql/questions``."""
-        from madlake.metrics.views import duckdb_views
-
         self.con.execute("set timezone = 'UTC'")
         created: list[str] = []
         for view in duckdb_views():
@@ -206,8 +197,6 @@ class DashboardEngine:
 
         Raises :class:`madlake.sql.engine.QueryError`.
         """
-        from madlake.sql.engine import QueryError
-
         try:
             cursor = self.con.execute(sql, list(params) if params else None)
             names = [d[0] for d in cursor.description or ()]
@@ -217,8 +206,6 @@ class DashboardEngine:
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run ``sql`` (DuckDB dialect) on the copies. Raises :class:`madlake.sql.engine.QueryError`."""
-        from madlake.sql.engine import QueryError
-
         try:
             return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
         except Exception as exc:

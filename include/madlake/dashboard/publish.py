@@ -41,10 +41,11 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from madlake.config import Settings
+from pyarrow import fs as pafs
+
+from madlake.config import Settings, get_settings
+from madlake.lakehouse.catalog import filesystem
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +83,6 @@ class PublishedSite:
 
 def dashboard_uri(settings: Settings | None = None) -> str:
     """The publish target for the active profile (see the module docstring)."""
-    from madlake.config import get_settings
-
     override = os.environ.get("MADLAKE_DASHBOARD_URI")
     if override:
         return override.rstrip("/")
@@ -104,8 +103,6 @@ def _files(build_dir: Path) -> list[Path]:
 
 def allowed_roots(settings: Settings | None = None) -> list[str]:
     """``MADLAKE_DASHBOARD_ROOTS`` (comma-separated), else ``MADLAKE_HOME`` (and the S3 warehouse if there is one)."""
-    from madlake.config import get_settings
-
     settings = settings or get_settings()
     env = os.environ.get("MADLAKE_DASHBOARD_ROOTS", "")
     roots = [r.strip() for r in env.split(",") if r.strip()]
@@ -137,8 +134,6 @@ def check_target(target: str, settings: Settings | None = None) -> str:
     Raises:
         UnsafeTargetError: naming the target and why it is refused.
     """
-    from madlake.config import get_settings
-
     settings = settings or get_settings()
     if target.startswith("s3://"):
         _check_s3_target(target.rstrip("/"), settings)
@@ -325,10 +320,8 @@ def _check_s3_target(target: str, settings: Settings) -> None:
         )
 
 
-def _s3_previous_build(s3: Any, root: str, target: str) -> list[str]:
+def _s3_previous_build(s3: pafs.FileSystem, root: str, target: str) -> list[str]:
     """The files the marker under ``root`` lists; refuses a non-empty prefix that is not a previous build."""
-    from pyarrow import fs as pafs
-
     present = sorted(
         info.path.removeprefix(root + "/")
         for info in s3.get_file_info(pafs.FileSelector(root, recursive=True, allow_not_found=True))
@@ -344,8 +337,6 @@ def _s3_previous_build(s3: Any, root: str, target: str) -> list[str]:
 
 
 def _publish_s3(build_dir: Path, target: str, settings: Settings | None) -> PublishedSite:
-    from madlake.lakehouse.catalog import filesystem
-
     s3 = filesystem(target, settings)[0]
     root = target.removeprefix("s3://").rstrip("/")
     files = _files(build_dir)

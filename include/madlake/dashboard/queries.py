@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from madlake.metrics.ask import run_query
 from madlake.sql.files import for_engine, layer_dir, read_sql
 
 if TYPE_CHECKING:
@@ -119,8 +120,6 @@ class QueryRunner:
             KeyError: unknown question or parameter.
             madlake.sql.engine.QueryError: the engine failed (the message names the question's SQL).
         """
-        from madlake.metrics.ask import run_query
-
         start = time.perf_counter()
         rows = run_query(name, params, engine=self.engine).to_pylist()
         self.timings.setdefault(f"ask:{name}", []).append(time.perf_counter() - start)

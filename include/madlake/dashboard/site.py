@@ -35,8 +35,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import jinja2
+
+from madlake.catalog import load_catalog
+from madlake.dashboard.engine import DashboardEngine
 from madlake.dashboard.links import external_link, reddit_link
 from madlake.dashboard.queries import QueryRunner
+from madlake.metrics.ask import DEMO_QUESTIONS, list_queries, short_answer
+from madlake.watchlists.pages import event_marks, render_watch_pages
 
 if TYPE_CHECKING:
     from madlake.sql.engine import SqlEngine
@@ -190,8 +196,6 @@ class SiteBuilder:
     """Runs the queries and renders every page into ``out_dir``."""
 
     def __init__(self, engine: SqlEngine, available: Sequence[str], out_dir: Path) -> None:
-        import jinja2
-
         self.q = QueryRunner(engine, available)
         self.out = out_dir
         self.env = jinja2.Environment(
@@ -243,8 +247,6 @@ class SiteBuilder:
 
     # --------------------------------------------------------------------------------------------------------- build
     def build(self) -> SiteSummary:
-        from madlake.catalog import load_catalog
-
         status = self.status()
         self.months = months_between(status["first_month"], status["data_month"])
         self.breaks = method_breaks(self.q.run("method_breaks"))
@@ -307,9 +309,7 @@ class SiteBuilder:
         )
         self.compare_page(tools, series, ctx)
         self.freshness_page(ctx)
-        from madlake.watchlists.pages import render_watch_pages  # "what changed" + the watchlists' Atom feeds
-
-        render_watch_pages(self, ctx)
+        render_watch_pages(self, ctx)  # "what changed" + the watchlists' Atom feeds
         self.copy_assets()
         summary = SiteSummary(
             out_dir=self.out,
@@ -348,8 +348,6 @@ class SiteBuilder:
     # ------------------------------------------------------------------------------------------------------- answers
     def answers(self, names: dict[str, str]) -> list[dict[str, Any]]:
         """One card per analyst question of ``madlake/sql/questions`` (same SQL as ``madlake ask``)."""
-        from madlake.metrics.ask import list_queries
-
         ids = {v: k for k, v in names.items()}
         out = []
         for query in list_queries():
@@ -388,8 +386,6 @@ class SiteBuilder:
     @staticmethod
     def _summary(name: str, rows: list[dict[str, Any]]) -> str | None:
         """The question's one-sentence answer from :mod:`madlake.metrics.ask`, for the questions that have one."""
-        from madlake.metrics.ask import DEMO_QUESTIONS, short_answer
-
         return short_answer(name, rows) if name in DEMO_QUESTIONS else None
 
     def _fill_answer(self, card: dict[str, Any], rows: list[dict[str, Any]], ids: dict[str, str]) -> None:
@@ -492,8 +488,6 @@ class SiteBuilder:
 
     def sentiment(self, category: str) -> dict[str, Any] | None:
         """The analyst question on Reddit sentiment for ``category``, when there is one taking a category."""
-        from madlake.metrics.ask import list_queries
-
         for query in list_queries():
             if "category" in query.params and "loved" in query.name:
                 try:
@@ -599,8 +593,6 @@ class SiteBuilder:
                 + ([f"judged on one signal only in {one_signal} of {len(index)} months"] if one_signal else []),
             },
         ]
-        from madlake.watchlists.pages import event_marks
-
         events = self.q.run("tool_events", (tool_id,))
         charts.append(
             {
@@ -725,8 +717,6 @@ def build_site(out_dir: Path, engine: SqlEngine | None = None) -> SiteSummary:
     Without ``engine``, the tables are copied once into a :class:`~madlake.dashboard.engine.DashboardEngine` (on
     either profile), so every page reads the same snapshots.
     """
-    from madlake.dashboard.engine import DashboardEngine
-
     if engine is None:
         engine = DashboardEngine()
     available = engine.available_tables() if hasattr(engine, "available_tables") else []

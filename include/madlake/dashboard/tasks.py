@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from madlake.lakehouse.writes import CommitContext
+from madlake.dashboard.publish import check_target, dashboard_uri, publish_site
+from madlake.dashboard.site import build_site
+from madlake.lakehouse.writes import CommitContext
+from madlake.ops.freshness import refresh_source_freshness
 
 log = logging.getLogger(__name__)
 
 
 def refresh_freshness(day: date, ctx: CommitContext | None = None) -> dict[str, int]:
     """Measure every table's freshness from Iceberg metadata and replace ``source_freshness`` rows of ``day``."""
-    from madlake.ops.freshness import refresh_source_freshness
-
     return refresh_source_freshness(day, ctx=ctx)
 
 
@@ -30,9 +31,6 @@ def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:
     :class:`madlake.dashboard.publish.UnsafeTargetError` before building anything when ``target`` is a place the
     publisher may not write (e.g. ``MADLAKE_HOME``, or a folder that is not a previous build).
     """
-    from madlake.dashboard.publish import check_target, dashboard_uri, publish_site
-    from madlake.dashboard.site import build_site
-
     target = check_target(target or dashboard_uri())
     with tempfile.TemporaryDirectory(prefix="madlake-dashboard-") as tmp:
         summary = build_site(Path(tmp) / "site")
@@ -61,10 +59,6 @@ def build_and_publish(day: date, target: str | None = None) -> dict[str, Any]:
 def demo_report() -> list[str]:
     """Lines for ``madlake demo``: where the dashboard is and which months it covers (the answers themselves are
     printed once, by :func:`madlake.metrics.ask.demo_report`, from the same SQL the dashboard's cards run)."""
-    import json
-
-    from madlake.dashboard.publish import dashboard_uri
-
     target = dashboard_uri()
     if target.startswith("s3://"):
         return [f"Dashboard:      {target}/index.html"]
