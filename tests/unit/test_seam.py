@@ -23,21 +23,13 @@ def _airflow_imports(path: Path) -> list[str]:
     return found
 
 
-#: Known exceptions, to move behind the seam: the watchlist delivery sends through Airflow's HTTP notifier and reads
-#: its connections and Variable directly (added in parallel with the seam; see docs/watchlists.md).
-KNOWN = {
-    "watchlists/delivery.py": ["airflow.providers.http.notifications.http", "airflow.sdk"],
-    "watchlists/io.py": ["airflow.sdk"],
-}
-
-
 def test_nothing_below_orchestration_imports_airflow() -> None:
     offenders = {
         str(p.relative_to(PACKAGE)): imports
         for p in sorted(PACKAGE.rglob("*.py"))
         if p.relative_to(PACKAGE).parts[0] != "orchestration" and (imports := _airflow_imports(p))
     }
-    assert offenders == KNOWN
+    assert offenders == {}
     # the check can fail: orchestration does import it
     assert _airflow_imports(PACKAGE / "orchestration" / "runtime.py")
 

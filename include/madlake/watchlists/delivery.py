@@ -23,7 +23,6 @@ webhook, a Mattermost/Teams-style hook or any JSON endpoint.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -31,16 +30,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlsplit
-
-from airflow.providers.http.notifications.http import HttpNotifier
-from airflow.sdk import Connection
 
 from madlake.lakehouse.tables import ensure_tables, load_table
 from madlake.lakehouse.writes import merge, rows_to_arrow
 from madlake.names import Table
+from madlake.orchestration.notify import connection_secret_parts, post_json
 from madlake.orchestration.request import RunRequest
-from madlake.redaction import redact, register_secret
+from madlake.redaction import redact
 from madlake.watchlists.models import Destination, Watchlist, WatchlistFile
 from madlake.watchlists.rules import THRESHOLDS, Thresholds
 
@@ -90,28 +86,6 @@ def message(event: Mapping[str, Any], watchlist: Watchlist) -> dict[str, Any]:
     }
 
 
-def connection_secret_parts(conn_id: str) -> list[str] | None:
-    """The URL parts of connection ``conn_id`` that must never be logged (registered for redaction), or None when
-    the connection does not exist."""
-    try:
-        conn = Connection.get(conn_id)
-    except Exception:  # AirflowNotFoundException / no backend: not configured
-        return None
-    parts = [p for p in (conn.host, conn.password, conn.login) if p]
-    with contextlib.suppress(Exception):
-        parts.append(conn.get_uri())
-    if conn.host and "://" in conn.host:
-        # A webhook's token usually is its path (Slack: /services/T.../B.../<secret>); HTTP client libraries log the
-        # path alone (urllib3 at debug), so the path and each long segment of it are secrets too.
-        split = urlsplit(conn.host)
-        parts += [p for p in (split.path, split.query) if p and p != "/"]
-        parts += [seg for seg in split.path.split("/") if len(seg) >= 8]
-    for p in parts:
-        if len(p) >= 8 or "/" in p:
-            register_secret(p)
-    return parts
-
-
 def send(
     event: Mapping[str, Any],
     watchlist: Watchlist,
@@ -122,26 +96,26 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     hide: Sequence[str] = (),
 ) -> tuple[int, str | None]:
-    """POST one event through :class:`airflow.providers.http.notifications.http.HttpNotifier`, retrying with backoff.
+    """POST one event through Airflow's ``HttpNotifier`` (:func:`madlake.orchestration.notify.post_json`), with backoff.
 
     Returns:
         ``(attempts, error)``: ``error`` is None when the endpoint accepted it (2xx), else the last failure, redacted
         (``hide``: the connection's URL parts, replaced before the generic redaction).
     """
-    notifier = HttpNotifier(
-        http_conn_id=destination.conn_id,
-        endpoint=destination.endpoint,
-        json=message(event, watchlist),
-        headers={"Content-Type": "application/json"},
-        extra_options={"timeout": t.deliver_timeout_seconds},
-    )
+    payload = message(event, watchlist)
     error: str | None = None
     delay = t.deliver_backoff_seconds
     for attempt in range(1, t.deliver_attempts + 1):
         try:
             # The hook logs the URL at debug only, and an error body at error: both pass the redaction, which knows
             # the connection's URL parts (connection_secret_parts registered them).
-            notifier.notify(dict(context or {}))  # type: ignore[arg-type]
+            post_json(
+                destination.conn_id,
+                destination.endpoint,
+                payload,
+                timeout=t.deliver_timeout_seconds,
+                context=context or {},
+            )
             return attempt, None
         except Exception as exc:  # HTTP >= 400 (AirflowException), connection errors, timeouts
             text = f"{type(exc).__name__}: {exc}"

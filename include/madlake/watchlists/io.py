@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from madlake.catalog.io import CatalogError, _UniqueKeyLoader, load_catalog
 from madlake.catalog.models import ToolCatalog
+from madlake.orchestration.notify import get_variable
 from madlake.watchlists.models import WatchlistFile, catalog_errors
 
 log = logging.getLogger(__name__)
@@ -78,13 +79,7 @@ def _variable() -> str | None:
     env = os.environ.get(f"AIRFLOW_VAR_{VARIABLE.upper()}")
     if env:
         return env
-    try:
-        from airflow.sdk import Variable  # noqa: PLC0415 - only when no env override: `madlake watchlists` stays light
-
-        value = Variable.get(VARIABLE, default=None)
-    except Exception:  # no Variable backend reachable (outside a task): the bundled file
-        return None
-    return str(value) if value else None
+    return get_variable(VARIABLE)  # None outside a task (no Variable backend reachable): the bundled file
 
 
 def _describe(exc: ValidationError, raw: dict[str, Any]) -> str:
