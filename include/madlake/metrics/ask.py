@@ -26,7 +26,6 @@ from madlake.sql.files import for_engine, layer_dir, read_sql
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from madlake.cli.common import Subparsers
     from madlake.config import Settings
     from madlake.sql.engine import SqlEngine
 
@@ -157,7 +156,7 @@ def _cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: Subparsers) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ask", help="list the MAD questions, or answer one from the gold tables")
     p.add_argument("name", nargs="?", help="query name (omit to list them)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a query parameter")
