@@ -232,27 +232,21 @@ def events_through() -> datetime | None:
 
 
 def advance_events_through(newest: datetime) -> None:
-    """Record that gold covered every source event up to ``newest`` (never moves back; retried on a conflict)."""
-    from pyiceberg.exceptions import CommitFailedException
-    from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+    """Record that gold covered every source event up to ``newest`` (never moves back; retried on a commit race)."""
+    from madlake.lakehouse.writes import retry_commits
 
-    @retry(
-        retry=retry_if_exception_type(CommitFailedException),
-        stop=stop_after_attempt(8),
-        wait=wait_random_exponential(multiplier=0.1, max=5),
-        reraise=True,
-    )
+    table = _gold_table()
+    if table is None:
+        return
+
     def _set() -> None:
-        table = _gold_table()
-        if table is None:
-            return
         held = table.properties.get(PROP_EVENTS_THROUGH)
         if held and datetime.fromisoformat(held) >= newest:
             return
         with table.transaction() as tx:
             tx.set_properties({PROP_EVENTS_THROUGH: newest.isoformat()})
 
-    _set()
+    retry_commits(_set, table, "advancing the gold events watermark")
 
 
 def _gold_table() -> Any:
@@ -280,6 +274,8 @@ def unconsumed_events(
     twice gives the same rows). With no watermark yet, the lookback starts at the oldest triggering event.
     """
     accessors = context.get("inlet_events")
+    if accessors is None:  # no inlets (a plain call): nothing more to read, and no catalog read for it
+        return []
     through = events_through()
     if through is None:
         stamps = [t for t in map(_timestamp, triggering) if t is not None]
@@ -287,8 +283,6 @@ def unconsumed_events(
             return []
         through = min(stamps)
     after = (through - EVENTS_OVERLAP).isoformat()
-    if accessors is None:
-        return []
     from airflow.sdk import Asset
 
     from madlake.names import asset_uri
