@@ -100,9 +100,9 @@ def main() -> None:
 
     # The star pages are the tests' synthesized overlay (the bundled replay has none): bundled replay + overlay.
     root = Path(__file__).resolve().parents[1]
-    replay = tmp / "stars-replay"
-    shutil.copytree(root / "include" / "madlake" / "replay", replay)
-    shutil.copytree(root / "tests" / "fixtures" / "replay_overlay", replay, dirs_exist_ok=True)
+    replay = tmp / "stars-replay"  # only GitHub's part: the star backfill reads nothing else
+    shutil.copytree(root / "include" / "madlake" / "replay" / "github", replay / "github")
+    shutil.copytree(root / "tests" / "fixtures" / "replay_overlay" / "github", replay / "github", dirs_exist_ok=True)
     os.environ["MADLAKE_REPLAY_DIR"] = str(replay)
     results = {}
     for flush_pages, flush_days in ((1, 1), (pipeline.FLUSH_PAGES, pipeline.FLUSH_DAYS)):
