@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from madlake.orchestration.events import triggering_events
 from madlake.orchestration.failures import RefusedDateError
 
 if TYPE_CHECKING:
@@ -189,20 +190,9 @@ _RUN_TYPES = frozenset(("scheduled", "manual", "backfill", "asset_triggered", "c
 
 
 def _triggering_events(context: Mapping[str, Any]) -> list[Any]:
-    """Every event that triggered the run (all assets; coalesced runs included), de-duplicated, in order."""
-    seen: set[tuple[Any, ...]] = set()
-    events = []
+    """Every event that triggered the run (:func:`events.triggering_events`); none when the accessor is unreadable."""
     try:
-        accessor = context.get("triggering_asset_events") or {}
-        for asset in list(accessor):
-            for ev in accessor[asset]:
-                extra = ev.get("extra", ev) if isinstance(ev, Mapping) else getattr(ev, "extra", None)
-                key = (getattr(ev, "source_run_id", None), getattr(ev, "timestamp", None), str(extra))
-                if key in seen:
-                    continue
-                seen.add(key)
-                events.append(ev)
+        return triggering_events(context)
     except Exception:  # an unreadable accessor names no event: the run falls back to its day
         log.warning("Could not read the triggering asset events; the run covers its day instead", exc_info=True)
         return []
-    return events

@@ -379,7 +379,6 @@ def gold_metrics(
         gold_days,
         gold_periods,
         newest_timestamp,
-        triggering_events,
         unconsumed_events,
     )
     from madlake.pipelines.gold import build_gold, build_gold_months
@@ -391,7 +390,7 @@ def gold_metrics(
     periods: list[tuple[date, date]] = []
     summaries: list[dict[str, Any]] = []
     explicit = bool(start or end or request.date_param("date"))
-    events = [] if explicit else triggering_events(context)
+    events = [] if explicit else list(request.triggering_events)
     events += unconsumed_events(context, sources, events) if events else []
     covered = newest_timestamp(events)
     # History sources feed only the monthly tables: rebuild the months they name in one pass, not years of days.
